@@ -1,0 +1,145 @@
+"""``alerts.yaml``: who gets which digest when, immediate alerts, channels and thresholds."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from config.base import Identifier, NonEmptyStr, StrictModel
+
+TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def _check_time(value: str) -> str:
+    if not TIME_RE.match(value):
+        raise ValueError('must be a time of day "HH:MM", e.g. "08:00"')
+    return value
+
+
+class Channel(StrictModel):
+    """A delivery channel. Webhook URLs and signing secrets come from environment variables
+    named by ``url_env`` and ``secret_env``."""
+
+    id: Identifier
+    type: Literal["email", "wecom", "dingtalk", "feishu", "slack"]
+    url_env: str | None = None
+    secret_env: str | None = None
+    rate_limit_per_hour: int = Field(30, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> Channel:
+        if self.type != "email" and not self.url_env:
+            raise ValueError(f'a "{self.type}" channel needs "url_env": the environment variable holding its webhook URL')
+        return self
+
+
+class Group(StrictModel):
+    """A recipient group: one unit's people, what they receive and how often."""
+
+    id: Identifier
+    name: NonEmptyStr
+    emails: list[str] = Field(default_factory=list)
+    channels: list[Identifier] = Field(default_factory=list)
+    topics: list[Identifier] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
+    frequency: Literal["daily", "weekly"] = "daily"
+    digest_time: str = "08:00"
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    send_empty: bool | None = None
+    immediate: bool = True
+    enabled: bool = True
+
+    _time = field_validator("digest_time")(classmethod(lambda cls, v: _check_time(v)))
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        bad = [e for e in value if not EMAIL_RE.match(e)]
+        if bad:
+            raise ValueError(f"not an email address: {', '.join(bad)}")
+        return value
+
+
+class DigestSettings(StrictModel):
+    """The daily digest (每天一报)."""
+
+    window_hours: int = Field(24, ge=1, le=24 * 31)
+    send_empty: bool = True
+    max_items: int = Field(20, ge=1, le=500)
+    excerpt_chars: int = Field(120, ge=20, le=2000)
+    docx: bool = False
+    mask_pii: bool = True
+    title: str = "舆情日报"
+
+
+class RiskSettings(StrictModel):
+    """Names of the three risk levels, lowest first, and the scores at which they start."""
+
+    names: list[NonEmptyStr] = Field(default_factory=lambda: ["一般", "较大", "重大"], min_length=3, max_length=3)
+    thresholds: list[float] = Field(default_factory=lambda: [0.3, 0.55, 0.8], min_length=3, max_length=3)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _ascending(cls, value: list[float]) -> list[float]:
+        if value != sorted(value) or not all(0 <= v <= 1 for v in value):
+            raise ValueError("must be three ascending numbers between 0 and 1")
+        return value
+
+
+class ImmediateSettings(StrictModel):
+    """Alerts sent at once after an analysis run."""
+
+    enabled: bool = True
+    min_level: NonEmptyStr = "较大"
+    quiet_hours: str | None = "22:00-07:00"
+    bypass_level: NonEmptyStr = "重大"
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _range(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = value.split("-")
+            if len(parts) != 2:
+                raise ValueError('must be "HH:MM-HH:MM", e.g. "22:00-07:00"')
+            for part in parts:
+                _check_time(part.strip())
+        return value
+
+
+class SurgeSettings(StrictModel):
+    """A topic's negative volume in the last ``window_hours`` against its daily baseline."""
+
+    enabled: bool = True
+    window_hours: int = Field(6, ge=1, le=72)
+    baseline_days: int = Field(7, ge=1, le=90)
+    factor: float = Field(3.0, gt=1)
+    min_count: int = Field(5, ge=1)
+
+
+class AlertsFile(StrictModel):
+    """Top level of ``alerts.yaml``."""
+
+    digest: DigestSettings = DigestSettings()
+    risk: RiskSettings = RiskSettings()
+    immediate: ImmediateSettings = ImmediateSettings()
+    surge: SurgeSettings = SurgeSettings()
+    channels: list[Channel] = Field(default_factory=list)
+    groups: list[Group] = Field(default_factory=list)
+    admins: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> AlertsFile:
+        channel_ids = [c.id for c in self.channels]
+        if len(set(channel_ids)) != len(channel_ids):
+            raise ValueError("channel ids must be unique")
+        group_ids = [g.id for g in self.groups]
+        if len(set(group_ids)) != len(group_ids):
+            raise ValueError("group ids must be unique")
+        for level in (self.immediate.min_level, self.immediate.bypass_level):
+            if level not in self.risk.names:
+                raise ValueError(f'risk level "{level}" is not one of risk.names: {", ".join(self.risk.names)}')
+        return self

@@ -1,0 +1,88 @@
+"""``settings.yaml``: where state lives, how to reach the database and the mail server."""
+
+from __future__ import annotations
+
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+
+from config.base import StrictModel
+
+
+class SmtpSettings(StrictModel):
+    """An SMTP server; the password only ever comes from ``YUQING_SMTP_PASSWORD``."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(25, ge=1, le=65535)
+    security: Literal["ssl", "starttls", "none"] = "none"
+    username: str | None = None
+    timeout: float = Field(30.0, gt=0)
+
+
+class MailSettings(StrictModel):
+    """How email leaves: ``outbox`` writes ``.eml`` files into the data dir, ``smtp`` sends."""
+
+    transport: Literal["outbox", "smtp"] = "outbox"
+    from_addr: str = "yuqing@localhost"
+    from_name: str = "舆情监测"
+    smtp: SmtpSettings = SmtpSettings()
+    outbox_dir: str | None = None
+
+
+class AnalysisSettings(StrictModel):
+    """Knobs of the analysis job."""
+
+    negative_threshold: float = Field(0.5, ge=0, le=1)
+    batch_size: int = Field(500, ge=1, le=100_000)
+    reanalyze_days: int = Field(3, ge=0, le=3650)
+    to_simplified: bool = True
+
+
+class CrawlSettings(StrictModel):
+    """Defaults for every crawl; a source may override some of them."""
+
+    user_agent: str = "yuqing/0.1 (public-opinion monitor; +https://github.com/yuqing-project/yuqing)"
+    obey_robots: bool = True
+    timeout: float = Field(30.0, gt=0)
+    retries: int = Field(3, ge=0, le=20)
+    concurrency: int = Field(8, ge=1, le=256)
+    delay: float = Field(0.5, ge=0)
+    max_page_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    subprocess_timeout: int = Field(1800, ge=10)
+
+
+class DaemonSettings(StrictModel):
+    """The scheduled daemon (``yuqing run``)."""
+
+    analyze_every: str = "5m"
+    health_check_every: str = "30m"
+    retention_days: int = Field(180, ge=1)
+    fail_runs_alert: int = Field(3, ge=1)
+    empty_runs_alert: int = Field(5, ge=1)
+    metrics_port: int | None = Field(None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+
+
+class Settings(StrictModel):
+    """Top level of ``settings.yaml``."""
+
+    data_dir: str | None = None
+    database_url: str | None = None
+    redis_url: str | None = None
+    timezone: str = "Asia/Shanghai"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["plain", "json"] = "plain"
+    mail: MailSettings = MailSettings()
+    crawl: CrawlSettings = CrawlSettings()
+    analysis: AnalysisSettings = AnalysisSettings()
+    daemon: DaemonSettings = DaemonSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f'unknown timezone "{value}"; use an IANA name such as "Asia/Shanghai"') from None
+        return value

@@ -1,0 +1,149 @@
+"""``sources.yaml``: what to collect, from where, how often and how politely."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from config.base import Identifier, NonEmptyStr, StrictModel, parse_duration
+
+SourceKind = Literal["rss", "html", "json", "sitemap"]
+MediaType = Literal["新闻", "论坛", "政务", "社交", "博客"]
+MediaLevel = Literal["中央级", "省级", "市级", "县区级", "境外"]
+
+
+class Schedule(StrictModel):
+    """Either ``interval`` (``"30m"``) or ``cron`` (``"*/30 * * * *"``), with optional jitter."""
+
+    interval: str | None = None
+    cron: str | None = None
+    jitter: str | None = None
+
+    @field_validator("interval", "jitter")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None and len(value.split()) != 5:
+            raise ValueError('must have 5 fields: "minute hour day month weekday", e.g. "*/30 * * * *"')
+        return value
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Schedule:
+        if (self.interval is None) == (self.cron is None):
+            raise ValueError('give exactly one of "interval" or "cron"')
+        return self
+
+    @property
+    def interval_seconds(self) -> int | None:
+        return parse_duration(self.interval) if self.interval else None
+
+    @property
+    def jitter_seconds(self) -> int | None:
+        return parse_duration(self.jitter) if self.jitter else None
+
+
+class Selectors(StrictModel):
+    """CSS (default) or XPath (prefix ``xpath:``) selectors for ``html`` sources."""
+
+    links: str | None = None
+    next_page: str | None = None
+    title: str | None = None
+    body: str | None = None
+    time: str | None = None
+    author: str | None = None
+    views: str | None = None
+    likes: str | None = None
+    reposts: str | None = None
+    comments: str | None = None
+    # list pages that carry the whole post (forums, message boards): one selector per item
+    item: str | None = None
+
+
+class JsonPaths(StrictModel):
+    """JMESPath expressions for ``json`` sources."""
+
+    items: str
+    next_url: str | None = None
+    page_param: str | None = None
+    url: str
+    title: str
+    text: str | None = None
+    time: str | None = None
+    author: str | None = None
+    views: str | None = None
+    likes: str | None = None
+    reposts: str | None = None
+    comments: str | None = None
+
+
+class Source(StrictModel):
+    """One public source."""
+
+    id: Identifier
+    name: NonEmptyStr
+    kind: SourceKind
+    start_urls: list[NonEmptyStr] = Field(default_factory=list)
+    search_url: str | None = None
+    schedule: Schedule = Schedule(interval="30m")
+    media_type: MediaType = "新闻"
+    media_level: MediaLevel = "省级"
+    region: str | None = None
+    enabled: bool = True
+    disabled_reason: str | None = None
+    max_pages: int = Field(5, ge=1, le=10_000)
+    max_depth: int = Field(2, ge=0, le=20)
+    max_items: int = Field(500, ge=1, le=1_000_000)
+    concurrency: int | None = Field(None, ge=1, le=64)
+    delay: float | None = Field(None, ge=0)
+    timeout: float | None = Field(None, gt=0)
+    obey_robots: bool | None = None
+    refresh: bool = False
+    follow_articles: bool = True
+    encoding: str | None = None
+    timezone: str | None = None
+    to_simplified: bool = False
+    headers_env: dict[str, str] = Field(default_factory=dict)
+    cookies_env: dict[str, str] = Field(default_factory=dict)
+    selectors: Selectors | None = None
+    json_paths: JsonPaths | None = None
+    notes: str | None = None
+
+    @field_validator("search_url")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        if value is not None and "{keyword}" not in value:
+            raise ValueError('must contain "{keyword}", e.g. "https://example.cn/search?q={keyword}"')
+        return value
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> Source:
+        if not self.start_urls and not self.search_url:
+            raise ValueError('give "start_urls" (a non-empty list) or "search_url"')
+        if self.kind == "json" and self.json_paths is None:
+            raise ValueError('a "json" source needs "json_paths" (items, url, title …)')
+        return self
+
+
+class SourcesFile(StrictModel):
+    """Top level of ``sources.yaml``."""
+
+    sources: list[Source] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> SourcesFile:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.id in seen:
+                raise ValueError(f'source id "{source.id}" is used twice; ids must be unique')
+            seen.add(source.id)
+        return self
+
+    def get(self, source_id: str) -> Source | None:
+        return next((s for s in self.sources if s.id == source_id), None)

@@ -1,0 +1,69 @@
+"""``topics.yaml``: the keyword lists and rules that decide which posts are relevant."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from config.base import Identifier, NonEmptyStr, StrictModel
+
+Keyword = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+ListName = Annotated[str, StringConstraints(pattern=r"^[^\s@&|!()\"]{1,32}$")]
+"""A named keyword list, referenced in rule expressions as ``@name``."""
+
+
+class Topic(StrictModel):
+    """One topic: a post matches when any of ``keywords`` appears, all of ``all`` appear, none of
+    ``exclude`` appears and, when given, the rule expression ``expr`` holds."""
+
+    id: Identifier
+    name: NonEmptyStr
+    enabled: bool = True
+    weight: float = Field(1.0, ge=0, le=10)
+    description: str | None = None
+    keywords: list[Keyword] = Field(min_length=1)
+    all: list[Keyword] = Field(default_factory=list)
+    exclude: list[Keyword] = Field(default_factory=list)
+    expr: str | None = None
+    regions: list[str] = Field(default_factory=list)
+
+    @field_validator("keywords", "all", "exclude")
+    @classmethod
+    def _no_duplicates(cls, value: list[str]) -> list[str]:
+        seen: set[str] = set()
+        dupes = [w for w in value if w in seen or seen.add(w)]  # type: ignore[func-returns-value]
+        if dupes:
+            raise ValueError(f"lists a keyword twice: {', '.join(dupes)}")
+        return value
+
+
+class TopicsFile(StrictModel):
+    """Top level of ``topics.yaml``."""
+
+    dictionary: list[Keyword] = Field(default_factory=list)
+    stopwords: list[str] = Field(default_factory=list)
+    lists: dict[ListName, list[Keyword]] = Field(default_factory=dict)
+    topics: list[Topic] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> TopicsFile:
+        seen: set[str] = set()
+        for topic in self.topics:
+            if topic.id in seen:
+                raise ValueError(f'topic id "{topic.id}" is used twice; ids must be unique')
+            seen.add(topic.id)
+        return self
+
+    def get(self, topic_id: str) -> Topic | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+    def all_keywords(self) -> list[str]:
+        """Every keyword of every topic and list, once, in file order (for the segmenter)."""
+        words: dict[str, None] = dict.fromkeys(self.dictionary)
+        for words_list in self.lists.values():
+            words.update(dict.fromkeys(words_list))
+        for topic in self.topics:
+            for word in (*topic.keywords, *topic.all, *topic.exclude):
+                words[word] = None
+        return list(words)

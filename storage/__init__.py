@@ -1,0 +1,1 @@
+"""What the stages share: the ``Post`` value type and the database (models, migrations, access)."""

@@ -1,0 +1,102 @@
+"""Fixtures shared by every stage's tests.
+
+Services: PostgreSQL tests read ``YUQING_TEST_POSTGRES_URL`` (e.g.
+``postgresql+psycopg://postgres@127.0.0.1:5432/test``), Redis tests ``YUQING_TEST_REDIS_URL``; both
+skip with a clear reason where the variable is absent. ``.ci/run`` sets both.
+Real data from ``../shared/data`` is found through ``SHARED_DATA`` and skipped where absent.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from config import SHIPPED_DIR
+from storage.db import make_engine, upgrade
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("YUQING_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def shared_data(*parts: str) -> Path:
+    """A path below ../shared/data, or skip the test where it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} (../shared/data is absent on this machine)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's environment or writes into the repository or $HOME."""
+    for var in list(os.environ):
+        if var.startswith("YUQING_") and not var.startswith("YUQING_TEST_") and var != "YUQING_SHARED_DATA":
+            monkeypatch.delenv(var)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    """A writable copy of the shipped config whose data dir is inside tmp_path."""
+    target = tmp_path / "config"
+    target.mkdir()
+    for path in SHIPPED_DIR.glob("*.yaml"):
+        shutil.copy(path, target / path.name)
+    settings = (target / "settings.yaml").read_text(encoding="utf-8")
+    settings = settings.replace("\ndata_dir:\n", f"\ndata_dir: {tmp_path / 'data'}\n", 1)
+    (target / "settings.yaml").write_text(settings, encoding="utf-8")
+    return target
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url = os.environ.get("YUQING_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("PostgreSQL not configured: set YUQING_TEST_POSTGRES_URL (CI sets it)")
+    return url
+
+
+@pytest.fixture
+def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+    """A URL whose connections use a fresh schema of their own, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(postgres_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("YUQING_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("Redis not configured: set YUQING_TEST_REDIS_URL (CI sets it)")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test using it runs on SQLite and on PostgreSQL (skipped where not configured)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return str(request.getfixturevalue("postgres_schema_url"))
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """A migrated database on SQLite and on PostgreSQL."""
+    eng = make_engine(db_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()

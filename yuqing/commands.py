@@ -1,0 +1,146 @@
+"""Foundation commands: ``init``, ``config check``, ``doctor``."""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import sys
+import tempfile
+from collections.abc import Callable
+
+import click
+
+from config import load_config
+from storage.db import current_revision, head_revision, upgrade
+from yuqing.context import AppContext, pass_app
+from yuqing.errors import ConfigError, YuqingError
+
+@click.command()
+@pass_app
+def init(app: AppContext) -> None:
+    """Create the data directory and create or upgrade the database.
+
+    \b
+    Example:
+      yuqing init
+      YUQING_DATABASE_URL=postgresql+psycopg://yuqing@127.0.0.1/yuqing yuqing init
+    """
+    config = app.config
+    for path in (config.data_dir, config.outbox_dir, config.models_dir, config.logs_dir):
+        path.mkdir(parents=True, exist_ok=True)
+    before, after = upgrade(app.engine)
+    state = "created" if before is None else ("already current" if before == after else f"upgraded from {before}")
+    click.echo(f"data dir:  {config.data_dir}")
+    click.echo(f"database:  {app.engine.url.render_as_string(hide_password=True)} ({state}, schema {after})")
+
+
+@click.group("config")
+def config_group() -> None:
+    """Inspect the configuration.
+
+    \b
+    Example:
+      yuqing config check
+    """
+
+
+@config_group.command("check")
+@pass_app
+def config_check(app: AppContext) -> None:
+    """Validate every config file and print every problem (exit 1 on any).
+
+    \b
+    Example:
+      yuqing --config ./myconfig config check
+    """
+    try:
+        config = load_config(app.config_dir)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            click.echo(str(issue), err=True)
+        click.echo(f"{len(exc.issues)} problem(s) in {app.config_dir}", err=True)
+        sys.exit(1)
+    enabled = sum(1 for s in config.sources.sources if s.enabled)
+    click.echo(f"OK: {app.config_dir}: {len(config.sources.sources)} sources ({enabled} enabled), "
+               f"{len(config.topics.topics)} topics, {len(config.alerts.groups)} recipient groups")
+
+
+def _check_config(app: AppContext) -> str:
+    config = app.config
+    return f"{app.config_dir} ({len(config.sources.sources)} sources, {len(config.topics.topics)} topics)"
+
+
+def _check_data_dir(app: AppContext) -> str:
+    data_dir = app.config.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".doctor-"):
+        pass
+    return f"{data_dir} is writable"
+
+
+def _check_database(app: AppContext) -> str:
+    url = app.engine.url.render_as_string(hide_password=True)
+    current = current_revision(app.engine)
+    head = head_revision()
+    if current != head:
+        raise YuqingError(f"{url} is at {current or 'no schema'}, newest is {head}", "run `yuqing init`")
+    return f"{url} reachable, schema {current} is current"
+
+
+def _check_mail(app: AppContext) -> str:
+    mail = app.config.settings.mail
+    if mail.transport == "outbox":
+        outbox = app.config.outbox_dir
+        outbox.mkdir(parents=True, exist_ok=True)
+        if not os.access(outbox, os.W_OK):
+            raise YuqingError(f"outbox {outbox} is not writable")
+        return f"outbox {outbox} is writable (no SMTP server configured)"
+    smtp = mail.smtp
+    client_cls = smtplib.SMTP_SSL if smtp.security == "ssl" else smtplib.SMTP
+    try:
+        with client_cls(smtp.host, smtp.port, timeout=min(smtp.timeout, 10)) as client:
+            if smtp.security == "starttls":
+                client.starttls()
+            client.noop()
+    except (OSError, smtplib.SMTPException) as exc:
+        raise YuqingError(f"SMTP {smtp.host}:{smtp.port} unreachable: {exc}", "check mail.smtp in settings.yaml") from None
+    return f"SMTP {smtp.host}:{smtp.port} ({smtp.security}) answers"
+
+
+CHECKS: list[tuple[str, Callable[[AppContext], str]]] = [
+    ("config", _check_config),
+    ("data dir", _check_data_dir),
+    ("database", _check_database),
+    ("mail", _check_mail),
+]
+
+
+@click.command()
+@pass_app
+def doctor(app: AppContext) -> None:
+    """Check config, data dir, database and mail transport; one line per check.
+
+    \b
+    Example:
+      yuqing doctor
+    """
+    failed = 0
+    for name, check in CHECKS:
+        if failed and name != "config" and app._config is None:
+            click.echo(f"skip  {name:9} needs a valid config")
+            continue
+        try:
+            detail = check(app)
+        except ConfigError as exc:
+            failed += 1
+            click.echo(f"FAIL  {name:9} {len(exc.issues)} problem(s); run `yuqing config check`")
+            continue
+        except (YuqingError, OSError) as exc:
+            failed += 1
+            hint = f" ({exc.hint})" if isinstance(exc, YuqingError) and exc.hint else ""
+            click.echo(f"FAIL  {name:9} {exc}{hint}")
+            continue
+        click.echo(f"ok    {name:9} {detail}")
+    if failed:
+        click.echo(f"{failed} check(s) failed", err=True)
+        sys.exit(1)
