@@ -22,6 +22,11 @@ LAZY_COMMANDS: dict[str, str] = {
     "init": "yuqing.commands:init",
     "config": "yuqing.commands:config_group",
     "doctor": "yuqing.commands:doctor",
+    "analyze": "nlp.cli:analyze",
+    "train": "nlp.cli:train_group",
+    "label": "nlp.cli:label",
+    "classify": "nlp.cli:classify",
+    "eval": "nlp.cli:eval_group",
 }
 
 
