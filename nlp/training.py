@@ -33,10 +33,9 @@ class TrainingData:
     name: str = ""
 
 
-def train_sentiment(config: Config, session: Session | None, segmenter: Segmenter, now: datetime,
-                    data: TrainingData | None = None, with_default: bool = True) -> SentimentModel:
-    """Train on the default corpus (optional), the admin's data and the analysts' labels; save the
-    model as a new version and make it current."""
+def fit_sentiment(segmenter: Segmenter, data: TrainingData | None = None, label_docs: Sequence[str] = (),
+                  label_y: Sequence[int] = (), with_default: bool = True, now: datetime | None = None) -> SentimentModel:
+    """Train a model on the default corpus (optional), an admin's data and analysts' labelled documents."""
     lexicon = load_lexicon(segmenter.normalize)
     corpus = default_corpus(lexicon) if with_default or not data else Corpus()
     docs = to_docs(segmenter, corpus.texts)
@@ -47,16 +46,27 @@ def train_sentiment(config: Config, session: Session | None, segmenter: Segmente
         labels += list(data.labels)
         weights += [1.0] * len(data.texts)
         sources[data.name or "data"] = len(data.texts)
-    if session is not None:
-        label_docs, label_y = sentiment_labels(session, lambda t, x: raw_post_doc(segmenter, t, x))
-        docs += label_docs
-        labels += label_y
+    if label_docs:
+        docs += list(label_docs)
+        labels += list(label_y)
         weights += [LABEL_WEIGHT] * len(label_docs)
         sources["analyst-labels"] = len(label_docs)
-    kind = "default" if data is None and not sources.get("analyst-labels") else "custom"
-    model = train(docs, labels, lexicon, weights=weights, c=DEFAULT_C,
-                  info={"kind": kind, "sources": sources, "trained_at": now.isoformat()})
+    kind = "default" if data is None and not label_docs else "custom"
+    info = {"kind": kind, "sources": sources, **({"trained_at": now.isoformat()} if now else {})}
+    model = train(docs, labels, lexicon, weights=weights, c=DEFAULT_C, info=info)
     model.version = f"{kind}-{model.version}"
+    return model
+
+
+def train_sentiment(config: Config, session: Session | None, segmenter: Segmenter, now: datetime,
+                    data: TrainingData | None = None, with_default: bool = True) -> SentimentModel:
+    """Train on the default corpus (optional), the admin's data and the analysts' labels stored in the
+    database; save the model as a new version and make it current."""
+    label_docs: list[str] = []
+    label_y: list[int] = []
+    if session is not None:
+        label_docs, label_y = sentiment_labels(session, lambda t, x: raw_post_doc(segmenter, t, x))
+    model = fit_sentiment(segmenter, data, label_docs, label_y, with_default, now)
     save_model(config.models_dir, model)
     return model
 
