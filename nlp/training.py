@@ -33,6 +33,12 @@ class TrainingData:
     name: str = ""
 
 
+def own_weight(corpus_size: int, own_size: int) -> float:
+    """Weight of the admin's rows and analysts' labels: together they count at least as much as the
+    default corpus, so a few thousand in-domain rows are not drowned by tens of thousands of reviews."""
+    return max(1.0, corpus_size / own_size) if own_size else 1.0
+
+
 def fit_sentiment(segmenter: Segmenter, data: TrainingData | None = None, label_docs: Sequence[str] = (),
                   label_y: Sequence[int] = (), with_default: bool = True, now: datetime | None = None) -> SentimentModel:
     """Train a model on the default corpus (optional), an admin's data and analysts' labelled documents."""
@@ -41,15 +47,17 @@ def fit_sentiment(segmenter: Segmenter, data: TrainingData | None = None, label_
     docs = to_docs(segmenter, corpus.texts)
     labels, weights = list(corpus.labels), list(corpus.weights)
     sources = dict(corpus.sources)
+    own = len(data.texts) if data is not None else 0
+    weight = own_weight(len(docs), own + len(label_docs))
     if data is not None:
         docs += to_docs(segmenter, data.texts)
         labels += list(data.labels)
-        weights += [1.0] * len(data.texts)
-        sources[data.name or "data"] = len(data.texts)
+        weights += [weight] * own
+        sources[data.name or "data"] = own
     if label_docs:
         docs += list(label_docs)
         labels += list(label_y)
-        weights += [LABEL_WEIGHT] * len(label_docs)
+        weights += [LABEL_WEIGHT * weight] * len(label_docs)
         sources["analyst-labels"] = len(label_docs)
     kind = "default" if data is None and not label_docs else "custom"
     info = {"kind": kind, "sources": sources, **({"trained_at": now.isoformat()} if now else {})}
