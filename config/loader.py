@@ -69,9 +69,13 @@ def read_yaml(path: Path, label: str) -> tuple[Loaded | None, list[ConfigIssue]]
     try:
         tree = yaml.load(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # The context mark is where the broken construct starts (an unclosed "[" or quote): the
+        # line an admin must fix. The problem mark is where the parser gave up.
+        mark = exc.context_mark or exc.problem_mark
         line = mark.line + 1 if mark else 0
         problem = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
+        if exc.context_mark and exc.problem_mark and exc.problem_mark.line != exc.context_mark.line:
+            problem += f" (noticed at line {exc.problem_mark.line + 1})"
         return None, [ConfigIssue(label, line, "", f"YAML syntax error: {problem}; check indentation, colons and quotes")]
     if tree is None:
         tree = CommentedMap()
