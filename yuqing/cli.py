@@ -22,6 +22,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "init": "yuqing.commands:init",
     "config": "yuqing.commands:config_group",
     "doctor": "yuqing.commands:doctor",
+    "topics": "yuqing.tune_cli:topics_group",
+    "keywords": "yuqing.keywords_cli:keywords_group",
 }
 
 
