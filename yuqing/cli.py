@@ -24,6 +24,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "doctor": "yuqing.commands:doctor",
     "topics": "yuqing.tune_cli:topics_group",
     "keywords": "yuqing.keywords_cli:keywords_group",
+    "rules": "yuqing.rules_cli:rules_group",
 }
 
 
