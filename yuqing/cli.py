@@ -22,6 +22,9 @@ LAZY_COMMANDS: dict[str, str] = {
     "init": "yuqing.commands:init",
     "config": "yuqing.commands:config_group",
     "doctor": "yuqing.commands:doctor",
+    "crawl": "crawlers.cli:crawl",
+    "sources": "crawlers.cli:sources_group",
+    "extract": "crawlers.cli:extract",
 }
 
 
