@@ -22,7 +22,7 @@ TIME_META = ("article:published_time", "og:article:published_time", "publishdate
              "publish_date", "publishtime", "datepublished", "article:create_at", "og:release_date",
              "firstpublishedtime", "dc.date", "dc.date.issued", "date")
 TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s[-–—]\s|--)\s*")
-AUTHOR = re.compile(r"(?:作者|记者|文|撰稿|发布人|编辑|责任编辑)\s*[:：/]?\s*([\u4e00-\u9fa5A-Za-z·]{2,12})")
+AUTHOR = re.compile(r"(?:(?:作者|记者|撰稿|发布人|责任编辑|编辑)\s*[:：]?|文\s*[/|｜])\s*([\u4e00-\u9fa5A-Za-z·]{2,12})")
 
 
 @dataclass(frozen=True)

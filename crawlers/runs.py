@@ -58,6 +58,7 @@ class CrawlRunExtension:
         crawler.signals.connect(self.scraped, signal=signals.item_scraped)
         crawler.signals.connect(self.dropped, signal=signals.item_dropped)
         crawler.signals.connect(self.failed, signal=signals.spider_error)
+        crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunExtension:
@@ -84,10 +85,17 @@ class CrawlRunExtension:
         self.stats.inc_value("yuqing/items")
 
     def failed(self, failure: Any, response: Any, spider: Any) -> None:
+        self._error(f"spider error ({failure.type.__name__})", getattr(response, "url", "?"))
+
+    def request_dropped(self, request: Any, spider: Any) -> None:
+        """A redirect back to a page already requested is a loop: an error, not a silent drop."""
+        if request.meta.get("redirect_times"):
+            self._error("redirect loop", request.url)
+
+    def _error(self, message: str, url: str) -> None:
         rt = runtime(self.crawler)
-        message = f"spider error ({failure.type.__name__})"
         rt.errors[message] = rt.errors.get(message, 0) + 1
-        rt.error_urls.setdefault(message, getattr(response, "url", "?"))
+        rt.error_urls.setdefault(message, url)
         self.stats.inc_value("yuqing/errors")
 
     def closed(self, spider: Any, reason: str) -> None:

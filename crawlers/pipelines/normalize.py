@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -10,6 +11,22 @@ from crawlers.context import CrawlRuntime, runtime
 from crawlers.dates import parse_datetime
 from crawlers.items import PostItem
 from crawlers.text import clean_line, clean_text, html_to_text
+
+
+AUTHOR_PREFIX = re.compile(r"^(?:本报)?(?:记者|通讯员|作者|编辑|责任编辑|来源|发布人|文)\s*[:：/|]?\s*")
+
+
+def clean_author(author: str | None) -> str | None:
+    """``"记者 张三"`` → ``"张三"``; ``None`` when nothing is left."""
+    if not author:
+        return None
+    return AUTHOR_PREFIX.sub("", clean_line(author.replace("\n", " "))).strip()[:255] or None
+
+
+def drop_title_line(text: str, title: str) -> str:
+    """Extraction often repeats the headline as the first line of the body: drop it."""
+    first, _, rest = text.partition("\n")
+    return rest if title and rest and first.strip() == title.strip() else text
 
 
 def to_simplified_converter() -> Any:
@@ -24,8 +41,8 @@ def normalize_item(item: PostItem, rt: CrawlRuntime, converter: Any = None) -> P
     post = item.post
     post.text = html_to_text(post.text) if item.text_is_html and "<" in post.text else clean_text(post.text)
     post.title = clean_line(post.title.replace("\n", " "))
-    if post.author:
-        post.author = clean_line(post.author) or None
+    post.text = drop_title_line(post.text, post.title)
+    post.author = clean_author(post.author)
     if post.published_at is None and item.published_raw is not None:
         post.published_at = parse_datetime(item.published_raw, rt.tz, rt.now)
     if converter is not None:

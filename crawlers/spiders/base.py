@@ -187,5 +187,6 @@ class SourceSpider(scrapy.Spider):
                 self.record_error(str(failure.value) or "request ignored", url)
         else:
             name = failure.type.__name__ if failure.type else "error"
-            message = "page larger than max_page_bytes or cancelled" if name == "CancelledError" else name
+            message = ("page larger than max_page_bytes (download cancelled)" if "Cancelled" in name
+                       else f"timeout ({name})" if "Timeout" in name else name)
             self.record_error(message, url)

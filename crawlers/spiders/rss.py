@@ -11,7 +11,14 @@ from scrapy.http import Response
 from crawlers.spiders.base import SourceSpider
 from crawlers.text import html_to_text
 
-SUMMARY_CHARS = 200  # an entry with less text than this is a teaser: fetch the article page
+SUMMARY_CHARS = 60  # an entry with less text than this is a teaser: fetch the article page
+TEASER_ENDINGS = ("…", "...", "【详细】", "阅读全文", "查看全文", "[more]")
+
+
+def is_teaser(text: str, title: str) -> bool:
+    """True when a feed entry carries only a title or summary, not the article."""
+    text = text.strip()
+    return len(text) < SUMMARY_CHARS or text == title.strip() or text.endswith(TEASER_ENDINGS)
 
 
 def entry_fields(entry: Any) -> dict[str, Any]:
@@ -45,7 +52,7 @@ class RssSpider(SourceSpider):
             return
         url = response.urljoin(url)
         text = html_to_text(fields["text"])
-        if self.follows and (len(text) < SUMMARY_CHARS or text == fields["title"].strip()):
+        if self.follows and is_teaser(text, fields["title"]):
             yield self.article(url, {**fields, "text": None})
             return
         item = self.make_item(url, **{**fields, "text": text})
