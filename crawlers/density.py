@@ -15,6 +15,7 @@ PARAGRAPH_TAGS = ("p", "pre", "blockquote", "td", "li", "div", "section", "span"
 CANDIDATE_TAGS = frozenset({"div", "article", "section", "td", "main", "body", "font", "span", "center"})
 NOISE_CLASS = re.compile(r"comment|footer|sidebar|share|recommend|related|nav|menu|copyright|"
                          r"breadcrumb|advert|\bad\b|banner|hot|rank|tags?\b", re.I)
+CAPTION = re.compile(r"caption|pic_?(?:text|info|desc)|img_?(?:desc|title)|photo_?(?:desc|text)", re.I)
 MIN_PARAGRAPH = 10
 
 
@@ -61,8 +62,11 @@ def score_nodes(root: etree._Element) -> dict[etree._Element, float]:
 
 def _prune(node: etree._Element) -> None:
     """Drop link lists and noise blocks inside the chosen container."""
-    for el in list(node.iter("div", "ul", "ol", "table", "section", "p")):
+    for el in list(node.iter("div", "ul", "ol", "table", "section", "p", "figcaption", "span")):
         if el is node or el.getparent() is None:
+            continue
+        if el.tag == "figcaption" or CAPTION.search(f"{el.get('class', '')} {el.get('id', '')}"):
+            el.getparent().remove(el)
             continue
         text = "".join(el.itertext()).strip()
         noisy = NOISE_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}")
