@@ -39,7 +39,8 @@ def link_density(el: etree._Element) -> float:
 
 
 def _paragraph_score(text: str) -> float:
-    return 1.0 + len(PUNCT.findall(text)) + min(len(text) / 100.0, 3.0)
+    """Longer, punctuated paragraphs score more; short fragments (headlines, labels) little."""
+    return (1.0 + len(PUNCT.findall(text)) + min(len(text) / 100.0, 3.0)) * min(1.0, len(text) / 40.0)
 
 
 def score_nodes(root: etree._Element) -> dict[etree._Element, float]:
