@@ -121,6 +121,15 @@ def extract_article(html: str, url: str | None = None) -> Article:
     return Article(extract_title(tree), body, extract_published(tree, page_text), extract_author(tree, page_text))
 
 
+def extract_metadata(html: str) -> Article:
+    """Title, raw publication time and author without the (costly) main-text search."""
+    tree = parse_html(html)
+    if tree is None:
+        return Article("", "", None, None)
+    page_text = element_text(tree)
+    return Article(extract_title(tree), "", extract_published(tree, page_text), extract_author(tree, page_text))
+
+
 def extract_bytes(body: bytes, url: str | None = None, header_charset: str | None = None) -> Article:
     """``extract_article`` on raw bytes, with encoding detection."""
     html, _ = decode_html(body, header_charset)

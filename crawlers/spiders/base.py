@@ -21,7 +21,7 @@ from config import Source, load_config
 from config.sources_model import Selectors
 from crawlers.context import CrawlRuntime, crawl_settings, find_source, runtime, search_urls
 from crawlers.encoding import decode_html
-from crawlers.extract import extract_article
+from crawlers.extract import extract_article, extract_metadata
 from crawlers.items import PostItem
 from crawlers.middlewares import ARTICLE_META
 from crawlers.selectors import parse_count, select_text
@@ -137,8 +137,13 @@ class SourceSpider(scrapy.Spider):
         sel = Selector(text=html, base_url=response.url)
         fields = {k: v for k, v in defaults.items() if v}
         fields.update({k: v for k, v in self.fields_from(sel).items() if v})
-        if not all(fields.get(k) for k in ("title", "text", "published", "author")):
+        if not fields.get("title") or not fields.get("text"):
             found = extract_article(html, response.url)
+        elif not fields.get("published") or not fields.get("author"):
+            found = extract_metadata(html)  # the body is configured: skip the costly main-text search
+        else:
+            found = None
+        if found is not None:
             auto = {"title": found.title, "text": found.text, "published": found.published, "author": found.author}
             fields.update({k: v for k, v in auto.items() if v and not fields.get(k)})
         yield self.make_item(response.url, claimed=True, **fields)
