@@ -28,6 +28,11 @@ LAZY_COMMANDS: dict[str, str] = {
     "crawl": "crawlers.cli:crawl",
     "sources": "crawlers.cli:sources_group",
     "extract": "crawlers.cli:extract",
+    "analyze": "nlp.cli:analyze",
+    "train": "nlp.cli:train_group",
+    "label": "nlp.cli:label",
+    "classify": "nlp.cli:classify",
+    "eval": "nlp.cli:eval_group",
 }
 
 
