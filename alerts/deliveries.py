@@ -83,7 +83,7 @@ def known_keys(session: Session, keys: Sequence[str]) -> set[str]:
     """Which of these keys have been recorded already (on any channel)."""
     if not keys:
         return set()
-    return set(session.scalars(select(distinct(DeliveryRow.key)).where(DeliveryRow.key.in_(list(keys)))))
+    return set(session.scalars(select(DeliveryRow.key).distinct().where(DeliveryRow.key.in_(list(keys)))))
 
 
 def due_ids(session: Session, now: datetime, ids: Sequence[int] | None = None) -> list[int]:

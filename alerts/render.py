@@ -10,7 +10,7 @@ from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -116,8 +116,9 @@ def build_email(sender: Sender, to: str, subject: str, text: str, html: str, key
     msg["From"] = _address(sender.name, sender.addr)
     msg["To"] = to
     msg["Date"] = format_datetime(now)
-    digest = hashlib.sha1(f"{key}|{to}".encode()).hexdigest()[:16]
-    msg["Message-ID"] = make_msgid(idstring=digest, domain=sender.addr.partition("@")[2] or "localhost")
+    # Short enough not to be folded; one id per (key, recipient), so retries keep the same id.
+    digest = hashlib.sha1(f"{key}|{to}|{now.isoformat()}".encode()).hexdigest()[:24]
+    msg["Message-ID"] = f"<{digest}@{sender.addr.partition('@')[2] or 'localhost'}>"
     msg["X-Yuqing-Key"] = one_line(key)
     msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")

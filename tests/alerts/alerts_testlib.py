@@ -69,8 +69,10 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+        self.raw: list[bytes] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.raw.append(envelope.original_content)
         msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         self.messages.append((list(envelope.rcpt_tos), msg))
         return "250 OK"

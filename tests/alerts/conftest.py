@@ -19,7 +19,8 @@ def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server (aiosmtpd) on a port chosen by the OS."""
     server = start_smtp()
     yield server
-    server.controller.stop()
+    if server.controller._thread is not None:   # a test may have stopped it
+        server.controller.stop()
 
 
 @pytest.fixture
