@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
@@ -41,6 +42,17 @@ def md_escape(value: object) -> str:
     return str(value).translate(MD_ESCAPES)
 
 
+def md_url(value: object) -> str:
+    """A URL safe inside a markdown link: no spaces, parentheses or angle brackets."""
+    return urllib.parse.quote(href(value), safe=":/?#@!$&'*+,;=%~.-_")
+
+
+def href(value: object) -> str:
+    """Only http(s) links are clickable: a crawled ``javascript:`` URL becomes ``#``."""
+    url = str(value).strip()
+    return url if urllib.parse.urlsplit(url).scheme.lower() in ("http", "https") else "#"
+
+
 def one_line(value: str) -> str:
     """Header-safe text: no line breaks (no header injection), spaces collapsed."""
     return " ".join(str(value).split())
@@ -53,6 +65,8 @@ def environment() -> Environment:
         undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False,
     )
     env.filters["md"] = md_escape
+    env.filters["mdurl"] = md_url
+    env.filters["href"] = href
     return env
 
 

@@ -119,7 +119,8 @@ def serve_webhooks() -> Iterator[WebhookServer]:
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             state.requests.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body)})
-            data = json.dumps(state.reply).encode()
+            # Slack answers a plain "ok"; WeCom, DingTalk and Feishu answer JSON.
+            data = b"ok" if self.path.startswith("/slack") else json.dumps(state.reply).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
