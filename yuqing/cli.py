@@ -22,6 +22,9 @@ LAZY_COMMANDS: dict[str, str] = {
     "init": "yuqing.commands:init",
     "config": "yuqing.commands:config_group",
     "doctor": "yuqing.commands:doctor",
+    "digest": "alerts.cli:digest_command",
+    "alerts": "alerts.cli:alerts_group",
+    "deliveries": "alerts.cli:deliveries_group",
 }
 
 
