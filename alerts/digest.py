@@ -5,6 +5,7 @@ the renderer (Jinja2 autoescape for HTML, RFC 2047 for headers)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -15,7 +16,14 @@ from config.sources_model import Source
 from nlp.pii import mask_pii
 
 MEDIA_LEVELS = ("中央级", "省级", "市级", "县区级", "境外")
+TITLE_MAX = 200
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 Mask = Callable[[str], str]
+
+
+def clean(text: str) -> str:
+    """Crawled text made fit to show: no control, zero-width or bidi characters, one line."""
+    return " ".join(CONTROL_RE.sub("", text or "").split())
 
 
 def no_mask(text: str) -> str:
@@ -193,7 +201,6 @@ def segments(text: str, spans: Sequence[tuple[int, int]], lo: int = 0, hi: int |
 
 def excerpt(text: str, spans: Sequence[tuple[int, int]], chars: int) -> list[Segment]:
     """About ``chars`` characters of ``text`` around its first matched term, with ellipses."""
-    text = " ".join(text.split())
     spans = [(s, e) for s, e in spans if e <= len(text)]
     lo = max(0, spans[0][0] - chars // 3) if spans else 0
     hi = min(len(text), lo + chars)
@@ -218,7 +225,9 @@ def item_view(item: Item, sources: Mapping[str, Source], topic_names: Mapping[st
               tz: tzinfo, chars: int, mask: Mask) -> ItemView:
     """One post, masked, with its terms highlighted in the title and an excerpt of the text."""
     # Masking keeps lengths (digits become '*'), so term offsets stay valid on masked text.
-    title, text = mask(item.title or ""), mask(" ".join((item.text or "").split()))
+    title, text = mask(clean(item.title)), mask(clean(item.text))
+    if len(title) > TITLE_MAX:
+        title = title[:TITLE_MAX] + "…"
     source = sources.get(item.source_id)
     return ItemView(
         id=item.id, title=segments(title, term_spans(item.topics, "title", title)), title_plain=title,
@@ -234,7 +243,7 @@ def item_view(item: Item, sources: Mapping[str, Source], topic_names: Mapping[st
 def event_view(event: EventSummary, sources: Mapping[str, Source], names: Sequence[str], tz: tzinfo,
                mask: Mask) -> EventView:
     source = sources.get(event.source_id)
-    return EventView(mask(event.title), event.post_count, event.source_count, local_time(event.first_seen, tz),
+    return EventView(mask(clean(event.title))[:TITLE_MAX], event.post_count, event.source_count, local_time(event.first_seen, tz),
                      local_time(event.last_seen, tz), risk_name(event.risk_level, names), event.risk_level,
                      event.url, source.name if source else event.source_id)
 

@@ -22,9 +22,6 @@ from alerts.render import AlertView
 from alerts.windows import quiet_until, surge_slot
 from config import Config
 
-LOOKBACK = timedelta(hours=24)
-
-
 @dataclass
 class Unit:
     """One thing to alert on: an event (with its posts seen) or a lone post, or a surge."""
@@ -43,7 +40,8 @@ def _level(config: Config, name: str) -> int:
 def post_units(session: Session, config: Config, now: datetime) -> list[Unit]:
     """Events and lone posts at or above the immediate level, collected in the last 24 hours."""
     tz = ZoneInfo(config.settings.timezone)
-    items = q.alert_candidates(session, now - LOOKBACK, _level(config, config.alerts.immediate.min_level))
+    since = now - timedelta(hours=config.alerts.immediate.lookback_hours)
+    items = q.alert_candidates(session, since, _level(config, config.alerts.immediate.min_level))
     events = q.event_rows(session, [i.event_id for i in items if i.event_id is not None])
     texts = q.texts(session, [i.id for i in items])
     units: dict[str, Unit] = {}

@@ -32,7 +32,7 @@ def group_targets(config: Config, group: Group) -> list[Target]:
     mail_ids = [cid for cid in group.channels if cid in channels and channels[cid].type == EMAIL]
     targets = []
     if group.emails and (mail_ids or not group.channels):
-        channel = mail_ids[0] if mail_ids else EMAIL
+        channel = mail_ids[0] if mail_ids else email_channel(config)
         targets += [Target(channel, EMAIL, addr) for addr in group.emails]
     for cid in group.channels:
         if cid in channels and channels[cid].type != EMAIL:
@@ -40,9 +40,13 @@ def group_targets(config: Config, group: Group) -> list[Target]:
     return targets
 
 
+def email_channel(config: Config) -> str:
+    """The id of the first email channel, or ``email`` when alerts.yaml lists none."""
+    return next((c.id for c in config.alerts.channels if c.type == EMAIL), EMAIL)
+
+
 def admin_targets(config: Config) -> list[Target]:
-    channel = next((c.id for c in config.alerts.channels if c.type == EMAIL), EMAIL)
-    return [Target(channel, EMAIL, addr) for addr in config.alerts.admins]
+    return [Target(email_channel(config), EMAIL, addr) for addr in config.alerts.admins]
 
 
 def sender(config: Config) -> r.Sender:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from alerts import deliveries as dl
 from alerts import immediate, messages
-from alerts.digest import Digest
+from alerts.digest import Digest, masker
 from alerts.dispatch import deliver_due
 from alerts.docx_export import build_docx
 from alerts.gather import gather_digest
@@ -54,11 +54,12 @@ def digest_send_time(app: AppContext, group: Group, now: datetime, day: date | N
     return send_time_on(group, day, tz) if day else scheduled_send(group, now, tz)
 
 
-def build_digest(app: AppContext, group: Group, send_at: datetime, now: datetime, chart: bool = True) -> Digest:
-    """The digest a group receives at ``send_at``."""
+def build_digest(app: AppContext, group: Group, send_at: datetime, now: datetime, chart: bool | None = None) -> Digest:
+    """The digest a group receives at ``send_at`` (the chart as configured unless ``chart`` says)."""
     start, end = window_for(group, send_at, app.config.alerts.digest.window_hours)
+    draw = app.config.alerts.digest.chart if chart is None else chart
     with app.session() as session:
-        return gather_digest(session, app.config, group, start, end, now, chart=chart)
+        return gather_digest(session, app.config, group, start, end, now, chart=draw)
 
 
 def _send_empty(app: AppContext, group: Group) -> bool:
@@ -117,8 +118,9 @@ def send_admin_alert(app: AppContext, subject: str, body: str, key: str, now: da
                      environ: Mapping[str, str] | None = None) -> list[dl.DeliveryResult]:
     """Email ``alerts.yaml`` admins once per ``key`` (e.g. ``admin:source-failing:SRC:2026-11-27``)."""
     require_current(app.engine)
-    view = AlertView(subject=f"【系统告警】{subject}", headline=f"系统告警：{subject}", lines=body.splitlines() or [""],
-                     footer="舆情监测系统自动告警（管理员）。")
+    mask = masker(app.config.alerts.digest.mask_pii)
+    view = AlertView(subject=mask(f"【系统告警】{subject}"), headline=mask(f"系统告警：{subject}"),
+                     lines=[mask(line) for line in body.splitlines()] or [""], footer="舆情监测系统自动告警（管理员）。")
     outgoing = messages.alert_messages(environment(), app.config, view, messages.admin_targets(app.config), key,
                                        "admin", now)
     with app.session() as session:

@@ -29,6 +29,14 @@ class MailSettings(StrictModel):
     smtp: SmtpSettings = SmtpSettings()
     outbox_dir: str | None = None
 
+    @field_validator("from_addr")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        local, at, domain = value.partition("@")
+        if not (local and at and domain) or any(ch.isspace() for ch in value) or not value.isascii():
+            raise ValueError(f'must be a plain email address such as "yuqing@example.cn" (got "{value}")')
+        return value
+
 
 class AnalysisSettings(StrictModel):
     """Knobs of the analysis job."""
