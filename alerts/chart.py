@@ -44,6 +44,7 @@ def render_chart(points: Sequence[tuple[str, int, int]], font_path: str | None =
     matplotlib.use("Agg", force=True)
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
+    from matplotlib.ticker import MaxNLocator
 
     font_path = font_path or find_cjk_font()
     if font_path is None:
@@ -59,7 +60,7 @@ def render_chart(points: Sequence[tuple[str, int, int]], font_path: str | None =
     ax.set_title(title, fontproperties=font, fontsize=11)
     ax.legend(prop=font, fontsize=9, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert, distinct, func, or_, select, update
+from sqlalchemy import CursorResult, Insert, distinct, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -105,7 +105,8 @@ def claim(session: Session, row_id: int, now: datetime) -> bool:
                or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now))
         .values(attempts=DeliveryRow.attempts + 1, next_attempt_at=now + LEASE, updated_at=now)
     )
-    return session.execute(stmt).rowcount == 1
+    result = cast(CursorResult[Any], session.execute(stmt))
+    return result.rowcount == 1
 
 
 def mark_sent(session: Session, row_id: int, now: datetime) -> None:

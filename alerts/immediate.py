@@ -38,23 +38,27 @@ def _level(config: Config, name: str) -> int:
 
 
 def post_units(session: Session, config: Config, now: datetime) -> list[Unit]:
-    """Events and lone posts at or above the immediate level, collected in the last 24 hours."""
+    """Events and lone posts at or above the immediate level, collected in the last
+    ``lookback_hours``, that have not alerted before."""
     tz = ZoneInfo(config.settings.timezone)
     since = now - timedelta(hours=config.alerts.immediate.lookback_hours)
     items = q.alert_candidates(session, since, _level(config, config.alerts.immediate.min_level))
     events = q.event_rows(session, [i.event_id for i in items if i.event_id is not None])
-    texts = q.texts(session, [i.id for i in items])
-    units: dict[str, Unit] = {}
+    grouped: dict[str, list[q.Item]] = {}
     for item in items:
-        item.text = texts.get(item.id, "")
         event = events.get(item.event_id) if item.event_id is not None else None
-        key = f"alert:event:{event.id}" if event else f"alert:post:{item.id}"
-        if key in units:
-            units[key].items.append(item)
-            continue
-        level = max(item.risk_level, event.risk_level if event else 0)
-        units[key] = Unit(key, level, post_view(config, item, event, level, tz), [item])
-    return list(units.values())
+        grouped.setdefault(f"alert:event:{event.id}" if event else f"alert:post:{item.id}", []).append(item)
+    for key in known_keys(session, list(grouped)):
+        del grouped[key]
+    texts = q.texts(session, [members[0].id for members in grouped.values()])
+    units = []
+    for key, members in grouped.items():
+        first = members[0]
+        first.text = texts.get(first.id, "")
+        event = events.get(first.event_id) if first.event_id is not None else None
+        level = max(first.risk_level, event.risk_level if event else 0)
+        units.append(Unit(key, level, post_view(config, first, event, level, tz), members))
+    return units
 
 
 def post_view(config: Config, item: q.Item, event: q.EventSummary | None, level: int, tz: ZoneInfo) -> AlertView:
@@ -136,7 +140,7 @@ def unit_targets(config: Config, unit: Unit) -> list[Target]:
 def plan(session: Session, config: Config, env: Environment, now: datetime) -> list[Outgoing]:
     """The messages to record for alerts not recorded before."""
     units = post_units(session, config, now) + surge_units(session, config, now)
-    known = known_keys(session, [u.key for u in units])
+    known = known_keys(session, [u.key for u in units if u.topic_id is not None])
     tz = ZoneInfo(config.settings.timezone)
     quiet_end = quiet_until(now, config.alerts.immediate.quiet_hours, tz)
     bypass = _level(config, config.alerts.immediate.bypass_level)

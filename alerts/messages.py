@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
+from typing import Any
 
 from jinja2 import Environment
 
@@ -53,36 +56,36 @@ def sender(config: Config) -> r.Sender:
     return r.Sender(config.settings.mail.from_name, config.settings.mail.from_addr)
 
 
+def _payload(target: Target, email: Callable[[str], EmailMessage], subject: str, markdown: str,
+             text: str) -> dict[str, Any]:
+    """What is stored to send ``target`` its copy: the whole email, or the webhook's JSON body."""
+    if target.type == EMAIL:
+        return {"type": EMAIL, "eml": email(target.recipient).as_string()}
+    return {"type": target.type, "body": webhook.payload(target.type, subject, markdown, text)}
+
+
 def digest_messages(env: Environment, config: Config, d: Digest, targets: list[Target], key: str,
                     now: datetime, docx: bytes | None = None) -> list[Outgoing]:
     """One recorded message per target for a digest."""
-    subject = r.digest_subject(d)
-    text = r.digest_text(env, d)
-    out = []
+    subject, text, markdown = r.digest_subject(d), r.digest_text(env, d), r.digest_markdown(env, d)
     html = r.digest_html(env, d) if any(t.type == EMAIL for t in targets) else ""
-    markdown = r.digest_markdown(env, d)
     attachment = (f"{d.title}-{d.group_id}-{d.date_label}.docx", docx) if docx else None
-    for t in targets:
-        if t.type == EMAIL:
-            msg = r.build_email(sender(config), t.recipient, subject, text, html, key, now, d.chart_png, attachment)
-            payload = {"type": EMAIL, "eml": msg.as_string()}
-        else:
-            payload = {"type": t.type, "body": webhook.payload(t.type, subject, markdown, text)}
-        out.append(Outgoing(key, "digest", t.channel, t.recipient, subject, payload))
-    return out
+
+    def email(to: str) -> EmailMessage:
+        return r.build_email(sender(config), to, subject, text, html, key, now, d.chart_png, attachment)
+
+    return [Outgoing(key, "digest", t.channel, t.recipient, subject, _payload(t, email, subject, markdown, text))
+            for t in targets]
 
 
 def alert_messages(env: Environment, config: Config, a: r.AlertView, targets: list[Target], key: str, kind: str,
                    now: datetime, not_before: datetime | None = None) -> list[Outgoing]:
     """One recorded message per target for an immediate or admin alert."""
-    text, markdown = r.alert_text(env, a), r.alert_markdown(env, a)
+    subject, text, markdown = r.one_line(a.subject), r.alert_text(env, a), r.alert_markdown(env, a)
     html = r.alert_html(env, a)
-    out = []
-    for t in targets:
-        if t.type == EMAIL:
-            msg = r.build_email(sender(config), t.recipient, a.subject, text, html, key, now)
-            payload = {"type": EMAIL, "eml": msg.as_string()}
-        else:
-            payload = {"type": t.type, "body": webhook.payload(t.type, a.subject, markdown, text)}
-        out.append(Outgoing(key, kind, t.channel, t.recipient, r.one_line(a.subject), payload, not_before))
-    return out
+
+    def email(to: str) -> EmailMessage:
+        return r.build_email(sender(config), to, subject, text, html, key, now)
+
+    return [Outgoing(key, kind, t.channel, t.recipient, subject, _payload(t, email, subject, markdown, text), not_before)
+            for t in targets]

@@ -12,6 +12,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
+from typing import cast
 
 import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -137,7 +138,7 @@ def build_email(sender: Sender, to: str, subject: str, text: str, html: str, key
     msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
     if chart_png:
-        html_part = msg.get_payload()[1]
+        html_part = cast(EmailMessage, msg.get_payload(1))
         html_part.add_related(chart_png, "image", "png", cid=f"<{CHART_CID}>", filename="chart.png")
     if docx:
         name, data = docx
