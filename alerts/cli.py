@@ -36,7 +36,8 @@ def _preview_path(base: Path, group_id: str, many: bool) -> Path:
 
 
 @click.command("digest")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Local date of the digest (default: the latest due).")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]),
+              help="Local date of the digest (default: the latest due).")
 @click.option("--group", "group_id", help="Only this recipient group (alerts.yaml groups[].id).")
 @click.option("--preview", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML digest here.")
 @click.option("--docx", "docx_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write it as Word.")

@@ -243,7 +243,8 @@ def item_view(item: Item, sources: Mapping[str, Source], topic_names: Mapping[st
 def event_view(event: EventSummary, sources: Mapping[str, Source], names: Sequence[str], tz: tzinfo,
                mask: Mask) -> EventView:
     source = sources.get(event.source_id)
-    return EventView(mask(clean(event.title))[:TITLE_MAX], event.post_count, event.source_count, local_time(event.first_seen, tz),
+    return EventView(mask(clean(event.title))[:TITLE_MAX], event.post_count, event.source_count,
+                     local_time(event.first_seen, tz),
                      local_time(event.last_seen, tz), risk_name(event.risk_level, names), event.risk_level,
                      event.url, source.name if source else event.source_id)
 

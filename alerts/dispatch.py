@@ -56,7 +56,8 @@ def _claim(session: Session, config: Config, row_id: int, now: datetime) -> Clai
     if row.kind == "alert" and channel is not None:
         until = dl.rate_limit_until(session, row, channel.rate_limit_per_hour, now)
         if until is not None:
-            reason = f"rate limit of {channel.rate_limit_per_hour}/h reached on {row.channel}; waits until {until:%H:%M} UTC"
+            reason = (f"rate limit of {channel.rate_limit_per_hour}/h reached on {row.channel}; "
+                      f"waits until {until:%H:%M} UTC")
             dl.postpone(session, row_id, until, now, reason)
             return dl.DeliveryResult(row.id, row.key, row.channel, row.recipient, "pending", reason)
     job = Claimed(row.id, row.key, row.channel, row.recipient, dict(row.payload or {}))

@@ -87,5 +87,5 @@ def alert_messages(env: Environment, config: Config, a: r.AlertView, targets: li
     def email(to: str) -> EmailMessage:
         return r.build_email(sender(config), to, subject, text, html, key, now)
 
-    return [Outgoing(key, kind, t.channel, t.recipient, subject, _payload(t, email, subject, markdown, text), not_before)
-            for t in targets]
+    return [Outgoing(key, kind, t.channel, t.recipient, subject, _payload(t, email, subject, markdown, text),
+                     not_before) for t in targets]

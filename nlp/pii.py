@@ -15,7 +15,9 @@ from datetime import date
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
-EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
+EMAIL_RE = re.compile(
+    r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
+)
 ID18_RE = re.compile(r"(?<![\d])([1-9]\d{5})((?:18|19|20)\d{2})(\d{2})(\d{2})(\d{3}[\dXx])(?![\dXx])")
 ID15_RE = re.compile(r"(?<![\d])([1-9]\d{5})(\d{2})(\d{2})(\d{2})(\d{3})(?![\d])")
 CARD_RE = re.compile(r"(?<![\d])[1-9]\d{3}(?:[ -]?\d){12,15}(?![\d])")
