@@ -11,13 +11,15 @@ from config.base import StrictModel
 
 
 class SmtpSettings(StrictModel):
-    """An SMTP server; the password only ever comes from ``YUQING_SMTP_PASSWORD``."""
+    """An SMTP server; the password only ever comes from ``YUQING_SMTP_PASSWORD``. ``ca_file``
+    trusts a private CA (an intranet mail server) in addition to the system's."""
 
     host: str = "127.0.0.1"
     port: int = Field(25, ge=1, le=65535)
     security: Literal["ssl", "starttls", "none"] = "none"
     username: str | None = None
     timeout: float = Field(30.0, gt=0)
+    ca_file: str | None = None
 
 
 class MailSettings(StrictModel):

@@ -43,13 +43,25 @@ def write_outbox(outbox: Path, key: str, recipient: str, message: bytes) -> Path
     return target
 
 
+def tls_context(mail: MailSettings) -> ssl.SSLContext:
+    """Certificate and host name verified, against the system CAs and ``smtp.ca_file``."""
+    context = ssl.create_default_context()
+    if mail.smtp.ca_file:
+        context.load_verify_locations(cafile=mail.smtp.ca_file)
+    return context
+
+
 def _connect(mail: MailSettings) -> smtplib.SMTP:
     smtp = mail.smtp
     if smtp.security == "ssl":
-        return smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context())
+        return smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=tls_context(mail))
     client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
     if smtp.security == "starttls":
-        client.starttls(context=ssl.create_default_context())
+        try:
+            client.starttls(context=tls_context(mail))
+        except BaseException:
+            client.close()
+            raise
     return client
 
 
