@@ -25,6 +25,9 @@ LAZY_COMMANDS: dict[str, str] = {
     "digest": "alerts.cli:digest_command",
     "alerts": "alerts.cli:alerts_group",
     "deliveries": "alerts.cli:deliveries_group",
+    "topics": "yuqing.tune_cli:topics_group",
+    "keywords": "yuqing.keywords_cli:keywords_group",
+    "rules": "yuqing.rules_cli:rules_group",
 }
 
 
