@@ -14,7 +14,8 @@ from alerts import messages
 from alerts.dispatch import channel_by_id, deliver_due
 from alerts.docx_export import build_docx
 from alerts.render import AlertView, digest_html, environment
-from alerts.service import build_digest, digest_send_time, select_groups, send_digests, send_immediate_alerts
+from alerts.service import (build_digest, digest_send_time, retry_pending, select_groups, send_digests,
+                            send_immediate_alerts)
 from yuqing.context import AppContext, pass_app
 from yuqing.errors import YuqingError
 
@@ -140,6 +141,18 @@ def deliveries_group() -> None:
     Example:
       yuqing deliveries list --failed
     """
+
+
+@deliveries_group.command("retry")
+@pass_app
+def deliveries_retry(app: AppContext) -> None:
+    """Send pending and failed deliveries whose retry time has come (the daemon does this too).
+
+    \b
+    Example:
+      yuqing deliveries retry
+    """
+    _echo_results(retry_pending(app, _now()))
 
 
 @deliveries_group.command("list")

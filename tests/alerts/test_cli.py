@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from yuqing.cli import cli
 from yuqing.context import AppContext
 
-COMMANDS = [["digest"], ["alerts"], ["alerts", "test"], ["alerts", "send"], ["deliveries"], ["deliveries", "list"]]
+COMMANDS = [["digest"], ["alerts"], ["alerts", "test"], ["alerts", "send"], ["deliveries"], ["deliveries", "list"],
+            ["deliveries", "retry"]]
 
 
 def run(app: AppContext, *args: str) -> tuple[int, str]:
@@ -49,6 +50,8 @@ def test_digest_preview_then_send_once(sqlite_app: AppContext, tmp_path: Path) -
     assert len(rows) == 3 and {r["status"] for r in rows} == {"sent"}
     code, out = run(sqlite_app, "deliveries", "list", "--failed")
     assert "no deliveries failed" in out
+    code, out = run(sqlite_app, "deliveries", "retry")
+    assert code == 0 and "nothing to send" in out
 
 
 def test_alerts_test_and_unknown_channel(sqlite_app: AppContext) -> None:
