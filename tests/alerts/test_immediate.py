@@ -126,8 +126,12 @@ def test_no_surge_when_the_baseline_is_as_high(sqlite_app: AppContext) -> None:
 
 def test_admin_alert_once_per_key(sqlite_app: AppContext) -> None:
     key = "admin:source-failing:city:2026-11-27"
-    first = send_admin_alert(sqlite_app, "信息源连续失败：深圳新闻网", "连续3次采集失败：HTTP 503", key, DAY)
+    first = send_admin_alert(sqlite_app, "信息源连续失败：深圳新闻网", "连续3次采集失败：HTTP 503\n联系人13812345678", key, DAY)
     assert [(r.recipient, r.status) for r in first] == [("admin@example.cn", "sent")]
     assert send_admin_alert(sqlite_app, "信息源连续失败：深圳新闻网", "again", key, DAY + timedelta(minutes=5)) == []
     [row] = _rows(sqlite_app)
     assert row.kind == "admin" and row.subject.startswith("【系统告警】")
+    eml = next(sqlite_app.config.outbox_dir.glob("admin_*.eml")).read_bytes()
+    from email import message_from_bytes, policy
+    body = message_from_bytes(eml, policy=policy.default).get_body(("plain",)).get_content()
+    assert "HTTP 503" in body and "138****5678" in body and "13812345678" not in body

@@ -71,6 +71,16 @@ def test_chart_font_choice_and_ascii_fallback() -> None:
     assert png.startswith(b"\x89PNG") and len(png) > 2000
 
 
+def test_chinese_labels_render_with_the_installed_cjk_font() -> None:
+    import warnings
+    font = find_cjk_font()
+    if font is None:
+        pytest.skip("no CJK font installed (fonts-noto-cjk / fonts-wqy-microhei): the chart uses ASCII labels")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # matplotlib warns "Glyph … missing from font"
+        assert render_chart([("11-21", 3, 1)], font_path=font).startswith(b"\x89PNG")
+
+
 def test_links_and_markdown_are_made_inert() -> None:
     assert href("javascript:alert(1)") == "#" and href(" https://a.cn/x ") == "https://a.cn/x"
     assert md_escape("[x](http://e)\n**b**") == "［x］（http://e） ＊＊b＊＊"
