@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -55,58 +56,76 @@ def series(session: Session, end: datetime, scope: q.Scope, level: int, tz: Zone
     return out
 
 
-def gather_digest(session: Session, config: Config, group: Group, start: datetime, end: datetime,
-                  now: datetime, chart: bool = True) -> d.Digest:
-    """The digest of ``group`` for the window [start, end)."""
-    tz = ZoneInfo(config.settings.timezone)
-    opts = config.alerts.digest
-    scope, level = group_scope(config, group), high_level(config)
-    mask = d.masker(opts.mask_pii)
-    names = config.alerts.risk.names
+View = Callable[[q.Item], d.ItemView]
+
+
+def viewer(config: Config, tz: ZoneInfo) -> View:
+    """Item → view with the configured masking, risk names and excerpt length."""
+    opts, names = config.alerts.digest, config.alerts.risk.names
     sources = {s.id: s for s in config.sources.sources}
     topic_names = {t.id: t.name for t in config.topics.topics}
-    current = q.counts(session, start, end, scope, level)
-    previous = q.counts(session, start - (end - start), start, scope, level)
+    mask = d.masker(opts.mask_pii)
+    return lambda item: d.item_view(item, sources, topic_names, names, tz, opts.excerpt_chars, mask)
 
-    items = q.negative_items(session, start, end, scope, opts.max_items)
-    per_topic = q.topic_counts(session, start, end, scope)
-    topic_items = {tid: q.topic_items(session, start, end, scope, tid, TOPIC_ITEMS) for tid in per_topic}
-    everything = [*items, *(i for lst in topic_items.values() for i in lst)]
-    texts = q.texts(session, [i.id for i in everything])
-    for item in everything:
+
+def fill_texts(session: Session, items: list[q.Item]) -> None:
+    texts = q.texts(session, [i.id for i in items])
+    for item in items:
         item.text = texts.get(item.id, "")
 
-    def view(item: q.Item) -> d.ItemView:
-        return d.item_view(item, sources, topic_names, names, tz, opts.excerpt_chars, mask)
 
+def topic_sections(session: Session, config: Config, scope: q.Scope, start: datetime, end: datetime,
+                   view: View) -> tuple[list[d.TopicSection], list[str]]:
+    """A section per topic with posts (most negative first), and the names of the quiet ones."""
+    per_topic = q.topic_counts(session, start, end, scope)
     sections, quiet = [], []
     for topic in config.topics.topics:
         if not topic.enabled or (scope.topic_ids is not None and topic.id not in scope.topic_ids):
             continue
         relevant, negative = per_topic.get(topic.id, (0, 0))
-        if relevant:
-            sections.append(d.TopicSection(topic.id, topic.name, relevant, negative,
-                                           [view(i) for i in topic_items[topic.id]]))
-        else:
+        if not relevant:
             quiet.append(topic.name)
+            continue
+        items = q.topic_items(session, start, end, scope, topic.id, TOPIC_ITEMS)
+        fill_texts(session, items)
+        sections.append(d.TopicSection(topic.id, topic.name, relevant, negative, [view(i) for i in items]))
     sections.sort(key=lambda s: (-s.negative, -s.relevant))
+    return sections, quiet
 
+
+def health(session: Session, config: Config, scope: q.Scope, start: datetime, end: datetime) -> list[d.SourceHealth]:
+    """Every enabled source of the scope with its runs and posts in the window, problems first."""
     runs = q.source_runs(session, start, end)
     collected = q.collected_by_source(session, start, end)
-    health = [d.source_health(s, runs.get(s.id), collected.get(s.id, 0)) for s in scoped_sources(config, scope)]
-    health.sort(key=lambda h: (not h.problem, h.name))
-    healthy = sum(1 for h in health if not h.problem)
+    rows = [d.source_health(s, runs.get(s.id), collected.get(s.id, 0)) for s in scoped_sources(config, scope)]
+    return sorted(rows, key=lambda h: (not h.problem, h.name))
+
+
+def gather_digest(session: Session, config: Config, group: Group, start: datetime, end: datetime,
+                  now: datetime, chart: bool = True) -> d.Digest:
+    """The digest of ``group`` for the window [start, end)."""
+    tz = ZoneInfo(config.settings.timezone)
+    scope, level, view = group_scope(config, group), high_level(config), viewer(config, tz)
+    sources = {s.id: s for s in config.sources.sources}
+    current = q.counts(session, start, end, scope, level)
+    previous = q.counts(session, start - (end - start), start, scope, level)
+    items = q.negative_items(session, start, end, scope, config.alerts.digest.max_items)
+    fill_texts(session, items)
+    sections, quiet = topic_sections(session, config, scope, start, end, view)
+    sources_health = health(session, config, scope, start, end)
+    healthy = sum(1 for h in sources_health if not h.problem)
     levels = d.coverage(q.relevant_by_source(session, start, end, scope), sources)
     points = series(session, end, scope, level, tz)
+    mask = d.masker(config.alerts.digest.mask_pii)
+    events = q.events(session, start, end, scope, MAX_EVENTS)
     return d.Digest(
         title=digest_title(config, group), group_id=group.id, group_name=group.name,
         period=f"{start.astimezone(tz):%Y-%m-%d %H:%M} 至 {end.astimezone(tz):%Y-%m-%d %H:%M}",
         start=start.astimezone(tz), end=end.astimezone(tz), generated=now.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         summary=d.summary(current, previous), zero=current.negative == 0,
-        zero_text=d.zero_text(current, healthy, len(health)),
-        items=[view(i) for i in items],
-        events=[d.event_view(e, sources, names, tz, mask) for e in q.events(session, start, end, scope, MAX_EVENTS)],
+        zero_text=d.zero_text(current, healthy, len(sources_health)), items=[view(i) for i in items],
+        events=[d.event_view(e, sources, config.alerts.risk.names, tz, mask) for e in events],
         topics=sections, quiet_topics=quiet, coverage=levels, coverage_text=d.coverage_text(levels),
-        sources=health, source_problems=len(health) - healthy, series=points,
+        sources=sources_health, source_problems=len(sources_health) - healthy, series=points,
         chart_png=render_chart(points) if chart else None,
     )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from alerts import digest as d
 from alerts import queries as q
 from alerts.deliveries import Outgoing, known_keys
-from alerts.gather import group_scope
+from alerts.gather import group_scope, viewer
 from alerts.messages import Target, alert_messages, group_targets
 from alerts.render import AlertView
 from alerts.windows import quiet_until, surge_slot
@@ -63,12 +63,8 @@ def post_units(session: Session, config: Config, now: datetime) -> list[Unit]:
 
 def post_view(config: Config, item: q.Item, event: q.EventSummary | None, level: int, tz: ZoneInfo) -> AlertView:
     """The short alert of a post or of the event it belongs to (masked)."""
-    mask = d.masker(config.alerts.digest.mask_pii)
-    sources = {s.id: s for s in config.sources.sources}
-    names = config.alerts.risk.names
-    topic_names = {t.id: t.name for t in config.topics.topics}
-    view = d.item_view(item, sources, topic_names, names, tz, config.alerts.digest.excerpt_chars, mask)
-    risk = d.risk_name(level, names)
+    view = viewer(config, tz)(item)
+    risk = d.risk_name(level, config.alerts.risk.names)
     lines = [f"来源：{view.source}　时间：{view.time}　风险等级：{risk}"]
     if view.topics:
         lines.append(f"专题：{'、'.join(view.topics)}")
