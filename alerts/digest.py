@@ -59,6 +59,7 @@ class ItemView:
     terms: list[str]
     excerpt: list[Segment]
     topics: list[str]
+    event_note: str = ""
 
 
 @dataclass
@@ -237,6 +238,7 @@ def item_view(item: Item, sources: Mapping[str, Source], topic_names: Mapping[st
         excerpt=excerpt(text, term_spans(item.topics, "text", text), chars),
         topics=[topic_names.get(t.get("topic", ""), t.get("topic", "")) for t in item.topics or []
                 if isinstance(t, dict)],
+        event_note=f"同一事件共{item.event_posts}篇，{item.event_sources}个来源" if item.event_posts > 1 else "",
     )
 
 

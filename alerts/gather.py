@@ -18,6 +18,7 @@ from config.sources_model import Source
 TOPIC_ITEMS = 3
 MAX_EVENTS = 10
 SERIES_DAYS = 7
+OVERFETCH = 5   # posts fetched per item shown, so reposts folded into one still fill the list
 
 
 def group_scope(config: Config, group: Group) -> q.Scope:
@@ -68,6 +69,25 @@ def viewer(config: Config, tz: ZoneInfo) -> View:
     return lambda item: d.item_view(item, sources, topic_names, names, tz, opts.excerpt_chars, mask)
 
 
+def one_per_event(session: Session, items: list[q.Item], limit: int) -> list[q.Item]:
+    """The best-ranked post of each event (reposts are one item), with the event's counts."""
+    kept: list[q.Item] = []
+    seen: set[int] = set()
+    for item in items:
+        if item.event_id is not None:
+            if item.event_id in seen:
+                continue
+            seen.add(item.event_id)
+        kept.append(item)
+        if len(kept) == limit:
+            break
+    events = q.event_rows(session, [i.event_id for i in kept if i.event_id is not None])
+    for item in kept:
+        if (event := events.get(item.event_id or -1)) is not None:
+            item.event_posts, item.event_sources = event.post_count, event.source_count
+    return kept
+
+
 def fill_texts(session: Session, items: list[q.Item]) -> None:
     texts = q.texts(session, [i.id for i in items])
     for item in items:
@@ -86,7 +106,8 @@ def topic_sections(session: Session, config: Config, scope: q.Scope, start: date
         if not relevant:
             quiet.append(topic.name)
             continue
-        items = q.topic_items(session, start, end, scope, topic.id, TOPIC_ITEMS)
+        items = one_per_event(session, q.topic_items(session, start, end, scope, topic.id, TOPIC_ITEMS * OVERFETCH),
+                              TOPIC_ITEMS)
         fill_texts(session, items)
         sections.append(d.TopicSection(topic.id, topic.name, relevant, negative, [view(i) for i in items]))
     sections.sort(key=lambda s: (-s.negative, -s.relevant))
@@ -109,7 +130,8 @@ def gather_digest(session: Session, config: Config, group: Group, start: datetim
     sources = {s.id: s for s in config.sources.sources}
     current = q.counts(session, start, end, scope, level)
     previous = q.counts(session, start - (end - start), start, scope, level)
-    items = q.negative_items(session, start, end, scope, config.alerts.digest.max_items)
+    limit = config.alerts.digest.max_items
+    items = one_per_event(session, q.negative_items(session, start, end, scope, limit * OVERFETCH), limit)
     fill_texts(session, items)
     sections, quiet = topic_sections(session, config, scope, start, end, view)
     sources_health = health(session, config, scope, start, end)

@@ -53,6 +53,8 @@ class Item:
     topics: list[Any] = field(default_factory=list)
     reasons: list[Any] = field(default_factory=list)
     text: str = ""
+    event_posts: int = 0
+    event_sources: int = 0
 
     @property
     def time(self) -> datetime:
