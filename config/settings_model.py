@@ -11,13 +11,15 @@ from config.base import StrictModel
 
 
 class SmtpSettings(StrictModel):
-    """An SMTP server; the password only ever comes from ``YUQING_SMTP_PASSWORD``."""
+    """An SMTP server; the password only ever comes from ``YUQING_SMTP_PASSWORD``. ``ca_file``
+    trusts a private CA (an intranet mail server) in addition to the system's."""
 
     host: str = "127.0.0.1"
     port: int = Field(25, ge=1, le=65535)
     security: Literal["ssl", "starttls", "none"] = "none"
     username: str | None = None
     timeout: float = Field(30.0, gt=0)
+    ca_file: str | None = None
 
 
 class MailSettings(StrictModel):
@@ -28,6 +30,14 @@ class MailSettings(StrictModel):
     from_name: str = "舆情监测"
     smtp: SmtpSettings = SmtpSettings()
     outbox_dir: str | None = None
+
+    @field_validator("from_addr")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        local, at, domain = value.partition("@")
+        if not (local and at and domain) or any(ch.isspace() for ch in value) or not value.isascii():
+            raise ValueError(f'must be a plain email address such as "yuqing@example.cn" (got "{value}")')
+        return value
 
 
 class AnalysisSettings(StrictModel):
