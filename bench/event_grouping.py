@@ -1,9 +1,8 @@
 """Event grouping against 1,000,000 stored posts: time to find a new post's near-duplicates.
 
 Builds a SQLite database (the real schema) holding the LSH band keys of N stored posts, then times
-``nlp.job.similar_posts`` (the query the analysis job runs) for new posts, half of them reposts of
-stored ones. Stored fingerprints come from real Weibo posts where ../shared/data is present, padded
-with signatures of synthetic texts.
+``nlp.job.similar_posts`` (the query the analysis job runs) for new posts, half of them reposts (with
+one word changed) of stored ones.
 
     .venv/bin/python bench/event_grouping.py [--posts 1000000] [--queries 2000] [--db /tmp/events.db]
 """
@@ -20,7 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nlp.events import fingerprint  # noqa: E402
+import numpy as np  # noqa: E402
+
+from nlp.events import BANDS, fingerprint  # noqa: E402
 from nlp.job import similar_posts  # noqa: E402
 from nlp.segment import build_segmenter  # noqa: E402
 from storage.db import make_engine, session_factory, upgrade  # noqa: E402
@@ -31,30 +32,34 @@ def synthetic_words(rng: random.Random, vocabulary: list[str], n: int = 60) -> l
 
 
 def build(db: Path, posts: int, vocabulary: list[str], rng: random.Random) -> list[list[str]]:
-    """Create the database with ``posts`` fingerprints; return the word lists of 1,000 stored posts."""
+    """Create the database with ``posts`` fingerprints; return the word lists of 1,000 stored posts.
+
+    1,000 stored posts are fingerprinted from (synthetic) text so that queries can repost them; the
+    band keys of the others are uniform random 63-bit values, which is what the keys of unrelated
+    posts are (a band key is a hash of four MinHash values)."""
     engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)
     engine.dispose()
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA foreign_keys=OFF")
     conn.execute("PRAGMA synchronous=OFF")
-    kept: list[list[str]] = []
+    conn.execute("DROP INDEX ix_fingerprints_band_value")  # rebuilt after the bulk load, as a restore would
     started = time.perf_counter()
-    batch: list[tuple[int, int, int]] = []
-    for post_id in range(1, posts + 1):
-        words = synthetic_words(rng, vocabulary)
-        if post_id % (posts // 1000 or 1) == 0 and len(kept) < 1000:
-            kept.append(words)
-        keys = fingerprint(words) or []
-        batch.extend((post_id, band, value) for band, value in enumerate(keys))
-        if len(batch) >= 160_000:
-            conn.executemany("INSERT INTO fingerprints (post_id, band, value) VALUES (?, ?, ?)", batch)
-            batch.clear()
-    conn.executemany("INSERT INTO fingerprints (post_id, band, value) VALUES (?, ?, ?)", batch)
+    kept = [synthetic_words(rng, vocabulary) for _ in range(1000)]
+    rows = [(i + 1, band, value) for i, words in enumerate(kept) for band, value in enumerate(fingerprint(words) or [])]
+    conn.executemany("INSERT INTO fingerprints (post_id, band, value) VALUES (?, ?, ?)", rows)
+    keys = np.random.default_rng(13)
+    chunk = 100_000
+    for first in range(1001, posts + 1, chunk):
+        ids = np.arange(first, min(first + chunk, posts + 1), dtype=np.int64)
+        values = keys.integers(0, 2**63 - 1, size=(len(ids), BANDS), dtype=np.int64)
+        conn.executemany("INSERT INTO fingerprints (post_id, band, value) VALUES (?, ?, ?)",
+                         ((int(p), b, int(v)) for p, row in zip(ids, values) for b, v in enumerate(row)))
+    conn.execute("CREATE INDEX ix_fingerprints_band_value ON fingerprints (band, value)")
     conn.commit()
     conn.execute("ANALYZE")
     conn.close()
-    print(f"built {posts:,} posts' fingerprints in {time.perf_counter() - started:.0f}s")
+    print(f"built {posts:,} posts' fingerprints ({posts * BANDS:,} rows) in {time.perf_counter() - started:.0f}s")
     return kept
 
 
