@@ -30,7 +30,7 @@ def analyze(app: AppContext, limit: int | None, as_json: bool) -> None:
     """Analyse new posts, and recent posts whose rules or model changed, in batches.
 
     Each batch is committed on its own: a killed run resumes where it stopped, and running it again
-    changes nothing. The default sentiment model is built on first use (under a minute).
+    changes nothing. The default sentiment model is built on first use (about 45 s of CPU).
 
     \b
     Example:
