@@ -3,7 +3,7 @@ and landline numbers, bank card numbers and email addresses.
 
 Every candidate is validated (ID checksum or birth date, Luhn for cards, number plans for phones)
 so that years, dates, amounts and ordinary numbers are left alone. Enough is kept to recognise a
-number (``110101********1234``, ``138****5678``) but not to use it.
+number (``110101********1234``, ``138****5678``, ``z*******@163.com``) but not to use it.
 """
 
 from __future__ import annotations
@@ -106,8 +106,12 @@ def _mask_landline(match: re.Match[str]) -> str:
 
 def _mask_email(match: re.Match[str]) -> str:
     local, domain = match.group(1), match.group(2)
-    return f"{local[0]}***@{domain}"
+    return f"{local[0]}{'*' * (len(local) - 1)}@{domain}"
 
+
+# Full-width digits, X, @, dot and dash folded to ASCII for matching only (same length).
+FULLWIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
+                           "Ｘ": "X", "ｘ": "x", "＠": "@", "．": ".", "－": "-", "　": " "})
 
 PASSES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (EMAIL_RE, _mask_email),
@@ -119,10 +123,22 @@ PASSES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
 )
 
 
-def mask_pii(text: str) -> str:
-    """``text`` with ID, mobile, landline and bank card numbers and email addresses masked."""
-    if not text:
-        return text
+def _mask_ascii(text: str) -> str:
     for pattern, mask in PASSES:
         text = pattern.sub(mask, text)
     return text
+
+
+def mask_pii(text: str) -> str:
+    """``text`` with ID, mobile, landline and bank card numbers and email addresses masked.
+
+    The result has the same length as ``text`` (each hidden character becomes ``*``), so
+    character offsets into the text stay valid. Full-width digits (``１３８…``, used to dodge
+    filters) are recognised too; the rest of the text is left exactly as it was."""
+    if not text:
+        return text
+    folded = text.translate(FULLWIDTH)
+    masked = _mask_ascii(folded)
+    if folded == text:
+        return masked
+    return "".join("*" if m == "*" and f != "*" else o for o, f, m in zip(text, folded, masked, strict=True))
