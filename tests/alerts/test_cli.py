@@ -82,4 +82,8 @@ def test_digest_for_a_given_date_and_a_weekly_group(config_dir: Path, tmp_path: 
     assert code == 0 and "digest:2026-11-27:press-office" in out and out.count("sent ") == 2
     code, out = run(app, "digest", "--date", "2026-11-30", "--group", "leaders")
     assert code == 0 and "leaders: 舆情周报 2026-11-23 09:00 至 2026-11-30 09:00" in out and "负面8" in out
+    code, out = run(app, "digest", "--date", "2026-11-30", "--group", "leaders", "--json")
+    summary = json.loads(out)
+    assert summary["counts"]["负面"] == 8 and summary["coverage"] == {"中央级": 2, "省级": 3, "市级": 6}
+    assert summary["start"] == "2026-11-23T09:00:00+08:00" and not summary["zero"]
     app.close()
