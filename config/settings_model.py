@@ -47,6 +47,9 @@ class AnalysisSettings(StrictModel):
     batch_size: int = Field(500, ge=1, le=100_000)
     reanalyze_days: int = Field(3, ge=0, le=3650)
     to_simplified: bool = True
+    segmenter: Literal["rjieba", "jieba"] = "rjieba"
+    relevance_min_labels: int = Field(20, ge=2, le=100_000)
+    reason_terms: int = Field(5, ge=0, le=50)
 
 
 class CrawlSettings(StrictModel):

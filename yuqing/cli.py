@@ -28,6 +28,14 @@ LAZY_COMMANDS: dict[str, str] = {
     "topics": "yuqing.tune_cli:topics_group",
     "keywords": "yuqing.keywords_cli:keywords_group",
     "rules": "yuqing.rules_cli:rules_group",
+    "crawl": "crawlers.cli:crawl",
+    "sources": "crawlers.cli:sources_group",
+    "extract": "crawlers.cli:extract",
+    "analyze": "nlp.cli:analyze",
+    "train": "nlp.cli:train_group",
+    "label": "nlp.cli:label",
+    "classify": "nlp.cli:classify",
+    "eval": "nlp.cli:eval_group",
 }
 
 
