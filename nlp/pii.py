@@ -18,7 +18,8 @@ ID_CHECK = "10X98765432"
 EMAIL_RE = re.compile(
     r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
 )
-ID18_RE = re.compile(r"(?<![\d])([1-9]\d{5})((?:18|19|20)\d{2})(\d{2})(\d{2})(\d{3}[\dXx])(?![\dXx])")
+# Also written in groups (6-8-4) with spaces or dashes.
+ID18_RE = re.compile(r"(?<![\d])([1-9]\d{5})[ -]?((?:18|19|20)\d{2})(\d{2})(\d{2})[ -]?(\d{3}[\dXx])(?![\dXx])")
 ID15_RE = re.compile(r"(?<![\d])([1-9]\d{5})(\d{2})(\d{2})(\d{2})(\d{3})(?![\d])")
 CARD_RE = re.compile(r"(?<![\d])[1-9]\d{3}(?:[ -]?\d){12,15}(?![\d])")
 MOBILE_RE = re.compile(r"(?<![\d])((?:\+|00)?86[ -]?)?(1[3-9]\d)([ -]?)(\d{4})([ -]?)(\d{4})(?![\d])")
@@ -61,15 +62,16 @@ def _keep_ends(text: str, head: int, tail: int) -> str:
 
 
 def _mask_id18(match: re.Match[str]) -> str:
-    number = match.group(0)
+    written = match.group(0)
+    number = "".join(match.groups())
     year, month, day = int(match.group(2)), int(match.group(3)), int(match.group(4))
     if not _valid_date(year, month, day):
-        return number
+        return written
     # A valid birth date with a wrong checksum is still most likely a mistyped ID: mask it,
     # unless it is a valid bank card number (masked as one later).
-    if id_checksum_ok(number) or not (number.isdigit() and luhn_ok(number)):
-        return _keep_ends(number, 6, 4)
-    return number
+    if id_checksum_ok(number) or not (number.isdigit() and luhn_ok(number) and written == number):
+        return _keep_ends(written, 6, 4)
+    return written
 
 
 def _mask_id15(match: re.Match[str]) -> str:
