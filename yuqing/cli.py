@@ -94,3 +94,7 @@ def cli(ctx: click.Context, config_dir: str | None, verbose: bool) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="yuqing")
+
+
+if __name__ == "__main__":
+    main()
