@@ -101,7 +101,8 @@ class DemoSite:
     def _detail(self, path: str) -> tuple[int, str, bytes]:
         for prefix, template, encode in (("/news/a/", "news_article.html", self._html),
                                          ("/bbs/thread-", "bbs_thread.html", self._gbk),
-                                         ("/gov/msg/", "gov_message.html", self._html)):
+                                         ("/gov/msg/", "gov_message.html", self._html),
+                                         ("/api/status/", "api_status.html", self._html)):
             if path.startswith(prefix):
                 post = self.by_id.get(path[len(prefix):].removesuffix(".html"))
                 if post:
