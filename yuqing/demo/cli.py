@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
 from config import default_data_dir
 from yuqing.demo.run import DemoResult, run_demo
+from yuqing.demo.site import DemoSite
+from yuqing.demo.site import serve as start_site
 
 
 def default_demo_dir() -> Path:
@@ -47,8 +53,27 @@ def demo(data_dir: Path | None, serve: bool) -> None:
     Example:
       yuqing demo
       yuqing demo --data-dir /tmp/yuqing-demo
+      yuqing demo --serve
     """
     directory = (data_dir or default_demo_dir()).expanduser().resolve()
     click.echo(f"Demo data dir: {directory} (the database and outbox are reset on each run)")
-    result = run_demo(directory)
-    print_summary(result)
+    server, base = start_site(DemoSite(datetime.now(timezone.utc)))
+    try:
+        click.echo(f"Demo site: {base}/")
+        print_summary(run_demo(directory, base))
+        if serve:
+            run_daemon(directory / "config")
+    finally:
+        server.shutdown()
+
+
+def run_daemon(config_dir: Path) -> None:
+    """The real daemon on the demo config until Ctrl-C (new posts appear on the site meanwhile)."""
+    click.echo("Starting the daemon on the demo config (crawls every minute); Ctrl-C stops it.")
+    command = [sys.executable, "-m", "yuqing.cli", "--config", str(config_dir), "run"]
+    daemon = subprocess.Popen(command)
+    try:
+        daemon.wait()
+    except KeyboardInterrupt:
+        daemon.send_signal(signal.SIGINT)
+        daemon.wait(timeout=60)

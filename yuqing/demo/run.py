@@ -118,15 +118,12 @@ def count(app: AppContext, result: DemoResult) -> None:
         result.digests = session.scalar(sent.where(DeliveryRow.kind == "digest")) or 0
 
 
-def run_demo(data_dir: Path, now: datetime | None = None) -> DemoResult:
-    """Serve the demo site, then collect, analyse, alert and write the digest once."""
+def run_demo(data_dir: Path, base: str) -> DemoResult:
+    """Collect, analyse, alert and write the digest once, from the demo site served at ``base``."""
     from alerts.service import send_digests, send_immediate_alerts
     from nlp.job import run_analysis
-    from yuqing.demo.site import DemoSite, serve
 
     started = datetime.now(timezone.utc)
-    now = now or started
-    server, base = serve(DemoSite(now))
     app: AppContext | None = None
     try:
         reset(data_dir)
@@ -144,7 +141,6 @@ def run_demo(data_dir: Path, now: datetime | None = None) -> DemoResult:
         result.files = sorted(result.outbox.glob("*.eml")) + write_previews(app, send_at, result.outbox)
         count(app, result)
     finally:
-        server.shutdown()
         if app is not None:
             app.close()
     result.seconds = (datetime.now(timezone.utc) - started).total_seconds()
