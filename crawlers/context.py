@@ -32,6 +32,11 @@ class CrawlRuntime:
     errors: dict[str, int] = field(default_factory=dict)  # message → count
     error_urls: dict[str, str] = field(default_factory=dict)  # message → first URL
 
+    def record_error(self, message: str, url: str) -> None:
+        """Count one error by message, keeping the first URL as an example for the summary."""
+        self.errors[message] = self.errors.get(message, 0) + 1
+        self.error_urls.setdefault(message, url)
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.source.timezone or self.config.settings.timezone)

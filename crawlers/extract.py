@@ -69,8 +69,8 @@ def extract_published(tree: etree._Element, text: str) -> str | None:
             return value
     dated = [m for m in ABSOLUTE.finditer(text) if int(m.group("y")) > 1990]
     with_clock = [m for m in dated if m.group("H")]
-    chosen = (with_clock or dated or [None])[0]
-    return chosen.group(0).strip() if chosen else None
+    chosen = (with_clock or dated)[:1]
+    return chosen[0].group(0).strip() if chosen else None
 
 
 def extract_author(tree: etree._Element, text: str) -> str | None:

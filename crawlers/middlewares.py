@@ -30,7 +30,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if isinstance(result, Request) and self.backoff > 0:
             attempt = max(1, int(result.meta.get("retry_times", 1)))
             delay = self.backoff * 2 ** (attempt - 1)
-            from twisted.internet import reactor, task  # the running reactor, installed by Scrapy
+            from twisted.internet import (  # the running reactor, installed by Scrapy
+                reactor,
+                task,
+            )
 
             await maybe_deferred_to_future(task.deferLater(reactor, delay, lambda: None))
         return result

@@ -12,7 +12,6 @@ from crawlers.dates import parse_datetime
 from crawlers.items import PostItem
 from crawlers.text import clean_line, clean_text, html_to_text
 
-
 AUTHOR_PREFIX = re.compile(r"^(?:本报)?(?:记者|通讯员|作者|编辑|责任编辑|来源|发布人|文)\s*[:：/|]?\s*")
 
 

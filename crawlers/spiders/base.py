@@ -19,7 +19,13 @@ from twisted.python.failure import Failure
 
 from config import Source, load_config
 from config.sources_model import Selectors
-from crawlers.context import CrawlRuntime, crawl_settings, find_source, runtime, search_urls
+from crawlers.context import (
+    CrawlRuntime,
+    crawl_settings,
+    find_source,
+    runtime,
+    search_urls,
+)
 from crawlers.encoding import decode_html
 from crawlers.extract import extract_article, extract_metadata
 from crawlers.items import PostItem
@@ -38,6 +44,8 @@ class SourceSpider(scrapy.Spider):
 
     rt: CrawlRuntime
     source: Source
+    max_pages: int
+    emitted: int  # posts claimed so far against max_items
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -77,7 +85,8 @@ class SourceSpider(scrapy.Spider):
         if self.source.obey_robots is False:
             meta["dont_obey_robotstxt"] = True
         headers = {name: os.environ[var] for name, var in self.source.headers_env.items() if var in os.environ}
-        cookies = {name: os.environ[var] for name, var in self.source.cookies_env.items() if var in os.environ}
+        cookies: dict[str | bytes, Any] = {name: os.environ[var] for name, var in self.source.cookies_env.items()
+                                           if var in os.environ}
         return Request(url, callback=callback, errback=self.on_error, meta=meta, headers=headers or None,
                        cookies=cookies or None, **kwargs)
 
@@ -166,17 +175,17 @@ class SourceSpider(scrapy.Spider):
             if self.full:
                 return None
             self.emitted += 1
-        counts = {name: parse_count(extra.pop(name, None)) for name in COUNT_FIELDS}
+        views, likes, reposts, comments = (parse_count(extra.pop(name, None)) for name in COUNT_FIELDS)
         post = Post(source_id=self.source.id, url=url, title=(title or "").strip(), text=text or "",
                     author=(author or "").strip()[:255] or None, fetched_at=self.rt.now,
-                    extras={k: v for k, v in extra.items() if v is not None}, **counts)
+                    views=views, likes=likes, reposts=reposts, comments=comments,
+                    extras={k: v for k, v in extra.items() if v is not None})
         return PostItem(post=post, published_raw=published, text_is_html=text_is_html)
 
     # -- errors ----------------------------------------------------------------------------
     def record_error(self, message: str, url: str) -> None:
         """Count one failed page; the run recorder summarises them."""
-        self.rt.errors[message] = self.rt.errors.get(message, 0) + 1
-        self.rt.error_urls.setdefault(message, url)
+        self.rt.record_error(message, url)
         self.crawler.stats.inc_value("yuqing/errors")
         logger.warning("%s: %s", message, url)
 

@@ -197,6 +197,35 @@ def test_two_crawls_racing_store_each_post_once(crawl_config: Path) -> None:
     assert news == 3
 
 
+def test_headers_and_cookies_come_from_the_environment(crawl_config: Path, site: FixtureServer,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    sources = (crawl_config / "sources.yaml").read_text(encoding="utf-8")
+    sources = sources.replace("    name: 测试留言板\n", "    name: 测试留言板\n    headers_env: {X-Api-Token: BOARD_TOKEN}\n"
+                              "    cookies_env: {session: BOARD_SESSION}\n")
+    (crawl_config / "sources.yaml").write_text(sources, encoding="utf-8")
+    monkeypatch.setenv("BOARD_TOKEN", "s3cret-token")
+    monkeypatch.setenv("BOARD_SESSION", "abc123")
+    crawl(crawl_config, "board-test")
+    seen = site.headers_seen["/board/index.html"]
+    assert seen["X-Api-Token"] == "s3cret-token" and "session=abc123" in seen["Cookie"]
+    assert seen["User-Agent"].startswith("yuqing/")
+    assert "s3cret-token" not in (crawl_config / "sources.yaml").read_text(encoding="utf-8")
+
+
+def test_a_crawl_process_past_its_timeout_is_killed_and_recorded(crawl_config: Path, site: FixtureServer) -> None:
+    from crawlers.launch import crawl_source
+
+    site.slow_seconds = 60
+    sources = (crawl_config / "sources.yaml").read_text(encoding="utf-8")
+    (crawl_config / "sources.yaml").write_text(sources.replace("    timeout: 1\n", "    timeout: 50\n", 1),
+                                               encoding="utf-8")
+    summary = crawl_source(load_config(crawl_config), "errors-test", timeout=4, extra=FAST)
+    assert summary["status"] == "timeout"
+    found = runs(crawl_config, "errors-test")
+    assert all(r.status != "running" for r in found)
+    assert not found or (found[0].status == "timeout" and "killed after 4 s" in found[0].error_summary)
+
+
 @pytest.mark.postgres
 def test_crawl_into_postgresql(config_dir: Path, site: FixtureServer, postgres_schema_url: str) -> None:
     write_config(config_dir, site.base, postgres_schema_url)
