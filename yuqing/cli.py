@@ -22,9 +22,20 @@ LAZY_COMMANDS: dict[str, str] = {
     "init": "yuqing.commands:init",
     "config": "yuqing.commands:config_group",
     "doctor": "yuqing.commands:doctor",
+    "digest": "alerts.cli:digest_command",
+    "alerts": "alerts.cli:alerts_group",
+    "deliveries": "alerts.cli:deliveries_group",
+    "topics": "yuqing.tune_cli:topics_group",
+    "keywords": "yuqing.keywords_cli:keywords_group",
+    "rules": "yuqing.rules_cli:rules_group",
     "crawl": "crawlers.cli:crawl",
     "sources": "crawlers.cli:sources_group",
     "extract": "crawlers.cli:extract",
+    "analyze": "nlp.cli:analyze",
+    "train": "nlp.cli:train_group",
+    "label": "nlp.cli:label",
+    "classify": "nlp.cli:classify",
+    "eval": "nlp.cli:eval_group",
 }
 
 
