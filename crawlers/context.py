@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from scrapy.crawler import Crawler
-from scrapy.settings import BaseSettings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config, Source, load_config
 from storage.db import make_engine, session_factory
 from yuqing.errors import CrawlError
+
+if TYPE_CHECKING:  # Scrapy is imported by the crawl process only, not by `yuqing crawl`
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 RUNTIME_ATTR = "_yuqing_runtime"
 

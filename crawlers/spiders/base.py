@@ -19,13 +19,7 @@ from twisted.python.failure import Failure
 
 from config import Source, load_config
 from config.sources_model import Selectors
-from crawlers.context import (
-    CrawlRuntime,
-    crawl_settings,
-    find_source,
-    runtime,
-    search_urls,
-)
+from crawlers.context import CrawlRuntime, crawl_settings, find_source, runtime, search_urls
 from crawlers.encoding import decode_html
 from crawlers.extract import extract_article, extract_metadata
 from crawlers.items import PostItem
@@ -67,6 +61,11 @@ class SourceSpider(scrapy.Spider):
                            spider.source.kind, cls.name)
         spider.max_pages = crawler.settings.getint("YUQING_MAX_PAGES") or spider.source.max_pages
         spider.emitted = 0
+        env_names = {**spider.source.headers_env, **spider.source.cookies_env}
+        for name, var in env_names.items():
+            if var not in os.environ:
+                logger.warning("source %s: %s comes from $%s, which is not set; sent without it",
+                               spider.source.id, name, var)
         return spider
 
     # -- requests --------------------------------------------------------------------------
