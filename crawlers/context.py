@@ -96,7 +96,21 @@ def crawl_settings(config: Config, source: Source, max_pages: int | None = None)
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
         "DEPTH_LIMIT": (max_pages or source.max_pages) + source.max_depth,
         "CLOSESPIDER_TIMEOUT": crawl.subprocess_timeout,
+        **redis_settings(config, source),
     }
+
+
+def redis_settings(config: Config, source: Source) -> dict[str, Any]:
+    """Scale-out: with ``redis_url`` set, the request queue and the seen-request filter live in
+    Redis (scrapy-redis), so crawls of one source on several machines share them."""
+    if not config.settings.redis_url:
+        return {}
+    return {"SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+            "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+            "REDIS_URL": config.settings.redis_url,
+            "SCHEDULER_PERSIST": False,  # a finished crawl leaves no queue behind
+            "SCHEDULER_QUEUE_KEY": f"yuqing:{source.id}:requests",
+            "SCHEDULER_DUPEFILTER_KEY": f"yuqing:{source.id}:dupefilter"}
 
 
 def search_urls(source: Source, config: Config) -> list[str]:

@@ -236,3 +236,18 @@ def test_crawl_into_postgresql(config_dir: Path, site: FixtureServer, postgres_s
     [second] = crawl(config_dir, "forum-test")
     assert (first["new"], second["new"]) == (3, 0)
     assert stored(config_dir)["forum/t1.html"][3] == "2023-03-10T11:57:00+08:00"
+
+
+@pytest.mark.redis
+def test_crawl_with_the_queue_in_redis(crawl_config: Path, redis_url: str) -> None:
+    import redis
+
+    settings = (crawl_config / "settings.yaml").read_text(encoding="utf-8")
+    (crawl_config / "settings.yaml").write_text(settings.replace("\nredis_url:\n", f"\nredis_url: {redis_url}\n", 1),
+                                                encoding="utf-8")
+    [first] = crawl(crawl_config, "news-test")
+    [second] = crawl(crawl_config, "news-test")
+    assert (first["new"], second["new"]) == (5, 0)
+    client = redis.Redis.from_url(redis_url)
+    assert not client.keys("yuqing:news-test:*")  # not persisted after the crawl
+    client.close()
