@@ -101,7 +101,7 @@ class SourceSpider(scrapy.Spider):
 
     def article(self, url: str, defaults: dict[str, Any] | None = None) -> Request:
         """A request for an article page; ``defaults`` are fields the listing already showed."""
-        self.emitted += 1  # the post's share of max_items is claimed when its page is requested
+        # its share of max_items is claimed by IncrementalMiddleware, once known URLs are dropped
         return self._request(url, self.parse_article, {ARTICLE_META: True},
                              cb_kwargs={"defaults": defaults or {}})
 

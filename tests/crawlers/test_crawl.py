@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -251,3 +252,12 @@ def test_crawl_with_the_queue_in_redis(crawl_config: Path, redis_url: str) -> No
     client = redis.Redis.from_url(redis_url)
     assert not client.keys("yuqing:news-test:*")  # not persisted after the crawl
     client.close()
+
+
+def test_stored_urls_do_not_use_up_max_items(crawl_config: Path) -> None:
+    sources = (crawl_config / "sources.yaml").read_text(encoding="utf-8")
+    sources = re.sub(r"(id: sitemap-test.*?)delay: 0", r"\1max_items: 1, delay: 0", sources)
+    (crawl_config / "sources.yaml").write_text(sources, encoding="utf-8")
+    runs_new = [crawl(crawl_config, "sitemap-test")[0]["new"] for _ in range(3)]
+    assert runs_new == [1, 1, 0]
+    assert sorted(stored(crawl_config)) == ["news/s1.html", "news/s2.html"]
