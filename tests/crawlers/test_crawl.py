@@ -139,6 +139,18 @@ def test_rss_and_atom_feeds_follow_teasers(crawl_config: Path, site: FixtureServ
     assert posts["news/atom-1.html"][3] == "2023-03-07T08:00:00+08:00"
 
 
+def test_json_next_url_and_an_rss_1_0_feed_in_gb2312(crawl_config: Path) -> None:
+    [api] = crawl(crawl_config, "api-next-test")
+    [rdf] = crawl(crawl_config, "rdf-test")
+    assert (api["pages"], api["new"], rdf["new"]) == (2, 2, 1)
+    posts = stored(crawl_config)
+    assert posts["api/s/10"][0::3][:2] == ("市政府召开新闻发布会通报防汛工作", "2023-03-10T06:13:20+08:00")
+    assert posts["api/s/11"][1] == "受持续降雨影响，全市山区发生地质灾害的风险较高，请群众注意防范。"
+    assert posts["news/rdf-1.html"][:4] == ("信访局开通网上信访绿色通道", posts["news/rdf-1.html"][1], "信访局",
+                                            "2023-03-08T09:00:00+08:00")
+    assert posts["news/rdf-1.html"][1].startswith("市信访局近日开通网上信访绿色通道")
+
+
 def test_news_sitemap_index(crawl_config: Path) -> None:
     [summary] = crawl(crawl_config, "sitemap-test")
     assert summary["new"] == 2
@@ -170,14 +182,15 @@ def test_all_continues_past_a_failing_source(crawl_config: Path) -> None:
     lines = {line.split(":", 1)[0]: line for line in done.stdout.splitlines() if ": " in line and "=" in line}
     assert "dead-test" in lines and "failed" in lines["dead-test"]
     assert "search-test" not in lines  # disabled
-    for ok in ("rss-test", "atom-test", "forum-test", "board-test", "api-test", "sitemap-test"):
+    for ok in ("rss-test", "atom-test", "forum-test", "board-test", "api-test", "api-next-test", "rdf-test",
+               "sitemap-test"):
         assert lines[ok].startswith(f"{ok}: ok "), lines[ok]
     engine = make_engine(load_config(crawl_config).database_url)
     with session_factory(engine)() as session:
         last = last_runs(session)
     engine.dispose()
     assert last["dead-test"].status == "failed" and "HTTP 404" in last["dead-test"].error_summary
-    assert len(last) == 9 and all(r.finished_at for r in last.values())
+    assert len(last) == 11 and all(r.finished_at for r in last.values())
 
 
 def test_search_url_expands_topic_keywords(crawl_config: Path, site: FixtureServer) -> None:
