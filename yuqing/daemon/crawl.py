@@ -26,14 +26,6 @@ from storage.models import CrawlRunRow
 
 log = logging.getLogger(__name__)
 
-CLI_BOOT = "from yuqing.cli import main; main()"
-
-
-def crawl_argv(config_dir: Path, source_id: str) -> list[str]:
-    """The crawl command, run under the daemon's interpreter (no PATH lookup)."""
-    return [sys.executable, "-c", CLI_BOOT, "--config", str(config_dir), "crawl", source_id]
-
-
 def guarded(argv: list[str]) -> list[str]:
     """``argv`` wrapped so that it dies with this process (see ``child.py``)."""
     return [sys.executable, "-m", "yuqing.daemon.child", str(os.getpid()), "--", *argv]

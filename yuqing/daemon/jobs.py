@@ -19,7 +19,7 @@ from sqlalchemy import delete, exists, select
 
 from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow
 from yuqing.daemon import stages
-from yuqing.daemon.crawl import crawl_argv, guarded, mark_abandoned, record_outcome, run_process, utcnow
+from yuqing.daemon.crawl import guarded, mark_abandoned, record_outcome, run_process, utcnow
 from yuqing.daemon.health import HealthStatus, source_health
 from yuqing.daemon.runtime import Runtime, runtime_for
 
@@ -67,13 +67,13 @@ def crawl_job(runtime: Runtime, now: datetime, source_id: str) -> JobResult:
     source = config.sources.get(source_id)
     if source is None or not source.enabled:
         return "skipped", {"reason": "source removed or disabled"}
-    if not stages.crawl_installed():
+    command = stages.crawl_argv(runtime.snapshot_dir, source_id)
+    if command is None:
         return "not-installed", {"reason": "the collect stage (yuqing crawl) is not installed yet"}
     timeout = float(config.settings.crawl.subprocess_timeout)
     grace = float(config.settings.daemon.seconds("crawl_kill_grace"))
     log_path = config.logs_dir / f"crawl-{source_id}.log"
-    argv = guarded(crawl_argv(runtime.snapshot_dir, source_id))
-    result = run_process(argv, timeout, grace, log_path, runtime.children, env=runtime.child_env())
+    result = run_process(guarded(command), timeout, grace, log_path, runtime.children, env=runtime.child_env())
     if result.returncode is None:
         return "skipped", {"reason": result.output_tail}
     row = record_outcome(runtime.app.engine, source_id, now, result, timeout, utcnow())

@@ -13,16 +13,21 @@ Entry points called in-process (all take the AppContext and ``now``, a tz-aware 
 - ``retry_pending(app, now)``                      retry deliveries that failed
 - ``send_admin_alert(app, subject, body, key, now)`` one message to the admins, once per ``key``
 
-The crawl is not called in-process (Twisted's reactor cannot restart): see ``crawl.py``.
+The crawl is not called in-process (Twisted's reactor cannot restart): ``crawl_argv`` gives the
+command of one crawl subprocess, ``python -m crawlers.run SOURCE --config DIR`` (the process that
+crawls, so a kill reaches it directly), else ``yuqing crawl SOURCE``; ``crawl.py`` runs it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -92,11 +97,23 @@ def as_counts(result: Any) -> dict[str, Any]:
     return {"result": str(result)[:200]}
 
 
-def crawl_installed() -> bool:
-    """Whether the collect stage registered ``yuqing crawl``."""
+CRAWL_MODULE = "crawlers.run"
+CLI_BOOT = "from yuqing.cli import main; main()"
+
+
+def crawl_argv(config_dir: Path, source_id: str) -> list[str] | None:
+    """The command that crawls one source, run by this interpreter; ``None`` before collect lands."""
+    try:
+        found = importlib.util.find_spec(CRAWL_MODULE) is not None
+    except ModuleNotFoundError:
+        found = False
+    if found:
+        return [sys.executable, "-m", CRAWL_MODULE, source_id, "--config", str(config_dir)]
     from yuqing.cli import LAZY_COMMANDS
 
-    return "crawl" in LAZY_COMMANDS
+    if "crawl" in LAZY_COMMANDS:
+        return [sys.executable, "-c", CLI_BOOT, "--config", str(config_dir), "crawl", source_id]
+    return None
 
 
 def send_admin_alert(app: Any, subject: str, body: str, key: str, now: Any) -> StageOutcome:
