@@ -57,21 +57,26 @@ class Loaded:
     tree: Any
 
 
-def read_yaml(path: Path, label: str) -> tuple[Loaded | None, list[ConfigIssue]]:
-    """Parse one file; a syntax error becomes an issue with its line, never an exception."""
-    if not path.exists():
+def read_yaml(path: Path, label: str, text: str | None = None) -> tuple[Loaded | None, list[ConfigIssue]]:
+    """Parse one file (or ``text`` standing in for it); a syntax error becomes an issue with its
+    line, never an exception."""
+    if text is None and not path.exists():
         return Loaded(label, {}, CommentedMap()), []
     yaml = YAML(typ="rt")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = path.read_bytes().decode("utf-8-sig") if text is None else text
     except UnicodeDecodeError as exc:
         return None, [ConfigIssue(label, 0, "", f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8")]
     try:
         tree = yaml.load(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # The context mark is where the broken construct starts (an unclosed "[" or quote): the
+        # line an admin must fix. The problem mark is where the parser gave up.
+        mark = exc.context_mark or exc.problem_mark
         line = mark.line + 1 if mark else 0
         problem = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
+        if exc.context_mark and exc.problem_mark and exc.problem_mark.line != exc.context_mark.line:
+            problem += f" (noticed at line {exc.problem_mark.line + 1})"
         return None, [ConfigIssue(label, line, "", f"YAML syntax error: {problem}; check indentation, colons and quotes")]
     if tree is None:
         tree = CommentedMap()
@@ -260,8 +265,11 @@ def cross_file_issues(models: dict[str, BaseModel], trees: dict[str, Loaded]) ->
     return issues
 
 
-def load_models(config_dir: Path, environ: typing.Mapping[str, str]) -> dict[str, BaseModel]:
-    """Validate every file; raise one ConfigError listing every problem in every file."""
+def load_models(config_dir: Path, environ: typing.Mapping[str, str],
+                overrides: typing.Mapping[str, str] | None = None) -> dict[str, BaseModel]:
+    """Validate every file; raise one ConfigError listing every problem in every file.
+    ``overrides`` maps a file name to text that stands in for it (to validate an edit before
+    it is written)."""
     if not config_dir.is_dir():
         raise ConfigError([ConfigIssue(str(config_dir), 0, "", "config directory does not exist")],
                           hint="pass --config DIR or set YUQING_CONFIG_DIR to a directory holding settings.yaml, sources.yaml, topics.yaml and alerts.yaml")
@@ -270,7 +278,7 @@ def load_models(config_dir: Path, environ: typing.Mapping[str, str]) -> dict[str
     trees: dict[str, Loaded] = {}
     for name, model in FILES.items():
         label = display_path(config_dir / name)
-        loaded, problems = read_yaml(config_dir / name, label)
+        loaded, problems = read_yaml(config_dir / name, label, (overrides or {}).get(name))
         issues += problems
         if loaded is None:
             continue

@@ -212,3 +212,12 @@ class LockRow(Base):
     owner: Mapped[str] = mapped_column(String(255))
     acquired_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+# Tables owned by other libraries (APScheduler's job store) are not ours to migrate.
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic filter: leave other libraries' tables alone."""
+    return not (type_ == "table" and name in FOREIGN_TABLES)

@@ -55,12 +55,19 @@ def config_dir(tmp_path: Path) -> Path:
     return target
 
 
+def _service_url(var: str, what: str) -> str:
+    """The service URL from the environment; skip where absent, fail in CI where it must run."""
+    url = os.environ.get(var)
+    if not url:
+        if os.environ.get("YUQING_TEST_REQUIRE_SERVICES"):
+            pytest.fail(f"{what} tests must run here but {var} is not set")
+        pytest.skip(f"{what} not configured: set {var} (CI sets it)")
+    return url
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
-    url = os.environ.get("YUQING_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("PostgreSQL not configured: set YUQING_TEST_POSTGRES_URL (CI sets it)")
-    return url
+    return _service_url("YUQING_TEST_POSTGRES_URL", "PostgreSQL")
 
 
 @pytest.fixture
@@ -79,10 +86,7 @@ def postgres_schema_url(postgres_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def redis_url() -> str:
-    url = os.environ.get("YUQING_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("Redis not configured: set YUQING_TEST_REDIS_URL (CI sets it)")
-    return url
+    return _service_url("YUQING_TEST_REDIS_URL", "Redis")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

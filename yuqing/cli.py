@@ -24,6 +24,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "doctor": "yuqing.commands:doctor",
     "run": "yuqing.daemon.cli:run_command",
     "status": "yuqing.daemon.cli:status_command",
+    "topics": "yuqing.tune_cli:topics_group",
+    "keywords": "yuqing.keywords_cli:keywords_group",
 }
 
 

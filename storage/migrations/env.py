@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from alembic import context
 
-from storage.models import Base
-
-# Tables owned by other libraries (APScheduler's job store) are not ours to migrate.
-FOREIGN_TABLES = {"apscheduler_jobs"}
-
-
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    return not (type_ == "table" and name in FOREIGN_TABLES)
+from storage.models import Base, include_object
 
 
 def run_migrations_online() -> None:
