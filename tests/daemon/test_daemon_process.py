@@ -102,3 +102,31 @@ def test_second_daemon_on_the_same_database_stands_by(backend: str, daemon_confi
     other.wait_for(r"lease 'daemon' acquired", timeout=10)
     other.wait_for(r"job=analyze target=- outcome=")
     assert other.stop() == 0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_json_logs_and_metrics_on_localhost(daemon_config: Path, tmp_path: Path,
+                                            daemons: list[DaemonProcess]) -> None:
+    import urllib.request
+
+    port = free_port()
+    settings = daemon_config / "settings.yaml"
+    text = settings.read_text(encoding="utf-8").replace("log_format: plain", "log_format: json")
+    settings.write_text(text + f"  metrics_port: {port}\n", encoding="utf-8")
+    daemon = start(daemons, daemon_config, tmp_path)
+    daemon.wait_for(r'"job": "analyze"', count=2)
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    assert re.search(r'yuqing_job_runs_total\{job="analyze",outcome="[a-z-]+"\} [1-9]', body)
+    assert "yuqing_daemon_leader 1.0" in body
+    assert daemon.stop() == 0
+    records = [json.loads(line) for line in daemon.log.splitlines() if line.startswith("{")]
+    job = next(r for r in records if r.get("job") == "analyze")
+    assert {"time", "level", "logger", "message", "outcome", "duration", "counts"} <= set(job)
+    assert len(records) == len(daemon.log.splitlines())  # every line is JSON
