@@ -182,7 +182,7 @@ class Daemon:
         if self.scheduler is None:
             self.scheduler = self.build_scheduler(settings.timezone)
             self.scheduler.start(paused=True)
-        self.apply_plan(self.app.config)
+        self.apply_plan(self.app.config, catch_up_all=True)
         self.scheduler.resume()
 
     def step_down(self, reason: str) -> None:
@@ -213,12 +213,18 @@ class Daemon:
                  extra={"job": kind, "target": event.job_id, "outcome": outcome})
         self.runtime.metrics.job_runs.labels(kind, outcome).inc()
 
-    def apply_plan(self, config: Config) -> None:
+    def apply_plan(self, config: Config, catch_up_all: bool = False) -> None:
         assert self.scheduler is not None
         report = reconcile(self.scheduler, plan_jobs(config, str(self.app.config_dir)))
         log.info("jobs reconciled: %s%s", report,
                  "".join(f" {label}={','.join(ids)}" for label, ids in
                          (("+", report.added), ("~", report.changed), ("-", report.removed)) if ids))
+        fresh = set(report.added + report.changed) | (set(report.kept) if catch_up_all else set())
+        grace = timedelta(seconds=self.settings.seconds("digest_misfire_grace"))
+        for job_id in due_digests(self.scheduler, fresh, utcnow(), grace):
+            log.info("digest %s was due within daemon.digest_misfire_grace: running it now "
+                     "(deliveries are keyed, so a digest already sent is not sent again)", job_id)
+            self.scheduler.modify_job(job_id, next_run_time=datetime.now(timezone.utc))
 
     def request_analysis(self) -> None:
         """Run the analysis job now (after a crawl stored posts); a running one is not doubled."""
@@ -266,6 +272,19 @@ class Daemon:
                     "\n\n请修正上述行后执行 `yuqing config check`。")
             stages.send_admin_alert(self.app, "【舆情监测】配置修改未生效：配置有误", body,
                                     f"admin:config:{new_print[:16]}", now)
+
+
+def due_digests(scheduler: BackgroundScheduler, job_ids: set[str], now: datetime,
+                grace: timedelta) -> list[str]:
+    """Digest jobs among ``job_ids`` whose latest scheduled time lies within ``grace`` before ``now``:
+    a new or rescheduled digest, or one missed while no daemon ran, is caught up at once."""
+    due = []
+    for job_id in sorted(i for i in job_ids if i.startswith("digest:")):
+        job = scheduler.get_job(job_id)
+        latest = job.trigger.get_next_fire_time(None, now - grace) if job else None
+        if latest is not None and latest <= now:
+            due.append(job_id)
+    return due
 
 
 def main(config_dir: str | os.PathLike[str] | None = None, verbose: bool = False) -> int:

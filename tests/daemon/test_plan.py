@@ -68,3 +68,18 @@ def test_reconcile_adds_keeps_changes_and_removes(config_dir: Path, engine: Engi
     assert re.search(r"day_of_week='mon-fri'.*minute='\*/10'", str(job.trigger))
     assert job.max_instances == 1 and job.coalesce
     scheduler.shutdown()
+
+
+def test_due_digests_catch_up_within_grace(config_dir: Path, engine: Engine) -> None:
+    from datetime import timedelta
+
+    from scheduler import due_digests
+
+    scheduler = scheduler_on(engine)
+    reconcile(scheduler, plan_jobs(load_config(config_dir), str(config_dir)))
+    ids = {job.id for job in scheduler.get_jobs()}
+    at_nine = datetime(2026, 11, 27, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai, digest at 08:00
+    assert due_digests(scheduler, ids, at_nine, timedelta(hours=6)) == ["digest:press-office"]
+    assert due_digests(scheduler, ids, at_nine, timedelta(minutes=30)) == []
+    assert due_digests(scheduler, ids - {"digest:press-office"}, at_nine, timedelta(hours=6)) == []
+    scheduler.shutdown()
