@@ -215,7 +215,7 @@ class Daemon:
 
     def apply_plan(self, config: Config, catch_up_all: bool = False) -> None:
         assert self.scheduler is not None
-        report = reconcile(self.scheduler, plan_jobs(config, str(self.app.config_dir)))
+        report = reconcile(self.scheduler, plan_jobs(config, str(self.app.config_dir), utcnow()))
         log.info("jobs reconciled: %s%s", report,
                  "".join(f" {label}={','.join(ids)}" for label, ids in
                          (("+", report.added), ("~", report.changed), ("-", report.removed)) if ids))

@@ -43,6 +43,7 @@ class Site:
     def __init__(self) -> None:
         self.items = 3
         self.slow_seconds = 60.0
+        self.article_delay = 0.0
         self.requests: list[str] = []
         handler = self._handler()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -87,6 +88,7 @@ class Site:
                     return self._send(site.feed(), "application/rss+xml")
                 match = re.match(r"^/news/(\d+)\.html$", self.path)
                 if match:
+                    time.sleep(site.article_delay)
                     return self._send(site.article(match.group(1)), "text/html; charset=utf-8")
                 self.send_error(404)
 
@@ -114,10 +116,41 @@ def site() -> Iterator[Site]:
     server.close()
 
 
-def source_yaml(source_id: str, url: str, every: str = "3s", enabled: bool = True) -> str:
+def source_yaml(source_id: str, url: str, every: str = "3s", enabled: bool = True, extra: str = "") -> str:
     return (f"  - id: {source_id}\n    name: 测试源{source_id}\n    kind: rss\n    start_urls: [\"{url}\"]\n"
             f"    schedule: {{interval: {every}}}\n    obey_robots: false\n    delay: 0\n"
-            f"    enabled: {'true' if enabled else 'false'}\n")
+            f"    enabled: {'true' if enabled else 'false'}\n{extra}")
+
+
+def needs_collect() -> None:
+    """Skip unless the collect stage (the crawl command) is installed."""
+    from yuqing.daemon.stages import crawl_argv
+
+    if crawl_argv(Path("."), "x") is None:
+        pytest.skip("the collect stage is not merged yet: no crawl command to run")
+
+
+def needs_stage(name: str) -> None:
+    """Skip unless stage function ``name`` is installed."""
+    from yuqing.daemon.stages import find_stage
+
+    if find_stage(name) is None:
+        pytest.skip(f"stage function {name}() is not merged yet")
+
+
+def processes_running(fragment: str) -> list[int]:
+    """Pids whose command line contains ``fragment``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                state = (proc / "stat").read_text().split(")")[-1].split()[0]
+            except OSError:
+                continue
+            if fragment in cmdline and state != "Z":
+                found.append(int(proc.name))
+    return found
 
 
 def write_sources(config_dir: Path, *entries: str) -> None:

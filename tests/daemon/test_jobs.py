@@ -125,3 +125,9 @@ def test_as_counts_shapes() -> None:
 
     assert stages.as_counts(Result(2, 1)) == {"sent": 2, "failed": 1}
     assert stages.as_counts([1, 2, 3]) == {"count": 3} and stages.as_counts(None) == {}
+
+    @dataclass
+    class Delivery:
+        status: str
+
+    assert stages.as_counts([Delivery("sent"), Delivery("failed"), Delivery("sent")]) == {"failed": 1, "sent": 2}

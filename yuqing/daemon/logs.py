@@ -36,4 +36,5 @@ def configure_logging(level: str, fmt: str, stream: Any = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(PLAIN_FORMAT))
     logging.basicConfig(level=getattr(logging, level), handlers=[handler], force=True)
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, getattr(logging, level)))
+    for noisy in ("apscheduler", "alembic"):  # a line per migration check or scheduler step is noise
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level)))

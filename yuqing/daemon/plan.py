@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.triggers.base import BaseTrigger
@@ -23,6 +24,8 @@ from config.sources_model import Source
 
 JOBS = "yuqing.daemon.jobs"
 CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+FIRST_CRAWL_DELAY = 2
+FIRST_CRAWL_STAGGER = 3
 
 
 @dataclass(frozen=True)
@@ -49,13 +52,15 @@ def cron_trigger(expr: str, tz: str, jitter: int | None) -> CronTrigger:
                        timezone=tz, jitter=jitter)
 
 
-def crawl_spec(source: Source, tz: str, config_dir: str) -> JobSpec:
+def crawl_spec(source: Source, tz: str, config_dir: str, first: datetime) -> JobSpec:
+    """A source's crawl job; an interval crawl first runs at ``first``, not one interval later."""
     schedule = source.schedule
     jitter = schedule.jitter_seconds
     if schedule.interval:
         seconds = parse_duration(schedule.interval)
         name = f"crawl {source.id} every {schedule.interval}"
-        trigger: Callable[[], BaseTrigger] = lambda: IntervalTrigger(seconds=seconds, jitter=jitter, timezone=tz)
+        trigger: Callable[[], BaseTrigger] = lambda: IntervalTrigger(seconds=seconds, jitter=jitter, timezone=tz,
+                                                                     start_date=first)
         grace = max(30, seconds)
     else:
         expr = str(schedule.cron)
@@ -83,11 +88,14 @@ def daily_spec(job_id: str, func: str, args: tuple[str, ...], at: str, weekday: 
                    grace)
 
 
-def plan_jobs(config: Config, config_dir: str) -> list[JobSpec]:
-    """Every job the configuration asks for."""
+def plan_jobs(config: Config, config_dir: str, now: datetime) -> list[JobSpec]:
+    """Every job the configuration asks for; new interval crawls start from ``now``, a few seconds
+    apart (a new source is crawled at once, not an interval later; not all in the same second)."""
     tz = config.settings.timezone
     daemon = config.settings.daemon
-    specs = [crawl_spec(s, tz, config_dir) for s in config.sources.sources if s.enabled]
+    enabled = [s for s in config.sources.sources if s.enabled]
+    specs = [crawl_spec(s, tz, config_dir, now + timedelta(seconds=FIRST_CRAWL_DELAY + FIRST_CRAWL_STAGGER * i))
+             for i, s in enumerate(enabled)]
     specs.append(every_spec("analyze", "analyze_job", daemon.analyze_every, config_dir, tz))
     specs.append(every_spec("retry", "retry_job", daemon.retry_every, config_dir, tz))
     specs.append(every_spec("health", "health_job", daemon.health_check_every, config_dir, tz))

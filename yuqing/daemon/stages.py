@@ -91,6 +91,9 @@ def as_counts(result: Any) -> dict[str, Any]:
     if isinstance(result, dict):
         return {str(k): v for k, v in result.items() if isinstance(v, (int, float, str, bool))}
     if isinstance(result, (list, tuple, set)):
+        statuses = [getattr(item, "status", None) for item in result]
+        if result and all(isinstance(st, str) for st in statuses):
+            return {st: statuses.count(st) for st in sorted(set(statuses))}  # e.g. deliveries
         return {"count": len(result)}
     if isinstance(result, (int, float)):
         return {"count": result}
