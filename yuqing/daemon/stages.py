@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 # function name → modules that may define it, tried in order (the first one found wins).
 CANDIDATES: dict[str, tuple[str, ...]] = {
-    "run_analysis": ("nlp.jobs", "nlp.pipeline", "nlp.analyze", "nlp.runner", "nlp"),
+    "run_analysis": ("nlp.job", "nlp.jobs", "nlp.pipeline", "nlp.analyze", "nlp"),
     "send_immediate_alerts": ("alerts.jobs", "alerts.immediate", "alerts.service", "alerts"),
     "send_digests": ("alerts.jobs", "alerts.digest", "alerts.service", "alerts"),
     "retry_pending": ("alerts.jobs", "alerts.deliveries", "alerts.outbox", "alerts.service", "alerts"),
