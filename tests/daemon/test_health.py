@@ -41,16 +41,25 @@ def test_a_success_breaks_the_failure_streak() -> None:
 
 
 def test_empty_streak_alerts_only_where_posts_are_usual() -> None:
-    usual = runs(*([("ok", 0)] * 5 + [("ok", 6), ("partial", 3), ("ok", 0), ("ok", 5)]))
+    usual = runs(*([("ok", 0)] * 5 + [("ok", 6), ("partial", 3), ("ok", 2), ("ok", 5), ("ok", 4)]))
     status = source_health(usual, empty_runs=5)
-    assert status.state == "empty" and status.empty_in_row == 5 and status.usual_new == 3.5
-    quiet = runs(*([("ok", 0)] * 5 + [("ok", 0), ("ok", 3), ("ok", 0), ("ok", 0)]))
-    assert source_health(quiet, empty_runs=5).state == "ok"
-    assert source_health(usual[:4] + usual[5:], empty_runs=5).state == "ok"
+    assert status.state == "empty" and status.empty_in_row == 5 and status.usual_new == 4.0
+    assert source_health(usual[1:], empty_runs=5).state == "ok"  # 4 empty runs: not yet
+    never = runs(*([("ok", 0)] * 30))
+    assert source_health(never, empty_runs=5).state == "ok"  # a source that never has posts
+
+
+def test_empty_needs_history_and_scales_with_the_usual_gap() -> None:
+    short = runs(*([("ok", 0)] * 6 + [("ok", 3)]))
+    assert source_health(short, empty_runs=5).state == "ok"  # one run before the streak proves nothing
+    # new posts on 1 run in 4 (a feed polled faster than it updates): empty only after 12 runs
+    sparse = [("ok", 5), ("ok", 0), ("ok", 0), ("ok", 0)] * 5
+    assert source_health(runs(*([("ok", 0)] * 11 + sparse)), empty_runs=5).state == "ok"
+    assert source_health(runs(*([("ok", 0)] * 12 + sparse)), empty_runs=5).state == "empty"
 
 
 def test_running_rows_and_failures_between_empty_runs() -> None:
     mixed = runs(("running", 0), ("ok", 0), ("failed", 0), ("ok", 0), ("ok", 0), ("ok", 0), ("ok", 0),
-                 ("ok", 9), ("ok", 9))
+                 *([("ok", 9)] * 5))
     status = source_health(mixed, fail_runs=3, empty_runs=5)
     assert status.empty_in_row == 5 and status.failures_in_row == 0 and status.state == "empty"

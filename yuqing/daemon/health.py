@@ -4,9 +4,12 @@ the digest's coverage section both use.
 A source is
 
 - ``failing`` when its last ``fail_runs`` finished runs all failed (status ``failed`` or ``timeout``);
-- ``empty`` when its last ``empty_runs`` successful runs stored 0 new posts although it *usually*
-  has some: at least half of the (up to ``history``) successful runs before that streak stored
-  new posts;
+- ``empty`` when its latest successful runs stored 0 new posts for longer than it usually goes
+  without: the streak is at least ``empty_runs`` long, and at least ``EMPTY_FACTOR`` times the
+  usual gap between runs with new posts (``1 / share of runs with new posts`` among the up to
+  ``history`` successful runs before the streak, of which there must be ``empty_runs`` or more).
+  A feed polled every 30 minutes that gains posts 4 times a day (1 run in 12) is ``empty`` after
+  36 empty runs (18 hours); one that gains posts on every run, after ``empty_runs`` runs;
 - ``ok`` otherwise, or ``unknown`` with no finished run yet.
 
 Runs still ``running`` are ignored. ``partial`` counts as a success (some posts were stored).
@@ -14,11 +17,13 @@ Runs still ``running`` are ignored. ``partial`` counts as a success (some posts 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+EMPTY_FACTOR = 3
 FAILED = frozenset({"failed", "timeout"})
 SUCCEEDED = frozenset({"ok", "partial"})
 
@@ -87,12 +92,14 @@ def source_health(runs: Sequence[RunLike], fail_runs: int = 3, empty_runs: int =
     empty = _empty_streak(successes)
     before = successes[empty:empty + history]
     usual = sum(r.new for r in before) / len(before) if before else 0.0
-    usually_has_posts = bool(before) and sum(1 for r in before if r.new) * 2 >= len(before)
+    with_posts = sum(1 for r in before if r.new)
+    enough_history = len(before) >= empty_runs and with_posts > 0
+    overdue = enough_history and empty >= max(empty_runs, math.ceil(EMPTY_FACTOR * len(before) / with_posts))
     last_ok = successes[0].started_at if successes else None
     last_error = next((r.error_summary for r in finished if r.status in FAILED and r.error_summary), "")
     if failures >= fail_runs:
         state: HealthState = "failing"
-    elif empty >= empty_runs and usually_has_posts and failures == 0:
+    elif overdue and failures == 0:
         state = "empty"
     else:
         state = "ok"

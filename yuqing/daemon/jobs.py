@@ -162,7 +162,7 @@ def health_job(runtime: Runtime, now: datetime) -> JobResult:
             counts[status.state] += 1
             subject, body = health_message(source.name, source.id, status)
             sent = stages.send_admin_alert(runtime.app, subject, body, f"admin:health:{source.id}:{day}", now)
-            counts["alerted"] += int(sent.installed)
+            counts["alerted"] += int(bool(sent.installed and sent.counts))
     return "ok", counts
 
 

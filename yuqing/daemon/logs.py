@@ -36,5 +36,6 @@ def configure_logging(level: str, fmt: str, stream: Any = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(PLAIN_FORMAT))
     logging.basicConfig(level=getattr(logging, level), handlers=[handler], force=True)
-    for noisy in ("apscheduler", "alembic"):  # a line per migration check or scheduler step is noise
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level)))
+    # the daemon logs skipped and missed runs itself; alembic says "Context impl" on every check
+    logging.getLogger("apscheduler").setLevel(max(logging.ERROR, getattr(logging, level)))
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, getattr(logging, level)))

@@ -120,10 +120,14 @@ def crawl_argv(config_dir: Path, source_id: str) -> list[str] | None:
 
 
 def send_admin_alert(app: Any, subject: str, body: str, key: str, now: Any) -> StageOutcome:
-    """Alert the admins once per ``key``; logged as a warning either way."""
-    log.warning("admin alert %s: %s", key, subject)
+    """Alert the admins once per ``key`` (the alert stage skips a key already recorded: empty counts)."""
     try:
-        return call_stage("send_admin_alert", app, subject, body, key, now)
+        outcome = call_stage("send_admin_alert", app, subject, body, key, now)
     except Exception as exc:  # an alert about a problem must never become a second problem
         log.error("admin alert %s could not be sent: %s", key, exc)
         return StageOutcome("send_admin_alert", counts={"error": str(exc)[:200]})
+    if not outcome.installed:
+        log.warning("admin alert %s not sent (%s): %s", key, outcome.detail, subject)
+    elif outcome.counts:
+        log.warning("admin alert %s: %s (%s)", key, subject, ", ".join(f"{k}={v}" for k, v in outcome.counts.items()))
+    return outcome
