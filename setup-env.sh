@@ -15,6 +15,7 @@ stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)-${YUQING_EXTRAS:-
 if [ ! -f "$stamp" ]; then
   echo "Installing yuqing${YUQING_EXTRAS:+ with extras $YUQING_EXTRAS} into .venv …" >&2
   .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
-  .venv/bin/python -m pip install --quiet -e "$spec"
+  # compat mode puts the checkout on sys.path, so packages added later import without a reinstall
+  .venv/bin/python -m pip install --quiet -e "$spec" --config-settings editable_mode=compat
   touch "$stamp"
 fi

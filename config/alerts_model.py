@@ -73,7 +73,8 @@ class DigestSettings(StrictModel):
     excerpt_chars: int = Field(120, ge=20, le=2000)
     docx: bool = False
     mask_pii: bool = True
-    title: str = "舆情日报"
+    chart: bool = True
+    title: NonEmptyStr = "舆情日报"
 
 
 class RiskSettings(StrictModel):
@@ -97,6 +98,7 @@ class ImmediateSettings(StrictModel):
     min_level: NonEmptyStr = "较大"
     quiet_hours: str | None = "22:00-07:00"
     bypass_level: NonEmptyStr = "重大"
+    lookback_hours: int = Field(24, ge=1, le=24 * 7)
 
     @field_validator("quiet_hours")
     @classmethod

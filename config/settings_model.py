@@ -12,13 +12,15 @@ from config.base import StrictModel, parse_duration
 
 
 class SmtpSettings(StrictModel):
-    """An SMTP server; the password only ever comes from ``YUQING_SMTP_PASSWORD``."""
+    """An SMTP server; the password only ever comes from ``YUQING_SMTP_PASSWORD``. ``ca_file``
+    trusts a private CA (an intranet mail server) in addition to the system's."""
 
     host: str = "127.0.0.1"
     port: int = Field(25, ge=1, le=65535)
     security: Literal["ssl", "starttls", "none"] = "none"
     username: str | None = None
     timeout: float = Field(30.0, gt=0)
+    ca_file: str | None = None
 
 
 class MailSettings(StrictModel):
@@ -30,6 +32,14 @@ class MailSettings(StrictModel):
     smtp: SmtpSettings = SmtpSettings()
     outbox_dir: str | None = None
 
+    @field_validator("from_addr")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        local, at, domain = value.partition("@")
+        if not (local and at and domain) or any(ch.isspace() for ch in value) or not value.isascii():
+            raise ValueError(f'must be a plain email address such as "yuqing@example.cn" (got "{value}")')
+        return value
+
 
 class AnalysisSettings(StrictModel):
     """Knobs of the analysis job."""
@@ -38,6 +48,9 @@ class AnalysisSettings(StrictModel):
     batch_size: int = Field(500, ge=1, le=100_000)
     reanalyze_days: int = Field(3, ge=0, le=3650)
     to_simplified: bool = True
+    segmenter: Literal["rjieba", "jieba"] = "rjieba"
+    relevance_min_labels: int = Field(20, ge=2, le=100_000)
+    reason_terms: int = Field(5, ge=0, le=50)
 
 
 class CrawlSettings(StrictModel):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from config.base import Identifier, NonEmptyStr, StrictModel
 
@@ -38,6 +39,24 @@ class Topic(StrictModel):
         return value
 
 
+def _expr_error(index: int, topic: Topic, lists: dict[str, list[str]]) -> InitErrorDetails | None:
+    """A validation error for a topic whose ``expr`` does not parse, else None."""
+    from nlp.ruleparse import parse  # the rule language lives with the matcher
+    from yuqing.errors import RuleSyntaxError
+
+    try:
+        parse(topic.expr or "", lists)
+    except RuleSyntaxError as exc:
+        reason = exc.message.split(" at position ")[0]
+        expr = exc.expression
+        where = f"{expr[:exc.position]} ⟨here⟩ {expr[exc.position:]}".strip()
+        hint = f"; {exc.hint}" if exc.hint else ""
+        message = f"rule expression error at position {exc.position}: {reason} in: {where}{hint}"
+        return InitErrorDetails(type=PydanticCustomError("rule_syntax", message), loc=(index, "expr"),
+                                input=topic.expr)
+    return None
+
+
 class TopicsFile(StrictModel):
     """Top level of ``topics.yaml``."""
 
@@ -45,6 +64,18 @@ class TopicsFile(StrictModel):
     stopwords: list[str] = Field(default_factory=list)
     lists: dict[ListName, list[Keyword]] = Field(default_factory=dict)
     topics: list[Topic] = Field(default_factory=list)
+
+    @field_validator("topics", mode="wrap")
+    @classmethod
+    def _valid_expressions(cls, value: Any, handler: Any, info: ValidationInfo) -> list[Topic]:
+        """Parse every rule expression so `yuqing config check` reports bad ones with their line."""
+        topics: list[Topic] = handler(value)
+        lists = info.data.get("lists") or {}
+        errors = [_expr_error(i, t, lists) for i, t in enumerate(topics) if t.expr]
+        details = [e for e in errors if e is not None]
+        if details:
+            raise ValidationError.from_exception_data("TopicsFile", details)
+        return topics
 
     @model_validator(mode="after")
     def _unique_ids(self) -> TopicsFile:

@@ -24,8 +24,20 @@ LAZY_COMMANDS: dict[str, str] = {
     "doctor": "yuqing.commands:doctor",
     "run": "yuqing.daemon.cli:run_command",
     "status": "yuqing.daemon.cli:status_command",
+    "digest": "alerts.cli:digest_command",
+    "alerts": "alerts.cli:alerts_group",
+    "deliveries": "alerts.cli:deliveries_group",
     "topics": "yuqing.tune_cli:topics_group",
     "keywords": "yuqing.keywords_cli:keywords_group",
+    "rules": "yuqing.rules_cli:rules_group",
+    "crawl": "crawlers.cli:crawl",
+    "sources": "crawlers.cli:sources_group",
+    "extract": "crawlers.cli:extract",
+    "analyze": "nlp.cli:analyze",
+    "train": "nlp.cli:train_group",
+    "label": "nlp.cli:label",
+    "classify": "nlp.cli:classify",
+    "eval": "nlp.cli:eval_group",
 }
 
 

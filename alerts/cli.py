@@ -1,0 +1,187 @@
+"""Alert commands: ``yuqing digest``, ``yuqing alerts test|send``, ``yuqing deliveries list``."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from alerts import deliveries as dl
+from alerts import messages
+from alerts.dispatch import channel_by_id, deliver_due
+from alerts.docx_export import build_docx
+from alerts.render import AlertView, digest_html, environment
+from alerts.service import (build_digest, digest_send_time, retry_pending, select_groups, send_digests,
+                            send_immediate_alerts)
+from yuqing.context import AppContext, pass_app
+from yuqing.errors import YuqingError
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _echo_results(results: list[dl.DeliveryResult]) -> None:
+    for r in results:
+        tail = f"  ({r.error})" if r.error else ""
+        click.echo(f"{r.status:8} {r.key}  {r.channel} → {r.recipient}{tail}")
+    if not results:
+        click.echo("nothing to send")
+
+
+def _preview_path(base: Path, group_id: str, many: bool) -> Path:
+    return base.with_name(f"{base.stem}-{group_id}{base.suffix or '.html'}") if many else base
+
+
+@click.command("digest")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]),
+              help="Local date of the digest (default: the latest due).")
+@click.option("--group", "group_id", help="Only this recipient group (alerts.yaml groups[].id).")
+@click.option("--preview", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML digest here.")
+@click.option("--docx", "docx_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write it as Word.")
+@click.option("--send", is_flag=True, help="Deliver it (exactly once per group and date).")
+@pass_app
+def digest_command(app: AppContext, day: datetime | None, group_id: str | None, preview: Path | None,
+                   docx_path: Path | None, send: bool) -> None:
+    """Build the daily digest (每天一报) and preview it, or send it with --send.
+
+    Without --send nothing is delivered: a summary is printed per group and --preview writes the
+    HTML a mail client would show (the chart embedded).
+
+    \b
+    Example:
+      yuqing digest --preview /tmp/digest.html
+      yuqing digest --date 2026-11-27 --group press-office --send
+    """
+    now, local_day = _now(), day.date() if day else None
+    if send:
+        _echo_results(send_digests(app, now, group_id=group_id, day=local_day))
+        return
+    groups = select_groups(app, group_id)
+    for group in groups:
+        send_at = digest_send_time(app, group, now, local_day)
+        d = build_digest(app, group, send_at, now)
+        counts = "，".join(f"{c.label}{c.value}" for c in d.summary)
+        click.echo(f"{group.id}: {d.title} {d.period}: {counts}; {len(d.items)} key items, "
+                   f"{len(d.events)} events, {d.source_problems} source problem(s)")
+        if preview:
+            path = _preview_path(preview, group.id, len(groups) > 1)
+            path.write_text(digest_html(environment(), d, preview=True), encoding="utf-8")
+            click.echo(f"  preview: {path}")
+        if docx_path:
+            path = _preview_path(docx_path, group.id, len(groups) > 1)
+            path.write_bytes(build_docx(d))
+            click.echo(f"  docx:    {path}")
+
+
+@click.group("alerts")
+def alerts_group() -> None:
+    """Immediate alerts and channel checks.
+
+    \b
+    Example:
+      yuqing alerts test --channel mail
+      yuqing alerts send
+    """
+
+
+@alerts_group.command("test")
+@click.option("--channel", "channel_id", required=True, help="A channel id of alerts.yaml (or 'email').")
+@click.option("--to", "to", help="Email address for an email channel (default: the admins).")
+@pass_app
+def alerts_test(app: AppContext, channel_id: str, to: str | None) -> None:
+    """Send a test message on one channel now and report the outcome.
+
+    \b
+    Example:
+      yuqing alerts test --channel mail --to me@example.cn
+      YUQING_DINGTALK_URL=… YUQING_DINGTALK_SECRET=… yuqing alerts test --channel dingtalk-duty
+    """
+    config, now = app.config, _now()
+    channel = channel_by_id(config, channel_id)
+    if channel is None and channel_id != messages.EMAIL:
+        known = ", ".join(c.id for c in config.alerts.channels) or "none"
+        raise YuqingError(f"no channel {channel_id!r}", f"alerts.yaml defines: {known}")
+    kind = channel.type if channel else messages.EMAIL
+    recipients = ([to] if to else config.alerts.admins) if kind == messages.EMAIL else [channel_id]
+    if not recipients:
+        raise YuqingError("no recipient for a test email", "pass --to ADDRESS or set admins in alerts.yaml")
+    targets = [messages.Target(channel_id, kind, r) for r in recipients]
+    view = AlertView(subject="【测试】舆情监测通道测试", headline="通道测试", lines=[f"通道 {channel_id} 工作正常。"])
+    key = f"test:{channel_id}:{now:%Y%m%dT%H%M%S%f}"
+    outgoing = messages.alert_messages(environment(), config, view, targets, key, "admin", now)
+    with app.session() as session:
+        ids = dl.record(session, outgoing, now)
+    results = deliver_due(config, app.sessions, now, os.environ, ids)
+    _echo_results(results)
+    if any(r.status != "sent" for r in results):
+        raise YuqingError(f"channel {channel_id} failed", "see the error above; `yuqing deliveries list --failed`")
+
+
+@alerts_group.command("send")
+@pass_app
+def alerts_send(app: AppContext) -> None:
+    """Run immediate alerts now (what the daemon does after each analysis run).
+
+    \b
+    Example:
+      yuqing alerts send
+    """
+    _echo_results(send_immediate_alerts(app, _now()))
+
+
+@click.group("deliveries")
+def deliveries_group() -> None:
+    """What was sent, to whom, and what failed.
+
+    \b
+    Example:
+      yuqing deliveries list --failed
+    """
+
+
+@deliveries_group.command("retry")
+@pass_app
+def deliveries_retry(app: AppContext) -> None:
+    """Send pending and failed deliveries whose retry time has come (the daemon does this too).
+
+    \b
+    Example:
+      yuqing deliveries retry
+    """
+    _echo_results(retry_pending(app, _now()))
+
+
+@deliveries_group.command("list")
+@click.option("--failed", is_flag=True, help="Only failed deliveries.")
+@click.option("--limit", default=50, show_default=True, help="How many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines for scripts.")
+@pass_app
+def deliveries_list(app: AppContext, failed: bool, limit: int, as_json: bool) -> None:
+    """List recent deliveries (digests, alerts, admin alerts) with their status.
+
+    \b
+    Example:
+      yuqing deliveries list
+      yuqing deliveries list --failed --json
+    """
+    with app.session() as session:
+        rows = dl.listing(session, failed_only=failed, limit=limit)
+    for row in rows:
+        record = {"id": row.id, "key": row.key, "kind": row.kind, "channel": row.channel, "recipient": row.recipient,
+                  "status": row.status, "attempts": row.attempts, "created_at": row.created_at.isoformat(),
+                  "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+                  "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+                  "last_error": row.last_error}
+        if as_json:
+            click.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            when = row.sent_at or row.next_attempt_at or row.created_at
+            error = f"  {row.last_error[:120]}" if row.last_error else ""
+            click.echo(f"{row.id:>6} {row.status:8} {row.attempts}x {when:%Y-%m-%d %H:%M} {row.key}  "
+                       f"{row.channel} → {row.recipient}{error}")
+    if not rows and not as_json:
+        click.echo("no deliveries" + (" failed" if failed else ""))

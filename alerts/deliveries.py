@@ -1,0 +1,151 @@
+"""Exactly-once bookkeeping in the ``deliveries`` table.
+
+Every message is recorded (``pending``) under its idempotency key, channel and recipient BEFORE
+it is sent; the unique constraint makes a second recording of the same key a no-op. Sending
+first *claims* the row (an UPDATE that only one process can win, which also pushes
+``next_attempt_at`` out by a lease), then marks it ``sent`` or ``failed`` with exponential
+backoff. A crash mid-send leaves the row claimed but unsent: it is retried once the lease ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Insert, distinct, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import DeliveryRow
+
+LEASE = timedelta(minutes=10)
+BASE_BACKOFF = timedelta(minutes=1)
+MAX_BACKOFF = timedelta(hours=6)
+MAX_ATTEMPTS = 8
+RETRYABLE = ("pending", "failed")
+
+
+@dataclass
+class Outgoing:
+    """One message to record: the same (key, channel, recipient) is only ever sent once."""
+
+    key: str
+    kind: str
+    channel: str
+    recipient: str
+    subject: str
+    payload: dict[str, Any]
+    not_before: datetime | None = None
+
+
+@dataclass
+class DeliveryResult:
+    """What happened to one delivery in this run."""
+
+    id: int
+    key: str
+    channel: str
+    recipient: str
+    status: str
+    error: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes after the 1st, 2nd, 3rd … failure, at most 6 hours."""
+    return min(BASE_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def _insert_ignore(session: Session) -> Insert:
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(DeliveryRow).on_conflict_do_nothing(index_elements=["key", "channel", "recipient"])
+
+
+def record(session: Session, outgoing: Iterable[Outgoing], now: datetime) -> list[int]:
+    """Record messages as pending (those recorded before are left alone); returns new row ids."""
+    ids = []
+    for out in outgoing:
+        stmt = _insert_ignore(session).values(
+            key=out.key, kind=out.kind, channel=out.channel, recipient=out.recipient, subject=out.subject,
+            status="pending", attempts=0, last_error="", created_at=now, updated_at=now,
+            next_attempt_at=out.not_before, sent_at=None, payload=out.payload,
+        ).returning(DeliveryRow.id)
+        new_id = session.execute(stmt).scalar_one_or_none()
+        if new_id is not None:
+            ids.append(new_id)
+    return ids
+
+
+def known_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of these keys have been recorded already (on any channel)."""
+    if not keys:
+        return set()
+    return set(session.scalars(select(DeliveryRow.key).distinct().where(DeliveryRow.key.in_(list(keys)))))
+
+
+def due_ids(session: Session, now: datetime, ids: Sequence[int] | None = None) -> list[int]:
+    """Pending or failed rows whose time has come (and that have attempts left)."""
+    stmt = select(DeliveryRow.id).where(
+        DeliveryRow.status.in_(RETRYABLE), DeliveryRow.attempts < MAX_ATTEMPTS,
+        or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now),
+    ).order_by(DeliveryRow.id)
+    if ids is not None:
+        stmt = stmt.where(DeliveryRow.id.in_(list(ids)))
+    return list(session.scalars(stmt))
+
+
+def claim(session: Session, row_id: int, now: datetime) -> bool:
+    """Take a due row for sending; False when another process took it or it is not due."""
+    stmt = (
+        update(DeliveryRow)
+        .where(DeliveryRow.id == row_id, DeliveryRow.status.in_(RETRYABLE),
+               or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now))
+        .values(attempts=DeliveryRow.attempts + 1, next_attempt_at=now + LEASE, updated_at=now)
+    )
+    result = cast(CursorResult[Any], session.execute(stmt))
+    return result.rowcount == 1
+
+
+def mark_sent(session: Session, row_id: int, now: datetime) -> None:
+    session.execute(update(DeliveryRow).where(DeliveryRow.id == row_id).values(
+        status="sent", sent_at=now, updated_at=now, next_attempt_at=None, last_error=""))
+
+
+def mark_failed(session: Session, row_id: int, now: datetime, error: str) -> None:
+    """Failed: retried after a backoff that doubles with each attempt, until MAX_ATTEMPTS."""
+    attempts = session.execute(select(DeliveryRow.attempts).where(DeliveryRow.id == row_id)).scalar_one()
+    retry_at = now + backoff(attempts) if attempts < MAX_ATTEMPTS else None
+    session.execute(update(DeliveryRow).where(DeliveryRow.id == row_id).values(
+        status="failed", last_error=error[:2000], updated_at=now, next_attempt_at=retry_at))
+
+
+def postpone(session: Session, row_id: int, until: datetime, now: datetime, reason: str) -> None:
+    """Leave a row pending until ``until`` without counting an attempt (rate limit, quiet hours)."""
+    session.execute(update(DeliveryRow).where(DeliveryRow.id == row_id).values(
+        next_attempt_at=until, updated_at=now, last_error=reason))
+
+
+def rate_limit_until(session: Session, row: DeliveryRow, limit: int, now: datetime) -> datetime | None:
+    """When the channel's hourly alert budget is used up: the time a slot frees, else ``None``.
+    Alerts are counted by key, so one alert to several recipients counts once."""
+    since = now - timedelta(hours=1)
+    sent = (DeliveryRow.channel == row.channel, DeliveryRow.kind == "alert", DeliveryRow.status == "sent",
+            DeliveryRow.sent_at >= since)
+    if session.scalar(select(func.count()).where(*sent, DeliveryRow.key == row.key)):
+        return None
+    count, oldest = session.execute(select(func.count(distinct(DeliveryRow.key)), func.min(DeliveryRow.sent_at))
+                                    .where(*sent)).one()
+    if count < limit:
+        return None
+    return (oldest or now) + timedelta(hours=1)
+
+
+def listing(session: Session, failed_only: bool = False, limit: int = 50) -> list[DeliveryRow]:
+    """The most recent deliveries, newest first."""
+    stmt = select(DeliveryRow).order_by(DeliveryRow.id.desc()).limit(limit)
+    if failed_only:
+        stmt = stmt.where(DeliveryRow.status == "failed")
+    return list(session.scalars(stmt))

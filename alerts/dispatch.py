@@ -1,0 +1,102 @@
+"""Send recorded deliveries: claim, transmit on the row's channel, mark sent or failed. Each row
+runs on its own; one recipient's failure never stops the others."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts import deliveries as dl
+from alerts.channels import webhook
+from alerts.channels.email import send_email
+from config import Config
+from config.alerts_model import Channel
+from storage.models import DeliveryRow
+from yuqing.errors import DeliveryError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    key: str
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+
+
+def channel_by_id(config: Config, channel_id: str) -> Channel | None:
+    return next((c for c in config.alerts.channels if c.id == channel_id), None)
+
+
+def transmit(config: Config, job: Claimed, now: datetime, environ: Mapping[str, str]) -> None:
+    """Send one recorded message; raises DeliveryError."""
+    kind = job.payload.get("type", "email")
+    if kind == "email":
+        message = str(job.payload["eml"]).encode("utf-8")
+        send_email(config.settings.mail, config.outbox_dir, job.key, job.recipient, message, environ)
+        return
+    channel = channel_by_id(config, job.channel)
+    if channel is None:
+        raise DeliveryError(f"channel {job.channel!r} is no longer in alerts.yaml")
+    webhook.post(channel, job.payload["body"], environ, now)
+
+
+def _claim(session: Session, config: Config, row_id: int, now: datetime) -> Claimed | dl.DeliveryResult | None:
+    row = session.get(DeliveryRow, row_id)
+    if row is None:
+        return None
+    channel = channel_by_id(config, row.channel)
+    if row.kind == "alert" and channel is not None:
+        until = dl.rate_limit_until(session, row, channel.rate_limit_per_hour, now)
+        if until is not None:
+            reason = (f"rate limit of {channel.rate_limit_per_hour}/h reached on {row.channel}; "
+                      f"waits until {until:%H:%M} UTC")
+            dl.postpone(session, row_id, until, now, reason)
+            return dl.DeliveryResult(row.id, row.key, row.channel, row.recipient, "pending", reason)
+    job = Claimed(row.id, row.key, row.channel, row.recipient, dict(row.payload or {}))
+    return job if dl.claim(session, row_id, now) else None
+
+
+def deliver_one(config: Config, sessions: sessionmaker[Session], row_id: int, now: datetime,
+                environ: Mapping[str, str]) -> dl.DeliveryResult | None:
+    """Claim, send and record one delivery; ``None`` when another process has it."""
+    with sessions.begin() as session:
+        claimed = _claim(session, config, row_id, now)
+    if not isinstance(claimed, Claimed):
+        return claimed
+    error = ""
+    try:
+        transmit(config, claimed, now, environ)
+    except DeliveryError as exc:
+        error = exc.message
+    except Exception as exc:  # noqa: BLE001 — a bug on one recipient must not stop the others
+        logger.exception("delivery %s to %s failed unexpectedly", claimed.key, claimed.recipient)
+        error = f"{type(exc).__name__}: {exc}"
+    with sessions.begin() as session:
+        if error:
+            dl.mark_failed(session, row_id, now, error)
+        else:
+            dl.mark_sent(session, row_id, now)
+    status = "failed" if error else "sent"
+    logger.info("delivery %s %s → %s: %s %s", claimed.key, claimed.channel, claimed.recipient, status, error)
+    return dl.DeliveryResult(claimed.id, claimed.key, claimed.channel, claimed.recipient, status, error)
+
+
+def deliver_due(config: Config, sessions: sessionmaker[Session], now: datetime, environ: Mapping[str, str],
+                ids: Sequence[int] | None = None) -> list[dl.DeliveryResult]:
+    """Send every due delivery (or the due ones among ``ids``)."""
+    with sessions.begin() as session:
+        due = dl.due_ids(session, now, ids)
+    results = []
+    for row_id in due:
+        result = deliver_one(config, sessions, row_id, now, environ)
+        if result is not None:
+            results.append(result)
+    return results

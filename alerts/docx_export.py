@@ -1,0 +1,59 @@
+"""The digest as a Word document (offices archive reports as .docx)."""
+
+from __future__ import annotations
+
+import io
+
+from alerts.digest import Digest, ItemView
+
+
+def _add_item(doc: object, index: int, item: ItemView) -> None:
+    paragraph = doc.add_paragraph()  # type: ignore[attr-defined]
+    paragraph.add_run(f"{index}. " + (f"【{item.risk}】" if item.risk else ""))
+    for seg in item.title:
+        run = paragraph.add_run(seg.text)
+        run.bold = True
+    meta = f"{item.source} {item.time}" + (f"  命中：{'、'.join(item.terms)}" if item.terms else "")
+    doc.add_paragraph(meta)  # type: ignore[attr-defined]
+    if item.excerpt:
+        doc.add_paragraph("".join(s.text for s in item.excerpt))  # type: ignore[attr-defined]
+    doc.add_paragraph(item.url)  # type: ignore[attr-defined]
+
+
+def build_docx(d: Digest) -> bytes:
+    """A .docx with the digest's summary, key items, events, topics and source health."""
+    from docx import Document
+    from docx.shared import Inches
+
+    doc = Document()
+    doc.add_heading(d.title, level=0)
+    doc.add_paragraph(f"{d.group_name}　{d.period}")
+    doc.add_heading("总体情况", level=1)
+    doc.add_paragraph("；".join(f"{c.label}{c.value}（较上期{c.delta}）" for c in d.summary))
+    doc.add_paragraph(f"媒体覆盖：{d.coverage_text}")
+    if d.zero:
+        doc.add_paragraph(d.zero_text)
+    if d.chart_png:
+        doc.add_picture(io.BytesIO(d.chart_png), width=Inches(6))
+    if d.items:
+        doc.add_heading("重点负面信息", level=1)
+        for i, item in enumerate(d.items, 1):
+            _add_item(doc, i, item)
+    if d.events:
+        doc.add_heading("热点事件（转载合并）", level=1)
+        for e in d.events:
+            doc.add_paragraph(f"{e.title}（{e.post_count}篇，{e.source_count}个来源，{e.first_seen}至{e.last_seen}）")
+    for t in d.topics:
+        doc.add_heading(f"{t.name}：相关{t.relevant}篇，负面{t.negative}篇", level=2)
+        for i, item in enumerate(t.items, 1):
+            _add_item(doc, i, item)
+    doc.add_heading("信息源运行情况", level=1)
+    table = doc.add_table(rows=1, cols=4)
+    for cell, text in zip(table.rows[0].cells, ("信息源", "运行", "采集", "状态"), strict=True):
+        cell.text = text
+    for s in d.sources:
+        for cell, text in zip(table.add_row().cells, (s.name, str(s.runs), str(s.collected), s.status), strict=True):
+            cell.text = text
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()

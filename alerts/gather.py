@@ -1,0 +1,153 @@
+"""Run the digest's queries for one group and window and assemble the ``Digest``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from alerts import digest as d
+from alerts import queries as q
+from alerts.chart import render_chart
+from config import Config
+from config.alerts_model import Group
+from config.sources_model import Source
+
+TOPIC_ITEMS = 3
+MAX_EVENTS = 10
+SERIES_DAYS = 7
+OVERFETCH = 5   # posts fetched per item shown, so reposts folded into one still fill the list
+
+
+def group_scope(config: Config, group: Group) -> q.Scope:
+    """The sources (by region) and topics a group is responsible for; empty lists mean all."""
+    sources = None
+    if group.regions:
+        sources = frozenset(s.id for s in config.sources.sources if (s.region or "") in group.regions)
+    topics = frozenset(group.topics) if group.topics else None
+    return q.Scope(sources, topics)
+
+
+def high_level(config: Config) -> int:
+    """The risk level counted as high (the immediate-alert level, 较大 by default)."""
+    return config.alerts.risk.names.index(config.alerts.immediate.min_level) + 1
+
+
+def scoped_sources(config: Config, scope: q.Scope) -> list[Source]:
+    return [s for s in config.sources.sources
+            if s.enabled and (scope.source_ids is None or s.id in scope.source_ids)]
+
+
+def digest_title(config: Config, group: Group) -> str:
+    title = config.alerts.digest.title
+    if group.frequency == "weekly":
+        return title.replace("日报", "周报") if "日报" in title else f"{title}（周报）"
+    return title
+
+
+def series(session: Session, end: datetime, scope: q.Scope, level: int, tz: ZoneInfo) -> list[tuple[str, int, int]]:
+    """(label, relevant, negative) for each of the last seven 24-hour windows ending at ``end``."""
+    out = []
+    for back in range(SERIES_DAYS - 1, -1, -1):
+        stop = end - timedelta(days=back)
+        c = q.counts(session, stop - timedelta(days=1), stop, scope, level)
+        out.append(((stop - timedelta(seconds=1)).astimezone(tz).strftime("%m-%d"), c.relevant, c.negative))
+    return out
+
+
+View = Callable[[q.Item], d.ItemView]
+
+
+def viewer(config: Config, tz: ZoneInfo) -> View:
+    """Item → view with the configured masking, risk names and excerpt length."""
+    opts, names = config.alerts.digest, config.alerts.risk.names
+    sources = {s.id: s for s in config.sources.sources}
+    topic_names = {t.id: t.name for t in config.topics.topics}
+    mask = d.masker(opts.mask_pii)
+    return lambda item: d.item_view(item, sources, topic_names, names, tz, opts.excerpt_chars, mask)
+
+
+def one_per_event(session: Session, items: list[q.Item], limit: int) -> list[q.Item]:
+    """The best-ranked post of each event (reposts are one item), with the event's counts."""
+    kept: list[q.Item] = []
+    seen: set[int] = set()
+    for item in items:
+        if item.event_id is not None:
+            if item.event_id in seen:
+                continue
+            seen.add(item.event_id)
+        kept.append(item)
+        if len(kept) == limit:
+            break
+    events = q.event_rows(session, [i.event_id for i in kept if i.event_id is not None])
+    for item in kept:
+        if (event := events.get(item.event_id or -1)) is not None:
+            item.event_posts, item.event_sources = event.post_count, event.source_count
+    return kept
+
+
+def fill_texts(session: Session, items: list[q.Item]) -> None:
+    texts = q.texts(session, [i.id for i in items])
+    for item in items:
+        item.text = texts.get(item.id, "")
+
+
+def topic_sections(session: Session, config: Config, scope: q.Scope, start: datetime, end: datetime,
+                   view: View) -> tuple[list[d.TopicSection], list[str]]:
+    """A section per topic with posts (most negative first), and the names of the quiet ones."""
+    per_topic = q.topic_counts(session, start, end, scope)
+    sections, quiet = [], []
+    for topic in config.topics.topics:
+        if not topic.enabled or (scope.topic_ids is not None and topic.id not in scope.topic_ids):
+            continue
+        relevant, negative = per_topic.get(topic.id, (0, 0))
+        if not relevant:
+            quiet.append(topic.name)
+            continue
+        items = one_per_event(session, q.topic_items(session, start, end, scope, topic.id, TOPIC_ITEMS * OVERFETCH),
+                              TOPIC_ITEMS)
+        fill_texts(session, items)
+        sections.append(d.TopicSection(topic.id, topic.name, relevant, negative, [view(i) for i in items]))
+    sections.sort(key=lambda s: (-s.negative, -s.relevant))
+    return sections, quiet
+
+
+def health(session: Session, config: Config, scope: q.Scope, start: datetime, end: datetime) -> list[d.SourceHealth]:
+    """Every enabled source of the scope with its runs and posts in the window, problems first."""
+    runs = q.source_runs(session, start, end)
+    collected = q.collected_by_source(session, start, end)
+    rows = [d.source_health(s, runs.get(s.id), collected.get(s.id, 0)) for s in scoped_sources(config, scope)]
+    return sorted(rows, key=lambda h: (not h.problem, h.name))
+
+
+def gather_digest(session: Session, config: Config, group: Group, start: datetime, end: datetime,
+                  now: datetime, chart: bool = True) -> d.Digest:
+    """The digest of ``group`` for the window [start, end)."""
+    tz = ZoneInfo(config.settings.timezone)
+    scope, level, view = group_scope(config, group), high_level(config), viewer(config, tz)
+    sources = {s.id: s for s in config.sources.sources}
+    current = q.counts(session, start, end, scope, level)
+    previous = q.counts(session, start - (end - start), start, scope, level)
+    limit = config.alerts.digest.max_items
+    items = one_per_event(session, q.negative_items(session, start, end, scope, limit * OVERFETCH), limit)
+    fill_texts(session, items)
+    sections, quiet = topic_sections(session, config, scope, start, end, view)
+    sources_health = health(session, config, scope, start, end)
+    healthy = sum(1 for h in sources_health if not h.problem)
+    levels = d.coverage(q.relevant_by_source(session, start, end, scope), sources)
+    points = series(session, end, scope, level, tz)
+    mask = d.masker(config.alerts.digest.mask_pii)
+    events = q.events(session, start, end, scope, MAX_EVENTS)
+    return d.Digest(
+        title=digest_title(config, group), group_id=group.id, group_name=group.name,
+        period=f"{start.astimezone(tz):%Y-%m-%d %H:%M} 至 {end.astimezone(tz):%Y-%m-%d %H:%M}",
+        start=start.astimezone(tz), end=end.astimezone(tz), generated=now.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        summary=d.summary(current, previous), zero=current.negative == 0,
+        zero_text=d.zero_text(current, healthy, len(sources_health)), items=[view(i) for i in items],
+        events=[d.event_view(e, sources, config.alerts.risk.names, tz, mask) for e in events],
+        topics=sections, quiet_topics=quiet, coverage=levels, coverage_text=d.coverage_text(levels),
+        sources=sources_health, source_problems=len(sources_health) - healthy, series=points,
+        chart_png=render_chart(points) if chart else None,
+    )

@@ -1,0 +1,280 @@
+"""Database queries behind the digest and alerts. They return plain values (no ORM objects) and
+filter by a ``Scope``: the sources and topics one recipient group is responsible for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow, PostTopicRow
+
+FAILED_STATUSES = ("failed", "timeout")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one group sees: ``None`` means every source / every topic."""
+
+    source_ids: frozenset[str] | None = None
+    topic_ids: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Posts collected in a window and how many of them were relevant, negative, high-risk."""
+
+    collected: int = 0
+    relevant: int = 0
+    negative: int = 0
+    high_risk: int = 0
+
+
+@dataclass
+class Item:
+    """One analysed post as the digest and alerts show it."""
+
+    id: int
+    source_id: str
+    title: str
+    url: str
+    published_at: datetime | None
+    fetched_at: datetime
+    negative: bool
+    negative_score: float
+    risk_level: int
+    risk_score: float
+    event_id: int | None
+    topics: list[Any] = field(default_factory=list)
+    reasons: list[Any] = field(default_factory=list)
+    text: str = ""
+    event_posts: int = 0
+    event_sources: int = 0
+
+    @property
+    def time(self) -> datetime:
+        return self.published_at or self.fetched_at
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    """A group of near-duplicate posts (reposts) with its counts."""
+
+    id: int
+    title: str
+    post_count: int
+    source_count: int
+    first_seen: datetime
+    last_seen: datetime
+    risk_level: int
+    url: str
+    source_id: str
+
+
+@dataclass(frozen=True)
+class SourceRuns:
+    """The crawl runs of one source that started in a window."""
+
+    source_id: str
+    runs: int
+    ok: int
+    failed: int
+    items: int
+    new: int
+    last_status: str
+    last_error: str
+
+
+def _in_window(start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(PostRow.fetched_at >= start, PostRow.fetched_at < end)
+
+
+def _scope_filters(scope: Scope, *, topics: bool = True) -> list[ColumnElement[bool]]:
+    filters: list[ColumnElement[bool]] = []
+    if scope.source_ids is not None:
+        filters.append(PostRow.source_id.in_(sorted(scope.source_ids)))
+    if topics and scope.topic_ids is not None:
+        filters.append(exists().where(PostTopicRow.post_id == PostRow.id,
+                                      PostTopicRow.topic_id.in_(sorted(scope.topic_ids))))
+    return filters
+
+
+def _relevant_in_scope(scope: Scope) -> ColumnElement[bool]:
+    return and_(AnalysisRow.relevant.is_(True), *_scope_filters(scope))
+
+
+def counts(session: Session, start: datetime, end: datetime, scope: Scope, high_level: int) -> Counts:
+    """Collected (every post of the scope's sources), relevant, negative and high-risk counts."""
+    relevant = _relevant_in_scope(scope)
+    negative = and_(relevant, AnalysisRow.negative.is_(True))
+    stmt = (
+        select(
+            func.count(PostRow.id),
+            func.coalesce(func.sum(case((relevant, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((negative, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(relevant, AnalysisRow.risk_level >= high_level), 1), else_=0)), 0),
+        )
+        .select_from(PostRow)
+        .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(_in_window(start, end), *_scope_filters(scope, topics=False))
+    )
+    row = session.execute(stmt).one()
+    return Counts(*(int(v or 0) for v in row))
+
+
+ITEM_COLUMNS = (
+    PostRow.id, PostRow.source_id, PostRow.title, PostRow.url, PostRow.published_at, PostRow.fetched_at,
+    AnalysisRow.negative, AnalysisRow.negative_score, AnalysisRow.risk_level, AnalysisRow.risk_score,
+    AnalysisRow.event_id, AnalysisRow.topics, AnalysisRow.reasons,
+)
+RANKING = (AnalysisRow.risk_level.desc(), AnalysisRow.risk_score.desc(), AnalysisRow.negative_score.desc(),
+           PostRow.id.desc())
+
+
+def _items(session: Session, stmt: Any) -> list[Item]:
+    return [Item(*row) for row in session.execute(stmt)]
+
+
+def negative_items(session: Session, start: datetime, end: datetime, scope: Scope, limit: int) -> list[Item]:
+    """The scope's negative relevant posts of the window, highest risk first."""
+    stmt = (
+        select(*ITEM_COLUMNS).join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(_in_window(start, end), _relevant_in_scope(scope), AnalysisRow.negative.is_(True))
+        .order_by(*RANKING).limit(limit)
+    )
+    return _items(session, stmt)
+
+
+def topic_counts(session: Session, start: datetime, end: datetime, scope: Scope) -> dict[str, tuple[int, int]]:
+    """Per topic: (relevant posts, negative posts) in the window."""
+    stmt = (
+        select(PostTopicRow.topic_id, func.count(),
+               func.coalesce(func.sum(case((AnalysisRow.negative.is_(True), 1), else_=0)), 0))
+        .select_from(PostTopicRow)
+        .join(PostRow, PostRow.id == PostTopicRow.post_id)
+        .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(_in_window(start, end), AnalysisRow.relevant.is_(True), *_scope_filters(scope, topics=False))
+        .group_by(PostTopicRow.topic_id)
+    )
+    if scope.topic_ids is not None:
+        stmt = stmt.where(PostTopicRow.topic_id.in_(sorted(scope.topic_ids)))
+    return {topic: (int(total), int(neg)) for topic, total, neg in session.execute(stmt)}
+
+
+def topic_items(session: Session, start: datetime, end: datetime, scope: Scope, topic_id: str,
+                limit: int) -> list[Item]:
+    """The top posts of one topic in the window: negative and high-risk first."""
+    stmt = (
+        select(*ITEM_COLUMNS).join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .join(PostTopicRow, and_(PostTopicRow.post_id == PostRow.id, PostTopicRow.topic_id == topic_id))
+        .where(_in_window(start, end), AnalysisRow.relevant.is_(True), *_scope_filters(scope, topics=False))
+        .order_by(AnalysisRow.negative.desc(), *RANKING).limit(limit)
+    )
+    return _items(session, stmt)
+
+
+def texts(session: Session, post_ids: Sequence[int]) -> dict[int, str]:
+    """The full text of a few posts (for excerpts)."""
+    if not post_ids:
+        return {}
+    rows = session.execute(select(PostRow.id, PostRow.text).where(PostRow.id.in_(sorted(set(post_ids)))))
+    return {pid: text or "" for pid, text in rows}
+
+
+def relevant_by_source(session: Session, start: datetime, end: datetime, scope: Scope) -> dict[str, int]:
+    """Relevant posts of the window per source (for coverage by media level)."""
+    stmt = (
+        select(PostRow.source_id, func.count()).join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(_in_window(start, end), _relevant_in_scope(scope)).group_by(PostRow.source_id)
+    )
+    return {source: int(n) for source, n in session.execute(stmt)}
+
+
+def collected_by_source(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """Every post collected in the window, per source (for source health)."""
+    stmt = select(PostRow.source_id, func.count()).where(_in_window(start, end)).group_by(PostRow.source_id)
+    return {source: int(n) for source, n in session.execute(stmt)}
+
+
+def events(session: Session, start: datetime, end: datetime, scope: Scope, limit: int) -> list[EventSummary]:
+    """Events (merged reposts, at least two posts) with a relevant post in the window."""
+    touched = (
+        select(AnalysisRow.event_id).join(PostRow, PostRow.id == AnalysisRow.post_id)
+        .where(_in_window(start, end), _relevant_in_scope(scope), AnalysisRow.event_id.is_not(None))
+    )
+    stmt = (
+        _event_select().where(EventRow.id.in_(touched), EventRow.post_count >= 2)
+        .order_by(EventRow.risk_level.desc(), EventRow.post_count.desc(), EventRow.id).limit(limit)
+    )
+    return _event_summaries(session, stmt)
+
+
+def _event_select() -> Any:
+    return (
+        select(EventRow.id, EventRow.title, EventRow.post_count, EventRow.source_count, EventRow.first_seen,
+               EventRow.last_seen, EventRow.risk_level, PostRow.url, PostRow.source_id, PostRow.title)
+        .outerjoin(PostRow, PostRow.id == EventRow.representative_post_id)
+    )
+
+
+def _event_summaries(session: Session, stmt: Any) -> list[EventSummary]:
+    return [EventSummary(eid, title or ptitle or "", pc, sc, fs, ls, rl, url or "", sid or "")
+            for eid, title, pc, sc, fs, ls, rl, url, sid, ptitle in session.execute(stmt)]
+
+
+def source_runs(session: Session, start: datetime, end: datetime) -> dict[str, SourceRuns]:
+    """Per source: its crawl runs that started in the window, with the last status and error."""
+    stmt = (
+        select(CrawlRunRow.source_id, CrawlRunRow.status, CrawlRunRow.items, CrawlRunRow.new,
+               CrawlRunRow.error_summary)
+        .where(CrawlRunRow.started_at >= start, CrawlRunRow.started_at < end)
+        .order_by(CrawlRunRow.source_id, CrawlRunRow.started_at, CrawlRunRow.id)
+    )
+    acc: dict[str, list[Any]] = {}
+    for source, status, items, new, error in session.execute(stmt):
+        runs = acc.setdefault(source, [0, 0, 0, 0, 0, "", ""])
+        runs[0] += 1
+        runs[1] += status in ("ok", "partial")
+        runs[2] += status in FAILED_STATUSES
+        runs[3] += items or 0
+        runs[4] += new or 0
+        runs[5] = status
+        runs[6] = error or runs[6]
+    return {source: SourceRuns(source, *values) for source, values in acc.items()}
+
+
+def alert_candidates(session: Session, since: datetime, min_level: int) -> list[Item]:
+    """Relevant posts collected since ``since`` at or above ``min_level`` (theirs or their event's)."""
+    event_level = select(EventRow.risk_level).where(EventRow.id == AnalysisRow.event_id).scalar_subquery()
+    stmt = (
+        select(*ITEM_COLUMNS).join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(PostRow.fetched_at >= since, AnalysisRow.relevant.is_(True),
+               or_(AnalysisRow.risk_level >= min_level, func.coalesce(event_level, 0) >= min_level))
+        .order_by(*RANKING)
+    )
+    return _items(session, stmt)
+
+
+def event_rows(session: Session, event_ids: Sequence[int]) -> dict[int, EventSummary]:
+    """Events by id (for immediate alerts)."""
+    if not event_ids:
+        return {}
+    stmt = _event_select().where(EventRow.id.in_(sorted(set(event_ids))))
+    return {event.id: event for event in _event_summaries(session, stmt)}
+
+
+def negative_topic_count(session: Session, start: datetime, end: datetime, topic_id: str) -> int:
+    """Negative relevant posts of one topic collected in a window (for surge detection)."""
+    stmt = (
+        select(func.count()).select_from(PostTopicRow)
+        .join(PostRow, PostRow.id == PostTopicRow.post_id)
+        .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(PostTopicRow.topic_id == topic_id, _in_window(start, end),
+               AnalysisRow.relevant.is_(True), AnalysisRow.negative.is_(True))
+    )
+    return int(session.execute(stmt).scalar_one())

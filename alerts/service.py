@@ -1,0 +1,128 @@
+"""Entry points the daemon and the CLI call. Each takes the application context and ``now``
+(tz-aware) and returns what it delivered; one group's or recipient's failure never stops the rest.
+
+- ``send_digests(app, now, group_id=None, environ=None)``: each enabled group's latest due digest,
+  unless recorded already (key ``digest:<local date>:<group>``).
+- ``send_immediate_alerts(app, now, environ=None)``: high-risk posts/events and surges.
+- ``retry_pending(app, now, environ=None)``: pending or failed deliveries whose time has come.
+- ``send_admin_alert(app, subject, body, key, now, environ=None)``: to ``alerts.yaml`` admins.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from alerts import deliveries as dl
+from alerts import immediate, messages
+from alerts.digest import Digest, masker
+from alerts.dispatch import deliver_due
+from alerts.docx_export import build_docx
+from alerts.gather import gather_digest
+from alerts.render import AlertView, environment
+from alerts.windows import scheduled_send, send_time_on, window_for
+from config.alerts_model import Group
+from storage.db import require_current
+from yuqing.context import AppContext
+from yuqing.errors import YuqingError
+
+logger = logging.getLogger(__name__)
+
+
+def _env(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if environ is None else environ
+
+
+def digest_key(group: Group, send_at: datetime) -> str:
+    return f"digest:{send_at.date().isoformat()}:{group.id}"
+
+
+def select_groups(app: AppContext, group_id: str | None) -> list[Group]:
+    groups = [g for g in app.config.alerts.groups if g.enabled and (group_id is None or g.id == group_id)]
+    if group_id is not None and not groups:
+        known = ", ".join(g.id for g in app.config.alerts.groups) or "none"
+        raise YuqingError(f"no enabled recipient group {group_id!r}", f"alerts.yaml defines: {known}")
+    return groups
+
+
+def digest_send_time(app: AppContext, group: Group, now: datetime, day: date | None = None) -> datetime:
+    """The send time of the digest for ``day`` (local date), or the latest one due at ``now``."""
+    tz = ZoneInfo(app.config.settings.timezone)
+    return send_time_on(group, day, tz) if day else scheduled_send(group, now, tz)
+
+
+def build_digest(app: AppContext, group: Group, send_at: datetime, now: datetime, chart: bool | None = None) -> Digest:
+    """The digest a group receives at ``send_at`` (the chart as configured unless ``chart`` says)."""
+    start, end = window_for(group, send_at, app.config.alerts.digest.window_hours)
+    draw = app.config.alerts.digest.chart if chart is None else chart
+    with app.session() as session:
+        return gather_digest(session, app.config, group, start, end, now, chart=draw)
+
+
+def _send_empty(app: AppContext, group: Group) -> bool:
+    return app.config.alerts.digest.send_empty if group.send_empty is None else group.send_empty
+
+
+def queue_digest(app: AppContext, group: Group, send_at: datetime, now: datetime) -> list[int]:
+    """Build and record one group's digest unless recorded already; returns new delivery ids."""
+    key = digest_key(group, send_at)
+    with app.session() as session:
+        if dl.known_keys(session, [key]):
+            return []
+    d = build_digest(app, group, send_at, now)
+    if d.zero and not _send_empty(app, group):
+        logger.info("digest %s: no negative items and send_empty is off; nothing sent", key)
+        return []
+    docx = build_docx(d) if app.config.alerts.digest.docx else None
+    outgoing = messages.digest_messages(environment(), app.config, d, messages.group_targets(app.config, group),
+                                        key, now, docx)
+    with app.session() as session:
+        return dl.record(session, outgoing, now)
+
+
+def send_digests(app: AppContext, now: datetime, group_id: str | None = None, day: date | None = None,
+                 environ: Mapping[str, str] | None = None) -> list[dl.DeliveryResult]:
+    """Record and send each enabled group's due digest (exactly once per group and day)."""
+    require_current(app.engine)
+    ids: list[int] = []
+    for group in select_groups(app, group_id):
+        try:
+            ids += queue_digest(app, group, digest_send_time(app, group, now, day), now)
+        except Exception:  # noqa: BLE001 — one group's problem must not stop the others
+            logger.exception("digest for group %s could not be built", group.id)
+    return deliver_due(app.config, app.sessions, now, _env(environ), ids)
+
+
+def retry_pending(app: AppContext, now: datetime, environ: Mapping[str, str] | None = None) -> list[dl.DeliveryResult]:
+    """Send every pending or failed delivery whose retry time has come."""
+    require_current(app.engine)
+    return deliver_due(app.config, app.sessions, now, _env(environ))
+
+
+def send_immediate_alerts(app: AppContext, now: datetime,
+                          environ: Mapping[str, str] | None = None) -> list[dl.DeliveryResult]:
+    """Alert at once on posts/events at or above ``immediate.min_level`` and on surges; also
+    sends alerts postponed by quiet hours or the rate limit whose time has come."""
+    require_current(app.engine)
+    if app.config.alerts.immediate.enabled:
+        with app.session() as session:
+            outgoing = immediate.plan(session, app.config, environment(), now)
+            dl.record(session, outgoing, now)
+    return deliver_due(app.config, app.sessions, now, _env(environ))
+
+
+def send_admin_alert(app: AppContext, subject: str, body: str, key: str, now: datetime,
+                     environ: Mapping[str, str] | None = None) -> list[dl.DeliveryResult]:
+    """Email ``alerts.yaml`` admins once per ``key`` (e.g. ``admin:source-failing:SRC:2026-11-27``)."""
+    require_current(app.engine)
+    mask = masker(app.config.alerts.digest.mask_pii)
+    view = AlertView(subject=mask(f"【系统告警】{subject}"), headline=mask(f"系统告警：{subject}"),
+                     lines=[mask(line) for line in body.splitlines()] or [""], footer="舆情监测系统自动告警（管理员）。")
+    outgoing = messages.alert_messages(environment(), app.config, view, messages.admin_targets(app.config), key,
+                                       "admin", now)
+    with app.session() as session:
+        ids = dl.record(session, outgoing, now)
+    return deliver_due(app.config, app.sessions, now, _env(environ), ids)

@@ -1,0 +1,1 @@
+"""One generic spider per kind of source: ``rss``, ``html``, ``json``, ``sitemap``."""

@@ -1,0 +1,1 @@
+"""Analysis: pure functions from text to values (no I/O)."""

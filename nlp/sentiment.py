@@ -1,0 +1,195 @@
+"""Negative-sentiment model: TF-IDF over words and character n-grams plus lexicon counts, then a
+logistic regression giving ``negative_score`` in [0, 1] and the words that drove it.
+
+The model only sees *documents* built by :func:`to_docs` (normalised text and its words), so the
+pickled pipeline never holds a tokenizer; the caller passes its ``Segmenter``. Training data is passed
+in (see ``nlp.corpus`` for the default corpus); nothing here reads files or the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from nlp.segment import EMOTICON_RE, Segmenter
+
+log = logging.getLogger(__name__)
+
+PART = "\x1e"
+"""Separates the normalised text from its words inside a document."""
+WORD = "\x1f"
+"""Separates words inside a document."""
+MAX_CHARS = 2000
+"""Only the first characters of long posts are scored (the lede carries the tone)."""
+
+
+def to_doc(segmenter: Segmenter, text: str, normalized: str | None = None) -> str:
+    """One model document: normalised text, then its words (no stopwords or punctuation)."""
+    norm = normalized if normalized is not None else segmenter.normalize(text[:MAX_CHARS])
+    norm = norm[:MAX_CHARS]
+    return norm + PART + WORD.join(segmenter.words(norm))
+
+
+def to_docs(segmenter: Segmenter, texts: Iterable[str]) -> list[str]:
+    return [to_doc(segmenter, t) for t in texts]
+
+
+def post_doc(segmenter: Segmenter, title_norm: str, text_norm: str) -> str:
+    """The document of a post from its normalised title and text."""
+    return to_doc(segmenter, "", f"{title_norm}\n{text_norm}" if title_norm else text_norm)
+
+
+def raw_post_doc(segmenter: Segmenter, title: str, text: str) -> str:
+    """The document of a post from its raw title and text."""
+    return post_doc(segmenter, segmenter.normalize(title or ""), segmenter.normalize(text or ""))
+
+
+def doc_words(doc: str) -> list[str]:
+    """The words of a document (empty strings dropped)."""
+    words = doc.partition(PART)[2]
+    return [w for w in words.split(WORD) if w] if words else []
+
+
+def word_features(doc: str) -> list[str]:
+    """Word unigrams and bigrams of a document (module-level so the model pickles)."""
+    words = doc_words(doc)
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+def char_part(doc: str) -> str:
+    """The normalised text of a document, for character n-grams."""
+    return EMOTICON_RE.sub(" ", doc.partition(PART)[0])
+
+
+class LexiconCounts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Four dense features: log counts of negative/positive lexicon words and emoticons."""
+
+    def __init__(self, negative: Sequence[str] = (), positive: Sequence[str] = ()) -> None:
+        self.negative = negative
+        self.positive = positive
+
+    def fit(self, docs: Sequence[str], y: Any = None) -> LexiconCounts:
+        self.neg_ = frozenset(self.negative)
+        self.pos_ = frozenset(self.positive)
+        return self
+
+    def transform(self, docs: Sequence[str]) -> sparse.csr_matrix:
+        rows = np.zeros((len(docs), 4), dtype=np.float64)
+        for i, doc in enumerate(docs):
+            for word in doc_words(doc):
+                emoticon = word.startswith("[")
+                if word in self.neg_:
+                    rows[i, 2 if emoticon else 0] += 1
+                elif word in self.pos_:
+                    rows[i, 3 if emoticon else 1] += 1
+        return sparse.csr_matrix(np.log1p(rows))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return np.array(["lex:neg", "lex:pos", "emo:neg", "emo:pos"], dtype=object)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Words and emoticons with a known polarity (the domain risk lexicon, Weibo emoticons)."""
+
+    negative: tuple[str, ...] = ()
+    positive: tuple[str, ...] = ()
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return self.negative + self.positive
+
+
+def make_pipeline(lexicon: Lexicon, c: float = 2.0) -> Pipeline:
+    """The untrained pipeline: word 1-2 grams + character 2-3 grams + lexicon counts → LR."""
+    features = FeatureUnion([
+        ("words", TfidfVectorizer(analyzer=word_features, min_df=2, sublinear_tf=True, max_features=300_000)),
+        ("chars", TfidfVectorizer(analyzer="char", ngram_range=(2, 3), preprocessor=char_part, lowercase=False,
+                                  min_df=2, sublinear_tf=True, max_features=300_000)),
+        ("lexicon", LexiconCounts(lexicon.negative, lexicon.positive)),
+    ])
+    classifier = LogisticRegression(C=c, max_iter=2000, solver="liblinear", class_weight="balanced")
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+@dataclass
+class SentimentModel:
+    """A trained pipeline with its version and how it was trained."""
+
+    pipeline: Pipeline
+    version: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def scores(self, docs: Sequence[str]) -> np.ndarray:
+        """negative_score in [0, 1] for each document (0 for a document without any feature)."""
+        return self.explain(docs, 0)[0]
+
+    def explain(self, docs: Sequence[str], top: int = 5) -> tuple[np.ndarray, list[list[str]]]:
+        """Scores and, per document, up to ``top`` words that pushed it towards negative."""
+        if not docs:
+            return np.zeros(0), []
+        features = self.pipeline.named_steps["features"]
+        classifier = self.pipeline.named_steps["classifier"]
+        matrix = features.transform(list(docs)).tocsr()
+        scores = classifier.predict_proba(matrix)[:, 1]
+        scores[np.diff(matrix.indptr) == 0] = 0.0  # nothing to judge: not negative
+        words = features.transformer_list[0][1]
+        width = len(words.vocabulary_)
+        names = _names(words)
+        coef = classifier.coef_[0]
+        reasons = [_top_words(matrix, i, coef, names, width, top) if top else [] for i in range(matrix.shape[0])]
+        return scores, reasons
+
+
+def _names(vectorizer: TfidfVectorizer) -> np.ndarray:
+    names = getattr(vectorizer, "_yuqing_names", None)
+    if names is None:
+        names = vectorizer.get_feature_names_out()
+        vectorizer._yuqing_names = names
+    return names
+
+
+def _top_words(matrix: sparse.csr_matrix, row: int, coef: np.ndarray, names: np.ndarray, width: int,
+               top: int) -> list[str]:
+    start, end = matrix.indptr[row], matrix.indptr[row + 1]
+    cols = matrix.indices[start:end]
+    keep = cols < width
+    cols = cols[keep]
+    contrib = matrix.data[start:end][keep] * coef[cols]
+    words = []
+    for j in np.argsort(-contrib):
+        word = str(names[cols[j]]).replace(" ", "")
+        if contrib[j] <= 0 or len(words) >= top:
+            break
+        if len(word) >= 2 and word not in words:  # single characters explain nothing to a reader
+            words.append(word)
+    return words
+
+
+def train(docs: Sequence[str], labels: Sequence[int], lexicon: Lexicon, *,
+          weights: Sequence[float] | None = None, c: float = 2.0, info: dict[str, Any] | None = None) -> SentimentModel:
+    """Fit a model on documents (``to_docs``) labelled 1 = negative, 0 = not negative."""
+    y = np.asarray(labels, dtype=int)
+    if len(set(y.tolist())) < 2:
+        from yuqing.errors import ModelError
+
+        raise ModelError("training data needs both negative and non-negative examples",
+                         "add rows of both labels, or check --label-col / --negative-value")
+    pipeline = make_pipeline(lexicon, c)
+    fit_params = {"classifier__sample_weight": np.asarray(weights)} if weights is not None else {}
+    pipeline.fit(list(docs), y, **fit_params)
+    digest = hashlib.sha256()
+    for doc, label in zip(docs, y.tolist()):
+        digest.update(f"{label}{doc}".encode())
+    details = {"samples": len(docs), "negative": int(y.sum()), **(info or {})}
+    return SentimentModel(pipeline, digest.hexdigest()[:12], details)

@@ -1,0 +1,67 @@
+"""The digest preview rendered by headless Chromium is not blank (skipped where Chromium is absent).
+With YUQING_TEST_DIGEST_SCREENSHOT=PATH the screenshot is also saved there (docs/digest.png)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from alerts_testlib import SEND_AT, Seed, seed_day
+
+from alerts.render import digest_html, environment
+from alerts.service import build_digest, select_groups
+from yuqing.context import AppContext
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def _browser() -> str:
+    for name in BROWSERS:
+        if path := shutil.which(name):
+            return path
+    pytest.skip("no Chromium installed (apt-get install chromium); the preview screenshot test needs it")
+
+
+def screenshot(browser: str, html: Path, png: Path, height: int = 3000) -> None:
+    subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--force-device-scale-factor=1",
+         f"--window-size=720,{height}", f"--screenshot={png}", html.as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )
+
+
+def crop_to_content(pixels):  # type: ignore[no-untyped-def]
+    """Cut the trailing rows that are only page background."""
+    background = pixels[-1, 0]
+    rows = (abs(pixels - background).sum(axis=(1, 2)) > 0.01).nonzero()[0]
+    return pixels[: rows[-1] + 12] if len(rows) else pixels
+
+
+def test_preview_renders_in_chromium(sqlite_app: AppContext, tmp_path: Path) -> None:
+    browser = _browser()
+    import matplotlib.image as mpimg
+
+    with sqlite_app.session() as session:
+        seed = Seed(session)
+        seed_day(seed, SEND_AT)
+        for n in range(1, 7):   # a week of history for the chart
+            for k in range(3 + n % 3):
+                seed.post(f"历史{n}-{k}：派出所民警", "民警。", source="central", at=SEND_AT - timedelta(days=n, hours=k + 1),
+                          negative=k % 2 == 0, risk=1, topics={"police": ["民警"]})
+    d = build_digest(sqlite_app, select_groups(sqlite_app, "press-office")[0], SEND_AT, SEND_AT)
+    html = tmp_path / "digest.html"
+    html.write_text(digest_html(environment(), d, preview=True), encoding="utf-8")
+    png = tmp_path / "digest.png"
+    screenshot(browser, html, png)
+    pixels = mpimg.imread(png)[:, :, :3]
+    assert pixels.shape[1] == 720
+    # not blank: many distinct colours and real contrast (text, the red header, the chart)
+    assert pixels.std() > 0.05
+    assert len({tuple(p) for p in (pixels[::7, ::7] * 255).astype(int).reshape(-1, 3)}) > 50
+    target = os.environ.get("YUQING_TEST_DIGEST_SCREENSHOT")
+    if target:
+        mpimg.imsave(target, crop_to_content(pixels))
