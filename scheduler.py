@@ -208,9 +208,9 @@ class Daemon:
     def on_skipped(self, event: JobEvent) -> None:
         """One log line for a run that did not happen (missed while down, or still running)."""
         outcome = "missed" if event.code == EVENT_JOB_MISSED else "skipped-still-running"
-        kind = event.job_id.split(":")[0]
-        log.info("job=%s target=%s outcome=%s", kind, event.job_id, outcome,
-                 extra={"job": kind, "target": event.job_id, "outcome": outcome})
+        kind, _, target = event.job_id.partition(":")
+        log.info("job=%s target=%s outcome=%s", kind, target or "-", outcome,
+                 extra={"job": kind, "target": target or "-", "outcome": outcome})
         self.runtime.metrics.job_runs.labels(kind, outcome).inc()
 
     def apply_plan(self, config: Config, catch_up_all: bool = False) -> None:

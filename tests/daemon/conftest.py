@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from config import load_config
+from config import SHIPPED_DIR, load_config
 from storage.db import make_engine, upgrade
 
 CLI_BOOT = "from yuqing.cli import main; main()"
@@ -29,7 +30,7 @@ FAST_DAEMON = """daemon:
   analyze_every: 2s
   health_check_every: 3s
   retry_every: 3s
-  lease_ttl: 4s
+  lease_ttl: 6s
   reload_poll: 1s
   shutdown_timeout: 15s
   crawl_kill_grace: 2s
@@ -157,8 +158,31 @@ def write_sources(config_dir: Path, *entries: str) -> None:
     (config_dir / "sources.yaml").write_text("sources:\n" + "".join(entries), encoding="utf-8")
 
 
+@pytest.fixture(scope="session")
+def sentiment_models(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """The analyse stage's default sentiment model, built once per session (about a minute) by a
+    real ``yuqing analyze`` run, then copied into each daemon's data dir; None before analyse lands."""
+    from yuqing.daemon.stages import find_stage
+
+    if find_stage("run_analysis") is None:
+        return None
+    root = tmp_path_factory.mktemp("models")
+    config = root / "config"
+    config.mkdir()
+    for path in SHIPPED_DIR.glob("*.yaml"):
+        shutil.copy(path, config / path.name)
+    settings = (config / "settings.yaml").read_text(encoding="utf-8")
+    (config / "settings.yaml").write_text(settings.replace("\ndata_dir:\n", f"\ndata_dir: {root / 'data'}\n", 1),
+                                          encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_") or k.startswith("YUQING_TEST_")}
+    for command in (["init"], ["analyze"]):
+        subprocess.run([sys.executable, "-c", CLI_BOOT, "--config", str(config), *command], check=True,
+                       capture_output=True, env=env, timeout=600)
+    return root / "data" / "models"
+
+
 @pytest.fixture
-def daemon_config(config_dir: Path, site: Site) -> Path:
+def daemon_config(config_dir: Path, site: Site, sentiment_models: Path | None) -> Path:
     """The shipped config, with fast daemon schedules, one local RSS source and a migrated DB."""
     settings = (config_dir / "settings.yaml").read_text(encoding="utf-8")
     settings = settings[:settings.index("daemon:\n")] + FAST_DAEMON
@@ -167,6 +191,8 @@ def daemon_config(config_dir: Path, site: Site) -> Path:
     (config_dir / "settings.yaml").write_text(settings, encoding="utf-8")
     write_sources(config_dir, source_yaml("local-news", site.url("/feed.xml")))
     migrate(config_dir)
+    if sentiment_models is not None:
+        shutil.copytree(sentiment_models, load_config(config_dir).models_dir, dirs_exist_ok=True)
     return config_dir
 
 

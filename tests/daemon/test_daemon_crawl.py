@@ -39,9 +39,9 @@ def test_crawls_store_each_post_once(daemon_config: Path, tmp_path: Path, site: 
                                      daemons: list[DaemonProcess]) -> None:
     needs_collect()
     daemon = start(daemons, daemon_config, tmp_path)
-    first = daemon.wait_for(r"job=crawl target=local-news outcome=ok", timeout=60)[0]
+    first = daemon.wait_for(r"job=crawl target=local-news outcome=ok", timeout=120)[0]
     assert "new=3" in first and "status=ok" in first
-    again = daemon.wait_for(r"job=crawl target=local-news outcome=ok", count=2, timeout=60)[1]
+    again = daemon.wait_for(r"job=crawl target=local-news outcome=ok", count=2, timeout=120)[1]
     assert "new=0" in again  # the second crawl finds the same feed: nothing new, nothing twice
     assert len(posts(daemon_config)) == 3
     assert daemon.stop() == 0
@@ -54,9 +54,9 @@ def test_overrunning_crawl_is_killed_and_recorded_as_timeout(daemon_config: Path
     write_sources(daemon_config, source_yaml("slow-site", site.url("/slow"), every="1h", extra="    timeout: 300\n"))
     daemon = start(daemons, daemon_config, tmp_path)
     began = time.monotonic()
-    line = daemon.wait_for(r"job=crawl target=slow-site outcome=", timeout=60)[0]
+    line = daemon.wait_for(r"job=crawl target=slow-site outcome=", timeout=120)[0]
     assert "outcome=timeout" in line and "killed after 10 s" in line
-    assert 9 < time.monotonic() - began < 40
+    assert 9 < time.monotonic() - began < 90  # 10 s timeout + 2 s grace, plus start-up on a busy machine
     assert not processes_running(f"crawlers.run slow-site")
     [run] = runs(daemon_config, "slow-site")
     assert run.status == "timeout" and run.finished_at is not None
@@ -86,10 +86,12 @@ def test_sigkill_mid_crawl_then_restart_loses_and_duplicates_nothing(daemon_conf
 
     second = start(daemons, daemon_config, tmp_path, "second")
     second.wait_for(r"jobs reconciled: added=0 changed=0 removed=0 kept=6")  # the schedule resumes
-    second.wait_for(r"job=crawl target=local-news outcome=ok", timeout=90)
+    second.wait_for(r"job=crawl target=local-news outcome=ok", timeout=150)
     stored = posts(daemon_config)
     assert len(stored) == len(set(stored)) == 8 and set(stored_before) <= set(stored)
     assert second.stop() == 0
-    statuses = [r.status for r in runs(daemon_config, "local-news")]
-    assert "running" not in statuses[:-1] or statuses.count("running") == 0, statuses
-    assert statuses[-1] == "ok"
+    statuses = [(r.status, r.error_summary) for r in runs(daemon_config, "local-news")]
+    assert statuses[-1][0] == "ok" and all(status != "running" for status, _ in statuses), statuses
+    killed = statuses[0]  # the crawl whose daemon was SIGKILLed: finished by itself or marked
+    assert killed[0] in ("ok", "partial") or killed == ("failed", "abandoned: the crawl process ended "
+                                                        "without finishing its run"), statuses

@@ -102,9 +102,8 @@ def test_collected_analysed_and_digest_arrives_once(daemon_config: Path, tmp_pat
     never = (datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(hours=12)).strftime("%H:%M")  # not due
     set_digest_time(daemon_config, "08:00", never)
     daemon = start(daemons, daemon_config, tmp_path)
-    daemon.wait_for(r"job=crawl target=local-news outcome=ok .* new=3", timeout=60)
-    # the first analysis may build the default sentiment model (about a minute on 2 cores)
-    daemon.wait_for(r"job=analyze target=- outcome=ok .*run_analysis.analyzed=3", timeout=240)
+    daemon.wait_for(r"job=crawl target=local-news outcome=ok .* new=3", timeout=120)
+    daemon.wait_for(r"job=analyze target=- outcome=ok .*run_analysis.analyzed=3", timeout=120)
     assert count(daemon_config, PostRow) == 3 and count(daemon_config, AnalysisRow) == 3
     assert not inbox.subjects() or not any("舆情日报" in s for s in inbox.subjects())
     # an admin moves the digest to the coming minute: the edit is applied, the cron job fires then

@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
@@ -21,6 +22,27 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, old
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+SOURCES = """sources:
+  - id: people-politics
+    name: 人民网·时政
+    kind: rss
+    start_urls: ["http://www.people.com.cn/rss/politics.xml"]
+    schedule: {interval: 30m, jitter: 2m}
+  - id: chinapeace
+    name: 中国长安网
+    kind: sitemap
+    start_urls: ["http://www.chinapeace.gov.cn/sitemap.xml"]
+    schedule: {interval: 1h}
+    enabled: false
+"""
+
+
+@pytest.fixture(autouse=True)
+def two_sources(config_dir: Path) -> None:
+    """One enabled and one disabled source, independent of what the shipped config lists."""
+    (config_dir / "sources.yaml").write_text(SOURCES, encoding="utf-8")
 
 
 def scheduler_on(engine: Engine) -> BackgroundScheduler:

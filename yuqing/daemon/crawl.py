@@ -160,10 +160,14 @@ def _verdict(result: ProcessResult, timeout: float) -> tuple[str | None, str]:
     return "failed", f"crawl process exited with {result.returncode}: {last}"[:500]
 
 
-def mark_abandoned(engine: Engine, older_than: datetime, now: datetime) -> int:
-    """Runs still ``running`` that started before ``older_than`` (their process is gone) → failed."""
-    stmt = (update(CrawlRunRow)
-            .where(CrawlRunRow.status == "running", CrawlRunRow.started_at < older_than)
+def mark_abandoned(engine: Engine, older_than: datetime, now: datetime, source_id: str | None = None) -> int:
+    """Runs still ``running`` that started before ``older_than`` (their process is gone) → failed.
+    With ``source_id``: that source's runs only (called before its next crawl starts, when no
+    other crawl of it can be running)."""
+    where = [CrawlRunRow.status == "running", CrawlRunRow.started_at < older_than]
+    if source_id is not None:
+        where.append(CrawlRunRow.source_id == source_id)
+    stmt = (update(CrawlRunRow).where(*where)
             .values(status="failed", finished_at=now,
                     error_summary="abandoned: the crawl process ended without finishing its run"))
     with engine.begin() as conn:

@@ -73,6 +73,7 @@ def crawl_job(runtime: Runtime, now: datetime, source_id: str) -> JobResult:
     timeout = float(config.settings.crawl.subprocess_timeout)
     grace = float(config.settings.daemon.seconds("crawl_kill_grace"))
     log_path = config.logs_dir / f"crawl-{source_id}.log"
+    abandoned = mark_abandoned(runtime.app.engine, now, now, source_id)  # e.g. its daemon was SIGKILLed
     result = run_process(guarded(command), timeout, grace, log_path, runtime.children, env=runtime.child_env())
     if result.returncode is None:
         return "skipped", {"reason": result.output_tail}
@@ -84,6 +85,8 @@ def crawl_job(runtime: Runtime, now: datetime, source_id: str) -> JobResult:
         runtime.request_analysis()
     counts = {"status": row.status, "exit": result.returncode, "pages": row.pages, "items": row.items,
               "new": row.new, "duplicate": row.duplicate, "errors": row.errors}
+    if abandoned:
+        counts["abandoned"] = abandoned
     if row.error_summary and row.status not in ("ok",):
         counts["error"] = row.error_summary[:200]
     return ("ok" if row.status in ("ok", "partial") else row.status), counts
