@@ -84,9 +84,11 @@ class DaemonSettings(StrictModel):
     shutdown_timeout: str = "30s"
     crawl_kill_grace: str = "10s"
     digest_misfire_grace: str = "6h"
+    stage_processes: bool = True
+    stage_timeout: str = "30m"
 
     @field_validator("analyze_every", "health_check_every", "retry_every", "lease_ttl", "reload_poll",
-                     "shutdown_timeout", "crawl_kill_grace", "digest_misfire_grace")
+                     "shutdown_timeout", "crawl_kill_grace", "digest_misfire_grace", "stage_timeout")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)

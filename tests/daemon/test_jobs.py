@@ -131,3 +131,23 @@ def test_as_counts_shapes() -> None:
         status: str
 
     assert stages.as_counts([Delivery("sent"), Delivery("failed"), Delivery("sent")]) == {"failed": 1, "sent": 2}
+
+
+def test_stage_job_in_a_process_of_its_own(job_config: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """``retry`` through ``python -m yuqing.daemon.isolated``: counts come back from the child."""
+    from tests.daemon.conftest import needs_stage
+
+    needs_stage("retry_pending")
+    caplog.set_level(logging.INFO, logger="yuqing.daemon.jobs")
+    jobs.retry_job(str(job_config))
+    line = next(r.getMessage() for r in caplog.records if "job=retry" in r.getMessage())
+    assert "outcome=ok" in line, line
+    log = (job_config.parent / "data" / "logs" / "retry.log").read_text(encoding="utf-8")
+    assert log.splitlines()[-1].startswith('YUQING-JOB {"outcome": "ok"')
+
+
+def test_stage_job_for_an_unknown_group_is_skipped_in_the_child(job_config: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="yuqing.daemon.jobs")
+    jobs.digest_job(str(job_config), "no-such-group")  # the child refuses cleanly: skipped
+    line = next(r.getMessage() for r in caplog.records if "job=digest" in r.getMessage())
+    assert "outcome=skipped" in line and "group removed or disabled" in line

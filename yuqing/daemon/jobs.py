@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, exists, select
 
 from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow
-from yuqing.daemon import stages
+from yuqing.daemon import isolated, stages
 from yuqing.daemon.crawl import guarded, mark_abandoned, record_outcome, run_process, utcnow
 from yuqing.daemon.health import HealthStatus, source_health
 from yuqing.daemon.runtime import Runtime, runtime_for
@@ -103,28 +104,67 @@ def _merge(outcomes: list[stages.StageOutcome]) -> JobResult:
     return outcome, counts
 
 
+def analyze_stages(app: Any, now: datetime) -> JobResult:
+    """Analyse new posts, then send immediate alerts for what the analysis found."""
+    analysis = stages.call_stage("run_analysis", app, now)
+    return _merge([analysis, stages.call_stage("send_immediate_alerts", app, utcnow())])
+
+
+def digest_stages(app: Any, now: datetime, group_id: str) -> JobResult:
+    """Send one recipient group's digest (exactly once per group and day: the delivery key)."""
+    group = next((g for g in app.config.alerts.groups if g.id == group_id), None)
+    if group is None or not group.enabled:
+        return "skipped", {"reason": "group removed or disabled"}
+    return _merge([stages.call_stage("send_digests", app, now, group_id)])
+
+
+def retry_stages(app: Any, now: datetime) -> JobResult:
+    """Retry deliveries that failed and are due again."""
+    return _merge([stages.call_stage("retry_pending", app, now)])
+
+
+STAGE_JOBS: dict[str, Callable[..., JobResult]] = {
+    "analyze": analyze_stages, "digest": digest_stages, "retry": retry_stages}
+
+
+def run_stage_job(runtime: Runtime, now: datetime, kind: str, *args: str) -> JobResult:
+    """A stage job in a process of its own (``daemon.stage_processes``), else in this one."""
+    daemon = runtime.app.config.settings.daemon
+    if not daemon.stage_processes:
+        return STAGE_JOBS[kind](runtime.app, now, *args)
+    argv = guarded([sys.executable, "-m", "yuqing.daemon.isolated", kind, str(runtime.snapshot_dir), *args])
+    log_path = runtime.app.config.logs_dir / f"{kind}.log"
+    result = run_process(argv, float(daemon.seconds("stage_timeout")), float(daemon.seconds("crawl_kill_grace")),
+                         log_path, runtime.children, env=runtime.child_env())
+    if result.returncode is None:
+        return "skipped", {"reason": result.output_tail}
+    if result.timed_out:
+        return "timeout", {"error": f"killed after {daemon.stage_timeout} (daemon.stage_timeout)"}
+    if result.interrupted:
+        return "interrupted", {"reason": "the daemon is shutting down"}
+    summary = isolated.read_summary(log_path)
+    if summary is None:
+        last = result.output_tail.splitlines()[-1] if result.output_tail else ""
+        return "error", {"exit": result.returncode, "error": last[:300]}
+    return summary
+
+
 @logged("analyze")
 def analyze_job(runtime: Runtime, now: datetime) -> JobResult:
-    """Analyse new posts, then send immediate alerts for what the analysis found."""
-    app = runtime.app
-    analysis = stages.call_stage("run_analysis", app, now)
-    alerts = stages.call_stage("send_immediate_alerts", app, utcnow())
-    return _merge([analysis, alerts])
+    """Analyse new posts, then send immediate alerts."""
+    return run_stage_job(runtime, now, "analyze")
 
 
 @logged("digest")
 def digest_job(runtime: Runtime, now: datetime, group_id: str) -> JobResult:
-    """Send one recipient group's digest (exactly once per group and day: the delivery key)."""
-    group = next((g for g in runtime.app.config.alerts.groups if g.id == group_id), None)
-    if group is None or not group.enabled:
-        return "skipped", {"reason": "group removed or disabled"}
-    return _merge([stages.call_stage("send_digests", runtime.app, now, group_id)])
+    """Send one recipient group's digest."""
+    return run_stage_job(runtime, now, "digest", group_id)
 
 
 @logged("retry")
 def retry_job(runtime: Runtime, now: datetime) -> JobResult:
     """Retry deliveries that failed and are due again."""
-    return _merge([stages.call_stage("retry_pending", runtime.app, now)])
+    return run_stage_job(runtime, now, "retry")
 
 
 def recent_runs(runtime: Runtime, source_id: str, limit: int = 40) -> list[Any]:
