@@ -144,7 +144,7 @@ def main() -> None:
             child_peak = max([child_peak, *(rss_mb(p) for p in descendants(proc.pid))])
             if time.monotonic() - started >= next_report:
                 print(f"t={int(time.monotonic() - started):>5}s daemon_rss={samples[-1]:.1f} MB "
-                      f"peak={max(samples):.1f} MB crawl_peak={child_peak:.1f} MB", flush=True)
+                      f"peak={max(samples):.1f} MB subprocess_peak={child_peak:.1f} MB", flush=True)
                 next_report += 60
     finally:
         proc.terminate()
@@ -153,7 +153,7 @@ def main() -> None:
     runs, posts = counts(config)
     print(f"duration={args.duration}s sources={args.sources} every={args.every} crawl_runs={runs} posts={posts}")
     print(f"daemon RSS: start={samples[0]:.1f} MB peak={max(samples):.1f} MB final={samples[-1]:.1f} MB "
-          f"(limit 400 MB: {'OK' if max(samples) < 400 else 'EXCEEDED'}); crawl subprocess peak={child_peak:.1f} MB")
+          f"(limit 400 MB: {'OK' if max(samples) < 400 else 'EXCEEDED'}); peak of any subprocess (crawl or stage job)={child_peak:.1f} MB")
     print(f"log and data: {workdir}")
 
 
