@@ -22,6 +22,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "init": "yuqing.commands:init",
     "config": "yuqing.commands:config_group",
     "doctor": "yuqing.commands:doctor",
+    "run": "yuqing.daemon.cli:run_command",
+    "status": "yuqing.daemon.cli:status_command",
     "demo": "yuqing.demo.cli:demo",
     "digest": "alerts.cli:digest_command",
     "alerts": "alerts.cli:alerts_group",
