@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from datetime import datetime, timezone
@@ -11,6 +12,7 @@ import click
 
 from alerts import deliveries as dl
 from alerts import messages
+from alerts.digest import Digest
 from alerts.dispatch import channel_by_id, deliver_due
 from alerts.docx_export import build_docx
 from alerts.render import AlertView, digest_html, environment
@@ -24,7 +26,18 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _echo_results(results: list[dl.DeliveryResult]) -> None:
+def _digest_json(d: Digest) -> dict[str, object]:
+    return {"group": d.group_id, "title": d.title, "start": d.start.isoformat(), "end": d.end.isoformat(),
+            "counts": {c.label: c.value for c in d.summary}, "previous": {c.label: c.previous for c in d.summary},
+            "zero": d.zero, "items": len(d.items), "events": len(d.events), "source_problems": d.source_problems,
+            "coverage": dict(d.coverage)}
+
+
+def _echo_results(results: list[dl.DeliveryResult], as_json: bool = False) -> None:
+    if as_json:
+        for r in results:
+            click.echo(json.dumps(dataclasses.asdict(r), ensure_ascii=False, default=str))
+        return
     for r in results:
         tail = f"  ({r.error})" if r.error else ""
         click.echo(f"{r.status:8} {r.key}  {r.channel} → {r.recipient}{tail}")
@@ -43,9 +56,10 @@ def _preview_path(base: Path, group_id: str, many: bool) -> Path:
 @click.option("--preview", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML digest here.")
 @click.option("--docx", "docx_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write it as Word.")
 @click.option("--send", is_flag=True, help="Deliver it (exactly once per group and date).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per group (or delivery) for scripts.")
 @pass_app
 def digest_command(app: AppContext, day: datetime | None, group_id: str | None, preview: Path | None,
-                   docx_path: Path | None, send: bool) -> None:
+                   docx_path: Path | None, send: bool, as_json: bool) -> None:
     """Build the daily digest (每天一报) and preview it, or send it with --send.
 
     Without --send nothing is delivered: a summary is printed per group and --preview writes the
@@ -58,15 +72,18 @@ def digest_command(app: AppContext, day: datetime | None, group_id: str | None, 
     """
     now, local_day = _now(), day.date() if day else None
     if send:
-        _echo_results(send_digests(app, now, group_id=group_id, day=local_day))
+        _echo_results(send_digests(app, now, group_id=group_id, day=local_day), as_json)
         return
     groups = select_groups(app, group_id)
     for group in groups:
         send_at = digest_send_time(app, group, now, local_day)
         d = build_digest(app, group, send_at, now)
-        counts = "，".join(f"{c.label}{c.value}" for c in d.summary)
-        click.echo(f"{group.id}: {d.title} {d.period}: {counts}; {len(d.items)} key items, "
-                   f"{len(d.events)} events, {d.source_problems} source problem(s)")
+        if as_json:
+            click.echo(json.dumps(_digest_json(d), ensure_ascii=False))
+        else:
+            counts = "，".join(f"{c.label}{c.value}" for c in d.summary)
+            click.echo(f"{group.id}: {d.title} {d.period}: {counts}; {len(d.items)} key items, "
+                       f"{len(d.events)} events, {d.source_problems} source problem(s)")
         if preview:
             path = _preview_path(preview, group.id, len(groups) > 1)
             path.write_text(digest_html(environment(), d, preview=True), encoding="utf-8")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import deliveries as dl
 from alerts.channels import webhook
-from alerts.channels.email import send_email
+from alerts.channels.mail import send_email
 from config import Config
 from config.alerts_model import Channel
 from storage.models import DeliveryRow

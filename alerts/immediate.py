@@ -22,6 +22,9 @@ from alerts.render import AlertView
 from alerts.windows import quiet_until, surge_slot
 from config import Config
 
+SURGE_TOP = 3
+
+
 @dataclass
 class Unit:
     """One thing to alert on: an event (with its posts seen) or a lone post, or a surge."""
@@ -101,15 +104,25 @@ def surge_units(session: Session, config: Config, now: datetime) -> list[Unit]:
         average = baseline / windows_in_baseline
         if current < surge.factor * average:
             continue
-        view = AlertView(
-            subject=f"【舆情快报·激增】{topic.name}：{surge.window_hours}小时内负面{current}篇",
-            headline=f"[激增] {topic.name}负面信息激增",
-            lines=[f"近{surge.window_hours}小时负面信息{current}篇，"
-                   f"前{surge.baseline_days}天同长度时段平均{average:.1f}篇（阈值：{surge.factor:g}倍且不少于{surge.min_count}篇）。"],
-        )
         key = f"alert:surge:{topic.id}:{surge_slot(now, surge.window_hours, tz)}"
+        view = surge_view(session, config, topic.id, topic.name, current, average, now, tz)
         units.append(Unit(key, _level(config, config.alerts.immediate.min_level), view, topic_id=topic.id))
     return units
+
+
+def surge_view(session: Session, config: Config, topic_id: str, name: str, current: int, average: float,
+               now: datetime, tz: ZoneInfo) -> AlertView:
+    """The surge alert: the counts against the baseline and the top negative posts (masked)."""
+    surge = config.alerts.surge
+    lines = [f"近{surge.window_hours}小时负面信息{current}篇，前{surge.baseline_days}天同长度时段平均{average:.1f}篇"
+             f"（阈值：{surge.factor:g}倍且不少于{surge.min_count}篇）。"]
+    top = q.topic_items(session, now - timedelta(hours=surge.window_hours), now, q.Scope(), topic_id, SURGE_TOP)
+    view = viewer(config, tz)
+    for n, item in enumerate((i for i in top if i.negative), 1):
+        shown = view(item)
+        lines.append(f"{n}. {shown.title_plain}（{shown.source} {shown.time}）{item.url}")
+    return AlertView(subject=f"【舆情快报·激增】{name}：{surge.window_hours}小时内负面{current}篇",
+                     headline=f"[激增] {name}负面信息激增", lines=lines)
 
 
 def _in_scope(config: Config, scope: q.Scope, unit: Unit) -> bool:

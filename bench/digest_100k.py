@@ -12,6 +12,7 @@ masking, the 7-day chart) and the rendering of HTML and text. Prints the figures
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import tempfile
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from alerts.chart import render_chart
 from alerts.render import digest_html, digest_text, environment
 from alerts.service import build_digest, select_groups
 from config import SHIPPED_DIR
@@ -106,19 +108,22 @@ def main() -> None:
         engine = make_engine(db_url)
         upgrade(engine)
         print(f"database: {engine.url.render_as_string(hide_password=True).split('?')[0]}")
-        print(f"stored {args.posts:,} posts in {seed(engine, args.posts):.1f} s")
+        print(f"stored {args.posts:,} posts in {seed(engine, args.posts):.1f} s; load average {os.getloadavg()[0]:.1f}")
         engine.dispose()
         app = AppContext.create(write_config(root, db_url))
         group = select_groups(app, None)[0]
         env = environment()
         for run in range(1, args.repeat + 1):
             t0 = time.perf_counter()
-            d = build_digest(app, group, SEND_AT, SEND_AT)
+            d = build_digest(app, group, SEND_AT, SEND_AT, chart=False)
+            tq = time.perf_counter()
+            d.chart_png = render_chart(d.series)
             t1 = time.perf_counter()
             html, text = digest_html(env, d), digest_text(env, d)
             t2 = time.perf_counter()
             counts = ", ".join(f"{c.label} {c.value}" for c in d.summary)
-            print(f"run {run}: digest built in {t1 - t0:.2f} s, rendered in {t2 - t1:.2f} s "
+            print(f"run {run}: digest built in {t1 - t0:.2f} s (queries {tq - t0:.2f} s, chart {t1 - tq:.2f} s), "
+                  f"rendered in {t2 - t1:.2f} s "
                   f"({counts}; {len(d.items)} items, {len(d.events)} events, {len(html) // 1024} KiB HTML, "
                   f"{len(text) // 1024} KiB text)")
         app.close()

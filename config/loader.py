@@ -209,6 +209,8 @@ def secret_issues(loaded: Loaded) -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
 
     def walk(node: Any, loc: tuple[Any, ...]) -> None:
+        if loc and str(loc[-1]).endswith("_env"):
+            return  # e.g. headers_env: {Authorization: ENV_VAR}: the values name variables
         if isinstance(node, dict):
             for key, value in node.items():
                 walk(value, (*loc, key))

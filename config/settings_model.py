@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from config.base import StrictModel
+from config.base import StrictModel, parse_duration
 
 
 class SmtpSettings(StrictModel):
@@ -66,15 +67,51 @@ class CrawlSettings(StrictModel):
 
 
 class DaemonSettings(StrictModel):
-    """The scheduled daemon (``yuqing run``)."""
+    """The scheduled daemon (``yuqing run``); durations are written like ``"90s"``, ``"5m"``, ``"1h"``."""
 
     analyze_every: str = "5m"
     health_check_every: str = "30m"
+    retry_every: str = "5m"
     retention_days: int = Field(180, ge=1)
+    retention_time: str = "03:30"
     fail_runs_alert: int = Field(3, ge=1)
     empty_runs_alert: int = Field(5, ge=1)
     metrics_port: int | None = Field(None, ge=1, le=65535)
     metrics_host: str = "127.0.0.1"
+    workers: int = Field(8, ge=2, le=64)
+    lease_ttl: str = "60s"
+    reload_poll: str = "2s"
+    shutdown_timeout: str = "30s"
+    crawl_kill_grace: str = "10s"
+    digest_misfire_grace: str = "6h"
+    stage_processes: bool = True
+    stage_timeout: str = "30m"
+
+    @field_validator("analyze_every", "health_check_every", "retry_every", "lease_ttl", "reload_poll",
+                     "shutdown_timeout", "crawl_kill_grace", "digest_misfire_grace", "stage_timeout")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("retention_time")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        if not re.match(r"^([01]?\d|2[0-3]):[0-5]\d$", value):
+            raise ValueError('must be a time of day "HH:MM", e.g. "03:30"')
+        return value
+
+    @field_validator("metrics_host")
+    @classmethod
+    def _loopback(cls, value: str) -> str:
+        if value not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError("metrics are served on the loopback interface only: use 127.0.0.1 or ::1 "
+                             "(publish them through a reverse proxy if needed)")
+        return value
+
+    def seconds(self, name: str) -> int:
+        """A duration field in seconds, e.g. ``seconds("lease_ttl")``."""
+        return parse_duration(getattr(self, name))
 
 
 class Settings(StrictModel):

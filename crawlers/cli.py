@@ -9,10 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
+from rich.console import Console
 
 from crawlers.context import find_source
-from crawlers.dates import parse_datetime
-from crawlers.extract import extract_bytes
 from crawlers.launch import crawl_source
 from storage.runs import last_runs
 from yuqing.context import AppContext, pass_app
@@ -62,7 +61,8 @@ def crawl(app: AppContext, source_id: str | None, all_sources: bool, max_pages: 
         if not source.enabled:
             click.echo(f"note: {source.id} is disabled ({source.disabled_reason or 'no reason given'}); "
                        "crawling it because it was asked for by name", err=True)
-        summary = crawl_source(config, source.id, max_pages, now, extra=extra)
+        with Console(stderr=True).status(f"crawling {source.id} …"):  # shown on a terminal only
+            summary = crawl_source(config, source.id, max_pages, now, extra=extra)
         failed += summary["status"] in ("failed", "timeout")
         click.echo(json.dumps(summary, ensure_ascii=False) if as_json else "", nl=as_json)
         if not as_json:
@@ -126,6 +126,9 @@ def extract(app: AppContext, files: tuple[Path, ...], url: str | None, as_json: 
       yuqing extract saved/page.html --url https://www.example.cn/a/1.html
       yuqing extract *.html --json > articles.jsonl
     """
+    from crawlers.dates import parse_datetime
+    from crawlers.extract import extract_bytes  # trafilatura: only when extracting
+
     tz = ZoneInfo(app.config.settings.timezone)
     now = datetime.now(timezone.utc)
     for path in files:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from scrapy.crawler import Crawler
-from scrapy.settings import BaseSettings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config, Source, load_config
 from storage.db import make_engine, session_factory
 from yuqing.errors import CrawlError
+
+if TYPE_CHECKING:  # Scrapy is imported by the crawl process only, not by `yuqing crawl`
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 RUNTIME_ATTR = "_yuqing_runtime"
 
@@ -31,6 +33,11 @@ class CrawlRuntime:
     sessions: sessionmaker[Session]
     errors: dict[str, int] = field(default_factory=dict)  # message → count
     error_urls: dict[str, str] = field(default_factory=dict)  # message → first URL
+
+    def record_error(self, message: str, url: str) -> None:
+        """Count one error by message, keeping the first URL as an example for the summary."""
+        self.errors[message] = self.errors.get(message, 0) + 1
+        self.error_urls.setdefault(message, url)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -89,7 +96,21 @@ def crawl_settings(config: Config, source: Source, max_pages: int | None = None)
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
         "DEPTH_LIMIT": (max_pages or source.max_pages) + source.max_depth,
         "CLOSESPIDER_TIMEOUT": crawl.subprocess_timeout,
+        **redis_settings(config, source),
     }
+
+
+def redis_settings(config: Config, source: Source) -> dict[str, Any]:
+    """Scale-out: with ``redis_url`` set, the request queue and the seen-request filter live in
+    Redis (scrapy-redis), so crawls of one source on several machines share them."""
+    if not config.settings.redis_url:
+        return {}
+    return {"SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+            "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+            "REDIS_URL": config.settings.redis_url,
+            "SCHEDULER_PERSIST": False,  # a finished crawl leaves no queue behind
+            "SCHEDULER_QUEUE_KEY": f"yuqing:{source.id}:requests",
+            "SCHEDULER_DUPEFILTER_KEY": f"yuqing:{source.id}:dupefilter"}
 
 
 def search_urls(source: Source, config: Config) -> list[str]:

@@ -21,6 +21,7 @@ from crawlers.text import clean_text, element_text, parse_html
 TIME_META = ("article:published_time", "og:article:published_time", "publishdate", "pubdate",
              "publish_date", "publishtime", "datepublished", "article:create_at", "og:release_date",
              "firstpublishedtime", "dc.date", "dc.date.issued", "date")
+CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s[-–—]\s|--)\s*")
 AUTHOR = re.compile(r"(?:(?:作者|记者|撰稿|发布人|责任编辑|编辑)\s*[:：]?|文\s*[/|｜])\s*([\u4e00-\u9fa5A-Za-z·]{2,12})")
 
@@ -69,8 +70,8 @@ def extract_published(tree: etree._Element, text: str) -> str | None:
             return value
     dated = [m for m in ABSOLUTE.finditer(text) if int(m.group("y")) > 1990]
     with_clock = [m for m in dated if m.group("H")]
-    chosen = (with_clock or dated or [None])[0]
-    return chosen.group(0).strip() if chosen else None
+    chosen = (with_clock or dated)[:1]
+    return chosen[0].group(0).strip() if chosen else None
 
 
 def extract_author(tree: etree._Element, text: str) -> str | None:
@@ -90,10 +91,20 @@ def _prose_score(text: str) -> float:
     return good - 2 * bad
 
 
+def is_cjk(text: str) -> bool:
+    """Mostly Chinese (or Japanese) text, where punctuation-based density scoring is reliable."""
+    sample = text[:5000]
+    return len(CJK.findall(sample)) > 0.3 * max(1, len(sample))
+
+
 def choose_body(traf: str, dens: str) -> str:
-    """Pick between trafilatura's and the density scorer's body text."""
+    """Pick between trafilatura's and the density scorer's body text. trafilatura is the stronger
+    general extractor; the density scorer is trusted on CJK pages, where trafilatura more often
+    keeps captions or misses paragraphs."""
     if not traf or not dens:
         return traf or dens
+    if not is_cjk(dens):
+        return traf
     traf_lines, dens_lines = set(traf.splitlines()), set(dens.splitlines())
     shared = len(traf_lines & dens_lines)
     if shared >= 0.8 * len(traf_lines) and _prose_score(dens) > _prose_score(traf):

@@ -12,11 +12,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from config import Config
-from crawlers.run import SUMMARY_PREFIX
 from storage.db import make_engine, session_factory
 from storage.runs import close_stale_runs
 
 logger = logging.getLogger(__name__)
+SUMMARY_PREFIX = "YUQING-CRAWL "  # the last stdout line of ``python -m crawlers.run``
 
 
 def crawl_command(config: Config, source_id: str, max_pages: int | None = None,

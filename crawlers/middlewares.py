@@ -30,7 +30,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if isinstance(result, Request) and self.backoff > 0:
             attempt = max(1, int(result.meta.get("retry_times", 1)))
             delay = self.backoff * 2 ** (attempt - 1)
-            from twisted.internet import reactor, task  # the running reactor, installed by Scrapy
+            from twisted.internet import (  # the running reactor, installed by Scrapy
+                reactor,
+                task,
+            )
 
             await maybe_deferred_to_future(task.deferLater(reactor, delay, lambda: None))
         return result
@@ -44,7 +47,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
 class IncrementalMiddleware:
     """Drops requests for article pages whose canonical URL is stored already (one query per
-    callback), unless the source has ``refresh: true``."""
+    callback; unless the source has ``refresh: true``), then lets through only as many as
+    ``max_items`` still allows, so stored URLs never use up a run's budget."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -53,19 +57,36 @@ class IncrementalMiddleware:
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
         return cls(crawler)
 
-    def _filter(self, batch: list[Any]) -> list[Any]:
+    def _known(self, hashes: list[str]) -> set[str]:
         rt = runtime(self.crawler)
+        if not hashes or rt.source.refresh:
+            return set()
+        with rt.sessions() as session:
+            return known_hashes(session, hashes)
+
+    def _filter(self, batch: list[Any]) -> list[Any]:
         articles = {id(r): url_hash(canonicalize_url(r.url)) for r in batch
                     if isinstance(r, Request) and r.meta.get(ARTICLE_META)}
-        if not articles or rt.source.refresh:
+        if not articles:
             return batch
-        with rt.sessions() as session:
-            known = known_hashes(session, list(articles.values()))
-        kept = [r for r in batch if articles.get(id(r)) not in known]
-        skipped = len(batch) - len(kept)
-        if skipped and self.crawler.stats:
-            self.crawler.stats.inc_value("yuqing/skipped_known", skipped)
+        known = self._known(list(articles.values()))
+        spider = self.crawler.spider
+        budget = max(0, runtime(self.crawler).source.max_items - getattr(spider, "emitted", 0))
+        kept: list[Any] = []
+        for entry in batch:
+            key = articles.get(id(entry))
+            if key is not None and (key in known or budget <= 0):
+                self._count("yuqing/skipped_known" if key in known else "yuqing/skipped_max_items")
+                continue
+            if key is not None:
+                budget -= 1
+                spider.emitted = getattr(spider, "emitted", 0) + 1  # type: ignore[union-attr]
+            kept.append(entry)
         return kept
+
+    def _count(self, key: str) -> None:
+        if self.crawler.stats:
+            self.crawler.stats.inc_value(key)
 
     def process_spider_output(self, response: Any, result: Iterable[Any], spider: Any = None) -> Iterable[Any]:
         yield from self._filter(list(result))

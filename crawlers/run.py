@@ -19,6 +19,7 @@ from scrapy.utils.project import get_project_settings
 
 from config import load_config
 from crawlers.context import find_source
+from crawlers.launch import SUMMARY_PREFIX
 from crawlers.runs import run_counts
 from crawlers.spiders.html import HtmlSpider
 from crawlers.spiders.json_api import JsonSpider
@@ -28,7 +29,6 @@ from storage.db import make_engine, require_current
 from yuqing.errors import YuqingError
 
 SPIDERS = {"rss": RssSpider, "html": HtmlSpider, "json": JsonSpider, "sitemap": SitemapSpider}
-SUMMARY_PREFIX = "YUQING-CRAWL "
 
 
 def crawl(source_id: str, config_dir: str | None = None, max_pages: int | None = None,

@@ -93,9 +93,7 @@ class CrawlRunExtension:
             self._error("redirect loop", request.url)
 
     def _error(self, message: str, url: str) -> None:
-        rt = runtime(self.crawler)
-        rt.errors[message] = rt.errors.get(message, 0) + 1
-        rt.error_urls.setdefault(message, url)
+        runtime(self.crawler).record_error(message, url)
         self.stats.inc_value("yuqing/errors")
 
     def closed(self, spider: Any, reason: str) -> None:

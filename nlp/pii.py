@@ -3,7 +3,7 @@ and landline numbers, bank card numbers and email addresses.
 
 Every candidate is validated (ID checksum or birth date, Luhn for cards, number plans for phones)
 so that years, dates, amounts and ordinary numbers are left alone. Enough is kept to recognise a
-number (``110101********1234``, ``138****5678``) but not to use it.
+number (``110101********1234``, ``138****5678``, ``z*******@163.com``) but not to use it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ ID_CHECK = "10X98765432"
 EMAIL_RE = re.compile(
     r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
 )
-ID18_RE = re.compile(r"(?<![\d])([1-9]\d{5})((?:18|19|20)\d{2})(\d{2})(\d{2})(\d{3}[\dXx])(?![\dXx])")
+# Also written in groups (6-8-4) with spaces or dashes.
+ID18_RE = re.compile(r"(?<![\d])([1-9]\d{5})[ -]?((?:18|19|20)\d{2})(\d{2})(\d{2})[ -]?(\d{3}[\dXx])(?![\dXx])")
 ID15_RE = re.compile(r"(?<![\d])([1-9]\d{5})(\d{2})(\d{2})(\d{2})(\d{3})(?![\d])")
 CARD_RE = re.compile(r"(?<![\d])[1-9]\d{3}(?:[ -]?\d){12,15}(?![\d])")
 MOBILE_RE = re.compile(r"(?<![\d])((?:\+|00)?86[ -]?)?(1[3-9]\d)([ -]?)(\d{4})([ -]?)(\d{4})(?![\d])")
@@ -61,15 +62,16 @@ def _keep_ends(text: str, head: int, tail: int) -> str:
 
 
 def _mask_id18(match: re.Match[str]) -> str:
-    number = match.group(0)
+    written = match.group(0)
+    number = "".join(match.groups())
     year, month, day = int(match.group(2)), int(match.group(3)), int(match.group(4))
     if not _valid_date(year, month, day):
-        return number
+        return written
     # A valid birth date with a wrong checksum is still most likely a mistyped ID: mask it,
     # unless it is a valid bank card number (masked as one later).
-    if id_checksum_ok(number) or not (number.isdigit() and luhn_ok(number)):
-        return _keep_ends(number, 6, 4)
-    return number
+    if id_checksum_ok(number) or not (number.isdigit() and luhn_ok(number) and written == number):
+        return _keep_ends(written, 6, 4)
+    return written
 
 
 def _mask_id15(match: re.Match[str]) -> str:
@@ -106,8 +108,12 @@ def _mask_landline(match: re.Match[str]) -> str:
 
 def _mask_email(match: re.Match[str]) -> str:
     local, domain = match.group(1), match.group(2)
-    return f"{local[0]}***@{domain}"
+    return f"{local[0]}{'*' * (len(local) - 1)}@{domain}"
 
+
+# Full-width digits, X, @, dot and dash folded to ASCII for matching only (same length).
+FULLWIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
+                           "Ｘ": "X", "ｘ": "x", "＠": "@", "．": ".", "－": "-", "　": " "})
 
 PASSES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (EMAIL_RE, _mask_email),
@@ -119,10 +125,22 @@ PASSES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
 )
 
 
-def mask_pii(text: str) -> str:
-    """``text`` with ID, mobile, landline and bank card numbers and email addresses masked."""
-    if not text:
-        return text
+def _mask_ascii(text: str) -> str:
     for pattern, mask in PASSES:
         text = pattern.sub(mask, text)
     return text
+
+
+def mask_pii(text: str) -> str:
+    """``text`` with ID, mobile, landline and bank card numbers and email addresses masked.
+
+    The result has the same length as ``text`` (each hidden character becomes ``*``), so
+    character offsets into the text stay valid. Full-width digits (``１３８…``, used to dodge
+    filters) are recognised too; the rest of the text is left exactly as it was."""
+    if not text:
+        return text
+    folded = text.translate(FULLWIDTH)
+    masked = _mask_ascii(folded)
+    if folded == text:
+        return masked
+    return "".join("*" if m == "*" and f != "*" else o for o, f, m in zip(text, folded, masked, strict=True))

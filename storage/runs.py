@@ -34,8 +34,9 @@ class CrawlRun:
 
 
 def _to_run(row: CrawlRunRow) -> CrawlRun:
-    return CrawlRun(row.id, row.source_id, row.started_at, row.finished_at, row.status,
-                    *(getattr(row, name) for name in COUNTERS), row.error_summary)
+    return CrawlRun(id=row.id, source_id=row.source_id, started_at=row.started_at, finished_at=row.finished_at,
+                    status=row.status, pages=row.pages, items=row.items, new=row.new, duplicate=row.duplicate,
+                    dropped=row.dropped, errors=row.errors, error_summary=row.error_summary)
 
 
 def start_run(session: Session, source_id: str, now: datetime) -> int:

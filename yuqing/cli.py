@@ -22,6 +22,9 @@ LAZY_COMMANDS: dict[str, str] = {
     "init": "yuqing.commands:init",
     "config": "yuqing.commands:config_group",
     "doctor": "yuqing.commands:doctor",
+    "run": "yuqing.daemon.cli:run_command",
+    "status": "yuqing.daemon.cli:status_command",
+    "demo": "yuqing.demo.cli:demo",
     "digest": "alerts.cli:digest_command",
     "alerts": "alerts.cli:alerts_group",
     "deliveries": "alerts.cli:deliveries_group",
@@ -93,3 +96,7 @@ def cli(ctx: click.Context, config_dir: str | None, verbose: bool) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="yuqing")
+
+
+if __name__ == "__main__":
+    main()

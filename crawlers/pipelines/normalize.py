@@ -12,7 +12,7 @@ from crawlers.dates import parse_datetime
 from crawlers.items import PostItem
 from crawlers.text import clean_line, clean_text, html_to_text
 
-
+TITLE_FROM_TEXT_CHARS = 60
 AUTHOR_PREFIX = re.compile(r"^(?:本报)?(?:记者|通讯员|作者|编辑|责任编辑|来源|发布人|文)\s*[:：/|]?\s*")
 
 
@@ -42,6 +42,8 @@ def normalize_item(item: PostItem, rt: CrawlRuntime, converter: Any = None) -> P
     post.text = html_to_text(post.text) if item.text_is_html and "<" in post.text else clean_text(post.text)
     post.title = clean_line(post.title.replace("\n", " "))
     post.text = drop_title_line(post.text, post.title)
+    if not post.title and post.text:  # social posts and board messages often have no title
+        post.title = post.text.split("\n", 1)[0][:TITLE_FROM_TEXT_CHARS]
     post.author = clean_author(post.author)
     if post.published_at is None and item.published_raw is not None:
         post.published_at = parse_datetime(item.published_raw, rt.tz, rt.now)

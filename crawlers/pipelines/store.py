@@ -35,8 +35,7 @@ class StorePipeline:
                 new_id = insert_post(session, item.post)
         except SQLAlchemyError as exc:
             message = f"database write failed ({exc.__class__.__name__})"
-            self.rt.errors[message] = self.rt.errors.get(message, 0) + 1
-            self.rt.error_urls.setdefault(message, item.post.url)
+            self.rt.record_error(message, item.post.url)
             stats.inc_value("yuqing/errors")
             logger.warning("could not store %s: %s", item.post.url, exc)
             raise DropItem("store_failed") from exc

@@ -38,6 +38,8 @@ class SourceSpider(scrapy.Spider):
 
     rt: CrawlRuntime
     source: Source
+    max_pages: int
+    emitted: int  # posts claimed so far against max_items
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -59,6 +61,11 @@ class SourceSpider(scrapy.Spider):
                            spider.source.kind, cls.name)
         spider.max_pages = crawler.settings.getint("YUQING_MAX_PAGES") or spider.source.max_pages
         spider.emitted = 0
+        env_names = {**spider.source.headers_env, **spider.source.cookies_env}
+        for name, var in env_names.items():
+            if var not in os.environ:
+                logger.warning("source %s: %s comes from $%s, which is not set; sent without it",
+                               spider.source.id, name, var)
         return spider
 
     # -- requests --------------------------------------------------------------------------
@@ -77,7 +84,8 @@ class SourceSpider(scrapy.Spider):
         if self.source.obey_robots is False:
             meta["dont_obey_robotstxt"] = True
         headers = {name: os.environ[var] for name, var in self.source.headers_env.items() if var in os.environ}
-        cookies = {name: os.environ[var] for name, var in self.source.cookies_env.items() if var in os.environ}
+        cookies: dict[str | bytes, Any] = {name: os.environ[var] for name, var in self.source.cookies_env.items()
+                                           if var in os.environ}
         return Request(url, callback=callback, errback=self.on_error, meta=meta, headers=headers or None,
                        cookies=cookies or None, **kwargs)
 
@@ -93,7 +101,7 @@ class SourceSpider(scrapy.Spider):
 
     def article(self, url: str, defaults: dict[str, Any] | None = None) -> Request:
         """A request for an article page; ``defaults`` are fields the listing already showed."""
-        self.emitted += 1  # the post's share of max_items is claimed when its page is requested
+        # its share of max_items is claimed by IncrementalMiddleware, once known URLs are dropped
         return self._request(url, self.parse_article, {ARTICLE_META: True},
                              cb_kwargs={"defaults": defaults or {}})
 
@@ -166,17 +174,17 @@ class SourceSpider(scrapy.Spider):
             if self.full:
                 return None
             self.emitted += 1
-        counts = {name: parse_count(extra.pop(name, None)) for name in COUNT_FIELDS}
+        views, likes, reposts, comments = (parse_count(extra.pop(name, None)) for name in COUNT_FIELDS)
         post = Post(source_id=self.source.id, url=url, title=(title or "").strip(), text=text or "",
                     author=(author or "").strip()[:255] or None, fetched_at=self.rt.now,
-                    extras={k: v for k, v in extra.items() if v is not None}, **counts)
+                    views=views, likes=likes, reposts=reposts, comments=comments,
+                    extras={k: v for k, v in extra.items() if v is not None})
         return PostItem(post=post, published_raw=published, text_is_html=text_is_html)
 
     # -- errors ----------------------------------------------------------------------------
     def record_error(self, message: str, url: str) -> None:
         """Count one failed page; the run recorder summarises them."""
-        self.rt.errors[message] = self.rt.errors.get(message, 0) + 1
-        self.rt.error_urls.setdefault(message, url)
+        self.rt.record_error(message, url)
         self.crawler.stats.inc_value("yuqing/errors")
         logger.warning("%s: %s", message, url)
 

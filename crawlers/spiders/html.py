@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from parsel import Selector
 from scrapy.http import Response
 
-from crawlers.selectors import select, select_links, select_text
+from crawlers.selectors import select, select_links
 from crawlers.spiders.base import SourceSpider
 
 MIN_ANCHOR_CHARS = 8  # without a links selector, anchors this long on the same site are articles

@@ -69,3 +69,21 @@ def test_alerts_send_and_unknown_group(sqlite_app: AppContext) -> None:
     assert code == 0 and "nothing to send" in out
     result = CliRunner().invoke(cli, ["--config", str(sqlite_app.config_dir), "digest", "--group", "nope"])
     assert result.exit_code == 1 and "no enabled recipient group 'nope'" in result.output and "Hint:" in result.output
+
+
+def test_digest_for_a_given_date_and_a_weekly_group(config_dir: Path, tmp_path: Path) -> None:
+    from alerts_testlib import ALERTS_YAML, SEND_AT, make_app
+    weekly = ALERTS_YAML.replace("admins:", "  - {id: leaders, name: 分管领导, emails: [leader@example.cn], channels: [mail], "
+                                            "frequency: weekly, weekday: mon, digest_time: \"09:00\"}\nadmins:")
+    app = make_app(config_dir, f"sqlite:///{tmp_path / 'w.db'}", alerts=weekly)
+    with app.session() as session:
+        seed_day(Seed(session), SEND_AT)
+    code, out = run(app, "digest", "--date", "2026-11-27", "--group", "press-office", "--send")
+    assert code == 0 and "digest:2026-11-27:press-office" in out and out.count("sent ") == 2
+    code, out = run(app, "digest", "--date", "2026-11-30", "--group", "leaders")
+    assert code == 0 and "leaders: 舆情周报 2026-11-23 09:00 至 2026-11-30 09:00" in out and "负面8" in out
+    code, out = run(app, "digest", "--date", "2026-11-30", "--group", "leaders", "--json")
+    summary = json.loads(out)
+    assert summary["counts"]["负面"] == 8 and summary["coverage"] == {"中央级": 2, "省级": 3, "市级": 6}
+    assert summary["start"] == "2026-11-23T09:00:00+08:00" and not summary["zero"]
+    app.close()

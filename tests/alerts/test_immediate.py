@@ -110,7 +110,11 @@ def test_surge_against_the_baseline(sqlite_app: AppContext) -> None:
     results = send_immediate_alerts(sqlite_app, DAY)
     assert {r.key for r in results} == {"alert:surge:police:2026-11-27T06"}
     eml = next(sqlite_app.config.outbox_dir.glob("alert_surge*.eml")).read_bytes()
-    assert b"Subject:" in eml
+    from email import message_from_bytes, policy
+    msg = message_from_bytes(eml, policy=policy.default)
+    assert msg["Subject"] == "【舆情快报·激增】公安：6小时内负面6篇"
+    body = msg.get_body(("plain",)).get_content()
+    assert "前7天同长度时段平均0.2篇" in body and "1. 民警5（人民网·时政" in body and "3. 民警3" in body
     assert send_immediate_alerts(sqlite_app, DAY + timedelta(minutes=30)) == []
 
 

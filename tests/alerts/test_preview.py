@@ -4,6 +4,7 @@ With YUQING_TEST_DIGEST_SCREENSHOT=PATH the screenshot is also saved there (docs
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from datetime import timedelta
@@ -34,6 +35,27 @@ def screenshot(browser: str, html: Path, png: Path, height: int = 3000) -> None:
     )
 
 
+PHONE_FRAME = """<html><body><iframe id="f" src="{src}" width="{width}" height="800" style="border:0"></iframe>
+<script>document.getElementById("f").onload = function () {{
+  var d = this.contentDocument.documentElement;
+  document.body.setAttribute("data-overflow", d.scrollWidth - d.clientWidth); }};</script></body></html>"""
+
+
+def phone_overflow(browser: str, html: Path, width: int = 375) -> int:
+    """How many pixels the page is wider than a 375 px phone screen (headless windows are at
+    least 500 px wide, so the page is measured inside a 375 px frame)."""
+    frame = html.with_name("phone.html")
+    frame.write_text(PHONE_FRAME.format(src=html.name, width=width), encoding="utf-8")
+    dom = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+         "--virtual-time-budget=5000", "--window-size=600,900", "--dump-dom", frame.as_uri()],
+        check=True, capture_output=True, text=True, timeout=120,
+    ).stdout
+    match = re.search(r'data-overflow="(-?\d+)"', dom)
+    assert match, "the phone frame did not load"
+    return int(match.group(1))
+
+
 def crop_to_content(pixels):  # type: ignore[no-untyped-def]
     """Cut the trailing rows that are only page background."""
     background = pixels[-1, 0]
@@ -62,6 +84,8 @@ def test_preview_renders_in_chromium(sqlite_app: AppContext, tmp_path: Path) -> 
     # not blank: many distinct colours and real contrast (text, the red header, the chart)
     assert pixels.std() > 0.05
     assert len({tuple(p) for p in (pixels[::7, ::7] * 255).astype(int).reshape(-1, 3)}) > 50
+    assert phone_overflow(browser, html) <= 0, "the digest scrolls sideways on a 375 px phone screen"
+    assert phone_overflow(browser, html, width=150) > 0   # the measure does see an overflow
     target = os.environ.get("YUQING_TEST_DIGEST_SCREENSHOT")
     if target:
         mpimg.imsave(target, crop_to_content(pixels))

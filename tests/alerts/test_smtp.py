@@ -159,3 +159,33 @@ def test_outbox_transport_writes_eml_files_once(sqlite_app: AppContext) -> None:
     assert send_digests(sqlite_app, NOW + timedelta(hours=2)) == []
     assert len(list(sqlite_app.config.outbox_dir.glob("*.eml"))) == 3
     assert b"Subject: =?utf-8?" in files[0].read_bytes()
+
+
+def test_two_workers_never_send_the_same_delivery_twice(config_dir: Path, db_url: str,
+                                                        smtp_server: SmtpServer) -> None:
+    import threading
+
+    from alerts import deliveries as dl
+    from alerts.deliveries import Outgoing
+    app = make_app(config_dir, db_url, smtp_server)
+    with app.session() as session:
+        dl.record(session, [Outgoing(f"admin:test:{n}", "admin", "mail", f"u{n}@example.cn", "s",
+                                     {"type": "email", "eml": f"Subject: {n}\r\n\r\nbody {n}\r\n"})
+                            for n in range(30)], NOW)
+    workers = [AppContext.create(app.config_dir) for _ in range(2)]
+    results: list[list[str]] = [[], []]
+
+    def work(i: int) -> None:
+        results[i] = [r.status for r in retry_pending(workers[i], NOW)]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for worker in workers:
+        worker.close()
+    assert sorted(results[0] + results[1]) == ["sent"] * 30
+    assert sorted(a for rcpts, _ in smtp_server.inbox.messages for a in rcpts) == sorted(
+        f"u{n}@example.cn" for n in range(30))
+    app.close()

@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.smtp import AuthResult
 from alerts_testlib import Inbox, PortZeroController
 
-from alerts.channels.email import send_smtp
+from alerts.channels.mail import send_smtp
 from config.settings_model import MailSettings
 from yuqing.errors import DeliveryError
 

@@ -146,3 +146,21 @@ def test_docx_attachment_in_the_email(config_dir: Path, tmp_path: Path) -> None:
     assert attachment.get_content()[:2] == b"PK"
     assert msg.get_body(("html",)) is not None and msg.get_body(("plain",)) is not None
     app.close()
+
+
+def test_one_group_failing_to_build_does_not_stop_the_others(sqlite_app: AppContext,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import alerts.service as service
+    real = service.build_digest
+
+    def flaky(app, group, *args, **kw):  # type: ignore[no-untyped-def]
+        if group.id == "press-office":
+            raise RuntimeError("boom")
+        return real(app, group, *args, **kw)
+
+    monkeypatch.setattr(service, "build_digest", flaky)
+    results = send_digests(sqlite_app, SEND_AT + timedelta(minutes=1))
+    assert [(r.key, r.status) for r in results] == [("digest:2026-11-27:shenzhen", "sent")]
+    monkeypatch.setattr(service, "build_digest", real)            # fixed: the failed group is sent next time
+    results = send_digests(sqlite_app, SEND_AT + timedelta(minutes=2))
+    assert sorted(r.recipient for r in results) == ["analyst@example.cn", "chief@example.cn"]

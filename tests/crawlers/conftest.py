@@ -62,6 +62,13 @@ sources:
     timeout: 2
     json_paths: {{items: "data.list", page_param: page, url: link, title: title, text: content,
                  time: ctime, author: user.name, views: stat.read, likes: stat.like}}
+  - id: api-next-test
+    name: 测试API（next链接）
+    kind: json
+    start_urls: ["{base}/api/feed-1.json"]
+    delay: 0
+    json_paths: {{items: result.items, next_url: result.next, url: u, title: t, text: body, time: ts}}
+  - {{id: rdf-test, name: 测试RSS1.0, kind: rss, start_urls: ["{base}/feeds/rdf.xml"], delay: 0}}
   - {{id: sitemap-test, name: 测试Sitemap, kind: sitemap, start_urls: ["{base}/sitemap.xml"], delay: 0, timeout: 2}}
   - id: errors-test
     name: 故障站点

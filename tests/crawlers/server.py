@@ -25,6 +25,7 @@ class FixtureServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.slow_seconds = slow_seconds
         self.hits: list[str] = []
+        self.headers_seen: dict[str, dict[str, str]] = {}
         self.flaky_calls = 0
         self.lock = threading.Lock()
         self.big_bytes = 5 * 1024 * 1024
@@ -60,6 +61,7 @@ class Handler(SimpleHTTPRequestHandler):
         path = urlsplit(self.path).path
         with self.server.lock:
             self.server.hits.append(self.path)
+            self.server.headers_seen[self.path] = dict(self.headers.items())
         route = ROUTES.get(path)
         if route is not None:
             route(self)

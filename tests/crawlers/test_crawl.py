@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -138,6 +139,18 @@ def test_rss_and_atom_feeds_follow_teasers(crawl_config: Path, site: FixtureServ
     assert posts["news/atom-1.html"][3] == "2023-03-07T08:00:00+08:00"
 
 
+def test_json_next_url_and_an_rss_1_0_feed_in_gb2312(crawl_config: Path) -> None:
+    [api] = crawl(crawl_config, "api-next-test")
+    [rdf] = crawl(crawl_config, "rdf-test")
+    assert (api["pages"], api["new"], rdf["new"]) == (2, 2, 1)
+    posts = stored(crawl_config)
+    assert posts["api/s/10"][0::3][:2] == ("市政府召开新闻发布会通报防汛工作", "2023-03-10T06:13:20+08:00")
+    assert posts["api/s/11"][1] == "受持续降雨影响，全市山区发生地质灾害的风险较高，请群众注意防范。"
+    assert posts["news/rdf-1.html"][:4] == ("信访局开通网上信访绿色通道", posts["news/rdf-1.html"][1], "信访局",
+                                            "2023-03-08T09:00:00+08:00")
+    assert posts["news/rdf-1.html"][1].startswith("市信访局近日开通网上信访绿色通道")
+
+
 def test_news_sitemap_index(crawl_config: Path) -> None:
     [summary] = crawl(crawl_config, "sitemap-test")
     assert summary["new"] == 2
@@ -169,14 +182,15 @@ def test_all_continues_past_a_failing_source(crawl_config: Path) -> None:
     lines = {line.split(":", 1)[0]: line for line in done.stdout.splitlines() if ": " in line and "=" in line}
     assert "dead-test" in lines and "failed" in lines["dead-test"]
     assert "search-test" not in lines  # disabled
-    for ok in ("rss-test", "atom-test", "forum-test", "board-test", "api-test", "sitemap-test"):
+    for ok in ("rss-test", "atom-test", "forum-test", "board-test", "api-test", "api-next-test", "rdf-test",
+               "sitemap-test"):
         assert lines[ok].startswith(f"{ok}: ok "), lines[ok]
     engine = make_engine(load_config(crawl_config).database_url)
     with session_factory(engine)() as session:
         last = last_runs(session)
     engine.dispose()
     assert last["dead-test"].status == "failed" and "HTTP 404" in last["dead-test"].error_summary
-    assert len(last) == 9 and all(r.finished_at for r in last.values())
+    assert len(last) == 11 and all(r.finished_at for r in last.values())
 
 
 def test_search_url_expands_topic_keywords(crawl_config: Path, site: FixtureServer) -> None:
@@ -197,6 +211,35 @@ def test_two_crawls_racing_store_each_post_once(crawl_config: Path) -> None:
     assert news == 3
 
 
+def test_headers_and_cookies_come_from_the_environment(crawl_config: Path, site: FixtureServer,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    sources = (crawl_config / "sources.yaml").read_text(encoding="utf-8")
+    sources = sources.replace("    name: 测试留言板\n", "    name: 测试留言板\n    headers_env: {X-Api-Token: BOARD_TOKEN}\n"
+                              "    cookies_env: {session: BOARD_SESSION}\n")
+    (crawl_config / "sources.yaml").write_text(sources, encoding="utf-8")
+    monkeypatch.setenv("BOARD_TOKEN", "s3cret-token")
+    monkeypatch.setenv("BOARD_SESSION", "abc123")
+    crawl(crawl_config, "board-test")
+    seen = site.headers_seen["/board/index.html"]
+    assert seen["X-Api-Token"] == "s3cret-token" and "session=abc123" in seen["Cookie"]
+    assert seen["User-Agent"].startswith("yuqing/")
+    assert "s3cret-token" not in (crawl_config / "sources.yaml").read_text(encoding="utf-8")
+
+
+def test_a_crawl_process_past_its_timeout_is_killed_and_recorded(crawl_config: Path, site: FixtureServer) -> None:
+    from crawlers.launch import crawl_source
+
+    site.slow_seconds = 60
+    sources = (crawl_config / "sources.yaml").read_text(encoding="utf-8")
+    (crawl_config / "sources.yaml").write_text(sources.replace("    timeout: 1\n", "    timeout: 50\n", 1),
+                                               encoding="utf-8")
+    summary = crawl_source(load_config(crawl_config), "errors-test", timeout=4, extra=FAST)
+    assert summary["status"] == "timeout"
+    found = runs(crawl_config, "errors-test")
+    assert all(r.status != "running" for r in found)
+    assert not found or (found[0].status == "timeout" and "killed after 4 s" in found[0].error_summary)
+
+
 @pytest.mark.postgres
 def test_crawl_into_postgresql(config_dir: Path, site: FixtureServer, postgres_schema_url: str) -> None:
     write_config(config_dir, site.base, postgres_schema_url)
@@ -207,3 +250,27 @@ def test_crawl_into_postgresql(config_dir: Path, site: FixtureServer, postgres_s
     [second] = crawl(config_dir, "forum-test")
     assert (first["new"], second["new"]) == (3, 0)
     assert stored(config_dir)["forum/t1.html"][3] == "2023-03-10T11:57:00+08:00"
+
+
+@pytest.mark.redis
+def test_crawl_with_the_queue_in_redis(crawl_config: Path, redis_url: str) -> None:
+    import redis
+
+    settings = (crawl_config / "settings.yaml").read_text(encoding="utf-8")
+    (crawl_config / "settings.yaml").write_text(settings.replace("\nredis_url:\n", f"\nredis_url: {redis_url}\n", 1),
+                                                encoding="utf-8")
+    [first] = crawl(crawl_config, "news-test")
+    [second] = crawl(crawl_config, "news-test")
+    assert (first["new"], second["new"]) == (5, 0)
+    client = redis.Redis.from_url(redis_url)
+    assert not client.keys("yuqing:news-test:*")  # not persisted after the crawl
+    client.close()
+
+
+def test_stored_urls_do_not_use_up_max_items(crawl_config: Path) -> None:
+    sources = (crawl_config / "sources.yaml").read_text(encoding="utf-8")
+    sources = re.sub(r"(id: sitemap-test.*?)delay: 0", r"\1max_items: 1, delay: 0", sources)
+    (crawl_config / "sources.yaml").write_text(sources, encoding="utf-8")
+    runs_new = [crawl(crawl_config, "sitemap-test")[0]["new"] for _ in range(3)]
+    assert runs_new == [1, 1, 0]
+    assert sorted(stored(crawl_config)) == ["news/s1.html", "news/s2.html"]

@@ -140,3 +140,16 @@ def test_validate_reasons(kwargs: dict[str, object], reason: str | None) -> None
 def test_post_item_carries_a_post() -> None:
     item = PostItem(post=post(url="https://example.cn/a/index.html?utm_source=x#top"), published_raw="3分钟前")
     assert item.post.canonical_url == "https://example.cn/a/"
+
+
+def test_normalise_item_parses_time_cleans_text_and_titles_untitled_posts() -> None:
+    from types import SimpleNamespace
+
+    from crawlers.pipelines.normalize import normalize_item
+
+    rt = SimpleNamespace(tz=SHANGHAI, now=NOW)
+    item = PostItem(post=post(title="", text="<p>第一段：网友反映问题。</p><script>x()</script><p>第二段</p>"),
+                    published_raw="昨天 14:20", text_is_html=True)
+    normalized = normalize_item(item, rt, to_simplified_converter()).post  # type: ignore[arg-type]
+    assert (normalized.title, normalized.text) == ("第一段：网友反映问题。", "第一段：网友反映问题。\n第二段")
+    assert normalized.published_at == datetime(2023, 3, 9, 6, 20, tzinfo=timezone.utc)

@@ -21,6 +21,7 @@ def make_card(body: str) -> str:
     raise AssertionError("unreachable")
 
 
+FW = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 ID_A = make_id("11010119900307123")          # checksum digit
 ID_X = "11010519491231002X"                   # checksum X (the GB 11643 example)
 
@@ -36,6 +37,8 @@ def test_id_helpers() -> None:
     (f"身份证:{ID_X}。", "身份证:110105********002X。"),
     (f"身份证:{ID_X.lower()}", "身份证:110105********002x"),
     ("旧身份证号110101900307123", "旧身份证号110101*****7123"),
+    (f"身份证 {ID_A[:6]} {ID_A[6:14]} {ID_A[14:]}", f"身份证 {ID_A[:6]} ******** {ID_A[14:]}"),
+    (f"身份证{ID_A[:6]}-{ID_A[6:14]}-{ID_A[14:]}", f"身份证{ID_A[:6]}-********-{ID_A[14:]}"),
     ("电话13812345678", "电话138****5678"),
     ("手机：+86 13912345678 联系", "手机：+86 139****5678 联系"),
     ("手机：+8613912345678", "手机：+86139****5678"),
@@ -44,8 +47,10 @@ def test_id_helpers() -> None:
     ("办公室010-12345678转123", "办公室010-****5678转123"),
     ("（0755）2345678", "（0755）***5678"),
     ("(021) 62345678", "(021) ****5678"),
-    ("邮箱zhang.san@163.com。", "邮箱z***@163.com。"),
-    ("a_b+tag@mail.example.org.cn", "a***@mail.example.org.cn"),
+    ("邮箱zhang.san@163.com。", "邮箱z********@163.com。"),
+    ("a_b+tag@mail.example.org.cn", "a******@mail.example.org.cn"),
+    ("电话１３８１２３４５６７８，２０２４年", "电话１３８****５６７８，２０２４年"),
+    ("身份证" + ID_X.translate(FW), "身份证" + "110105********002X".translate(FW).replace("＊", "*")),
     ("卡号6222021234567890128", "卡号6222***********0128"),
     ("卡号 4111 1111 1111 1111 尾", "卡号 4111 **** **** 1111 尾"),
     ("卡号4111-1111-1111-1111", "卡号4111-****-****-1111"),
@@ -93,10 +98,22 @@ def test_many_in_one_text_and_idempotent() -> None:
     text = f"张某（{ID_A}，电话13812345678，邮箱zs@qq.com）称被民警殴打，银行卡{make_card('622202123456789012')}"
     once = mask_pii(text)
     assert ID_A not in once and "13812345678" not in once and "zs@qq.com" not in once
-    assert "110101********" in once and "138****5678" in once and "z***@qq.com" in once
-    assert mask_pii(once) == once
+    assert "110101********" in once and "138****5678" in once and "z*@qq.com" in once
+    assert mask_pii(once) == once and len(once) == len(text)
 
 
 def test_digits_inside_longer_runs_are_not_taken_apart() -> None:
     text = "流水号813812345678912"   # a mobile number inside a longer number
     assert "*" not in mask_pii(text)
+
+
+def test_length_kept_and_only_stars_introduced() -> None:
+    import random
+    rng = random.Random(42)
+    alphabet = "0123456789０１２３ -－@.XxabZ民警年月日，+（）()"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        text += rng.choice(["", ID_A, "13812345678", "4111111111111111", "a.b@c.cn", "010-62345678"])
+        out = mask_pii(text)
+        assert len(out) == len(text)
+        assert all(o == t or o == "*" for o, t in zip(out, text))

@@ -80,7 +80,9 @@ class DemoSite:
         self.env.filters["relative"] = lambda d: relative_time(d, self.now)
 
     def channel(self, name: str) -> list[DemoPost]:
-        return [p for p in self.posts if p.channel == name]
+        """The channel's posts published by now (later ones appear when their time comes)."""
+        now = datetime.now(timezone.utc)
+        return [p for p in self.posts if p.channel == name and p.published <= now]
 
     def render(self, path: str, query: dict[str, list[str]], base: str = "") -> tuple[int, str, bytes]:
         """(status, content type, body) for a request path; ``base`` makes feed links absolute."""
@@ -101,10 +103,11 @@ class DemoSite:
     def _detail(self, path: str) -> tuple[int, str, bytes]:
         for prefix, template, encode in (("/news/a/", "news_article.html", self._html),
                                          ("/bbs/thread-", "bbs_thread.html", self._gbk),
-                                         ("/gov/msg/", "gov_message.html", self._html)):
+                                         ("/gov/msg/", "gov_message.html", self._html),
+                                         ("/api/status/", "api_status.html", self._html)):
             if path.startswith(prefix):
                 post = self.by_id.get(path[len(prefix):].removesuffix(".html"))
-                if post:
+                if post and post.published <= datetime.now(timezone.utc):
                     return encode(template, post=post)
         return 404, "text/html; charset=utf-8", "<h1>404 页面不存在</h1>".encode()
 

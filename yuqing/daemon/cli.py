@@ -1,0 +1,77 @@
+"""``yuqing run`` and ``yuqing status``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from storage.db import require_current
+from yuqing.context import AppContext, pass_app
+from yuqing.daemon.crawl import utcnow
+from yuqing.daemon.status import Status, collect_status
+
+
+@click.command("run")
+@click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level (default: settings log_level).")
+@pass_app
+def run_command(app: AppContext, verbose: bool) -> None:
+    """Run the scheduled daemon: crawls, analysis, alerts, digests (Ctrl-C or SIGTERM stops it).
+
+    Jobs come from the config and are kept in the database; edits to the config directory are
+    applied without a restart (a broken edit is refused and the previous config keeps running;
+    SIGHUP reloads at once). Only one daemon per database runs jobs; others wait on standby.
+
+    \b
+    Example:
+      yuqing init && yuqing run
+      yuqing --config /etc/yuqing run
+      kill -HUP $(pgrep -f "yuqing.*run")    # reload the config now
+    """
+    import scheduler
+
+    sys.exit(scheduler.main(app.config_dir, verbose=verbose))
+
+
+def print_status(status: Status, console: Console) -> None:
+    """The human-readable status: lease, jobs, sources, deliveries."""
+    held = status.lease
+    console.print(f"daemon: {'running, lease held by ' + held['owner'] if held and held['alive'] else 'not running'}"
+                  + (f" (until {held['expires_at']})" if held and held['alive'] else ""))
+    jobs = Table("job", "schedule", "next run (UTC)", title="Scheduled jobs", title_justify="left")
+    for job in status.jobs:
+        jobs.add_row(job["id"], job["name"], job["next_run"] or "paused")
+    console.print(jobs if status.jobs else "no jobs scheduled yet (start `yuqing run`)")
+    sources = Table("source", "enabled", "health", "last runs (newest first)", title="Sources", title_justify="left")
+    for src in status.sources:
+        runs = "; ".join(f"{r['started_at']} {r['status']} new={r['new']}" for r in src["runs"]) or "never run"
+        sources.add_row(src["id"], "yes" if src["enabled"] else "no", src["health"], runs)
+    console.print(sources)
+    counts = status.deliveries["counts"]
+    console.print("deliveries: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none"))
+    for item in status.deliveries["open"]:
+        console.print(f"  {item['status']:7} {item['key']} → {item['channel']}:{item['recipient']} "
+                      f"attempts={item['attempts']} {item['error']}")
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts and monitoring).")
+@pass_app
+def status_command(app: AppContext, as_json: bool) -> None:
+    """Show the daemon's lease, scheduled jobs with next run times, each source's last runs and
+    health, and pending or failed deliveries.
+
+    \b
+    Example:
+      yuqing status
+      yuqing status --json | jq '.sources[] | select(.health != "ok")'
+    """
+    require_current(app.engine)
+    status = collect_status(app.engine, app.config, utcnow())
+    if as_json:
+        click.echo(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print_status(status, Console(soft_wrap=True))

@@ -1,0 +1,229 @@
+"""The daemon's job functions. APScheduler's job store keeps references to these module-level
+functions and their simple arguments (the config directory and an id), so they survive restarts.
+
+Each job logs exactly one line when it ends: ``job=KIND target=ID outcome=… duration=…s`` followed
+by its counts; in JSON log format the same fields are JSON keys.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, exists, select
+
+from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow
+from yuqing.daemon import isolated, stages
+from yuqing.daemon.crawl import guarded, mark_abandoned, record_outcome, run_process, utcnow
+from yuqing.daemon.health import HealthStatus, source_health
+from yuqing.daemon.runtime import Runtime, runtime_for
+
+log = logging.getLogger(__name__)
+
+JobResult = tuple[str, dict[str, Any]]
+RETENTION_BATCH = 1000
+
+
+def format_counts(counts: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in counts.items())
+
+
+def logged(kind: str) -> Callable[[Callable[..., JobResult]], Callable[..., None]]:
+    """Wrap ``func(runtime, now, *args) -> (outcome, counts)`` as a job: one log line, metrics."""
+
+    def decorate(func: Callable[..., JobResult]) -> Callable[..., None]:
+        @functools.wraps(func)
+        def job(config_dir: str, *args: Any) -> None:
+            target = ",".join(str(a) for a in args) or "-"
+            started = time.monotonic()
+            with runtime_for(config_dir) as runtime:
+                try:
+                    outcome, counts = func(runtime, utcnow(), *args)
+                except Exception as exc:
+                    outcome, counts = "error", {"error": f"{type(exc).__name__}: {exc}"[:300]}
+                    log.exception("job=%s target=%s raised", kind, target)
+                seconds = time.monotonic() - started
+                runtime.metrics.job(kind, outcome, seconds, time.time())
+            level = logging.INFO if outcome in ("ok", "not-installed", "skipped") else logging.WARNING
+            log.log(level, "job=%s target=%s outcome=%s duration=%.1fs %s", kind, target, outcome, seconds,
+                    format_counts(counts), extra={"job": kind, "target": target, "outcome": outcome,
+                                                  "duration": round(seconds, 3), "counts": counts})
+
+        del job.__wrapped__  # APScheduler checks arguments against (config_dir, *args), not func's
+        return job
+
+    return decorate
+
+
+@logged("crawl")
+def crawl_job(runtime: Runtime, now: datetime, source_id: str) -> JobResult:
+    """Crawl one source in a subprocess with a timeout; analysis follows when it stored posts."""
+    config = runtime.app.config
+    source = config.sources.get(source_id)
+    if source is None or not source.enabled:
+        return "skipped", {"reason": "source removed or disabled"}
+    command = stages.crawl_argv(runtime.snapshot_dir, source_id)
+    if command is None:
+        return "not-installed", {"reason": "the collect stage (yuqing crawl) is not installed yet"}
+    timeout = float(config.settings.crawl.subprocess_timeout)
+    grace = float(config.settings.daemon.seconds("crawl_kill_grace"))
+    log_path = config.logs_dir / f"crawl-{source_id}.log"
+    abandoned = mark_abandoned(runtime.app.engine, now, now, source_id)  # e.g. its daemon was SIGKILLed
+    result = run_process(guarded(command), timeout, grace, log_path, runtime.children, env=runtime.child_env())
+    if result.returncode is None:
+        return "skipped", {"reason": result.output_tail}
+    row = record_outcome(runtime.app.engine, source_id, now, result, timeout, utcnow())
+    if row is None:
+        return "ok", {"exit": result.returncode, "note": "no crawl_runs row"}
+    runtime.metrics.crawl(source_id, row.status, row.new)
+    if row.new:
+        runtime.request_analysis()
+    counts = {"status": row.status, "exit": result.returncode, "pages": row.pages, "items": row.items,
+              "new": row.new, "duplicate": row.duplicate, "errors": row.errors}
+    if abandoned:
+        counts["abandoned"] = abandoned
+    if row.error_summary and row.status not in ("ok",):
+        counts["error"] = row.error_summary[:200]
+    return ("ok" if row.status in ("ok", "partial") else row.status), counts
+
+
+def _merge(outcomes: list[stages.StageOutcome]) -> JobResult:
+    counts: dict[str, Any] = {}
+    for item in outcomes:
+        prefix = item.name.removeprefix("send_").removesuffix("_alerts")
+        if not item.installed:
+            counts[prefix] = "not-installed"
+        counts.update({f"{prefix}.{k}": v for k, v in item.counts.items()})
+    outcome = "ok" if all(o.installed for o in outcomes) else "not-installed"
+    return outcome, counts
+
+
+def analyze_stages(app: Any, now: datetime) -> JobResult:
+    """Analyse new posts, then send immediate alerts for what the analysis found."""
+    analysis = stages.call_stage("run_analysis", app, now)
+    return _merge([analysis, stages.call_stage("send_immediate_alerts", app, utcnow())])
+
+
+def digest_stages(app: Any, now: datetime, group_id: str) -> JobResult:
+    """Send one recipient group's digest (exactly once per group and day: the delivery key)."""
+    group = next((g for g in app.config.alerts.groups if g.id == group_id), None)
+    if group is None or not group.enabled:
+        return "skipped", {"reason": "group removed or disabled"}
+    return _merge([stages.call_stage("send_digests", app, now, group_id)])
+
+
+def retry_stages(app: Any, now: datetime) -> JobResult:
+    """Retry deliveries that failed and are due again."""
+    return _merge([stages.call_stage("retry_pending", app, now)])
+
+
+STAGE_JOBS: dict[str, Callable[..., JobResult]] = {
+    "analyze": analyze_stages, "digest": digest_stages, "retry": retry_stages}
+
+
+def run_stage_job(runtime: Runtime, now: datetime, kind: str, *args: str) -> JobResult:
+    """A stage job in a process of its own (``daemon.stage_processes``), else in this one."""
+    daemon = runtime.app.config.settings.daemon
+    if not daemon.stage_processes:
+        return STAGE_JOBS[kind](runtime.app, now, *args)
+    argv = guarded([sys.executable, "-m", "yuqing.daemon.isolated", kind, str(runtime.snapshot_dir), *args])
+    log_path = runtime.app.config.logs_dir / f"{kind}.log"
+    result = run_process(argv, float(daemon.seconds("stage_timeout")), float(daemon.seconds("crawl_kill_grace")),
+                         log_path, runtime.children, env=runtime.child_env())
+    if result.returncode is None:
+        return "skipped", {"reason": result.output_tail}
+    if result.timed_out:
+        return "timeout", {"error": f"killed after {daemon.stage_timeout} (daemon.stage_timeout)"}
+    if result.interrupted:
+        return "interrupted", {"reason": "the daemon is shutting down"}
+    summary = isolated.read_summary(log_path)
+    if summary is None:
+        last = result.output_tail.splitlines()[-1] if result.output_tail else ""
+        return "error", {"exit": result.returncode, "error": last[:300]}
+    return summary
+
+
+@logged("analyze")
+def analyze_job(runtime: Runtime, now: datetime) -> JobResult:
+    """Analyse new posts, then send immediate alerts."""
+    return run_stage_job(runtime, now, "analyze")
+
+
+@logged("digest")
+def digest_job(runtime: Runtime, now: datetime, group_id: str) -> JobResult:
+    """Send one recipient group's digest."""
+    return run_stage_job(runtime, now, "digest", group_id)
+
+
+@logged("retry")
+def retry_job(runtime: Runtime, now: datetime) -> JobResult:
+    """Retry deliveries that failed and are due again."""
+    return run_stage_job(runtime, now, "retry")
+
+
+def recent_runs(runtime: Runtime, source_id: str, limit: int = 40) -> list[Any]:
+    """The newest ``limit`` crawl_runs rows of a source, newest first."""
+    stmt = (select(CrawlRunRow).where(CrawlRunRow.source_id == source_id)
+            .order_by(CrawlRunRow.started_at.desc(), CrawlRunRow.id.desc()).limit(limit))
+    with runtime.app.engine.connect() as conn:
+        return list(conn.execute(stmt))
+
+
+def health_message(name: str, source_id: str, status: HealthStatus) -> tuple[str, str]:
+    """Subject and body (Chinese: admins read it) of a source-health alert."""
+    subject = f"【舆情监测】采集源异常：{name}（{status.label_zh}）"
+    lines = [f"采集源：{name}（{source_id}）", f"状态：{status.label_zh}",
+             f"连续失败次数：{status.failures_in_row}", f"连续无新内容次数：{status.empty_in_row}",
+             f"以往平均每次新增：{status.usual_new}",
+             f"最近一次成功：{status.last_ok_at.isoformat() if status.last_ok_at else '无'}"]
+    if status.last_error:
+        lines.append(f"最近错误：{status.last_error[:500]}")
+    lines.append(f"请检查该源（yuqing crawl {source_id} --max-pages 1），或在 sources.yaml 中暂停它。")
+    return subject, "\n".join(lines)
+
+
+@logged("health")
+def health_job(runtime: Runtime, now: datetime) -> JobResult:
+    """Evaluate every enabled source; alert the admins once per source and day when unhealthy."""
+    config = runtime.app.config
+    settings = config.settings
+    stale = now - timedelta(seconds=settings.crawl.subprocess_timeout + settings.daemon.seconds("crawl_kill_grace") + 60)
+    abandoned = mark_abandoned(runtime.app.engine, stale, now)
+    day = now.astimezone(ZoneInfo(settings.timezone)).date().isoformat()
+    counts = {"sources": 0, "failing": 0, "empty": 0, "alerted": 0, "abandoned": abandoned}
+    for source in (s for s in config.sources.sources if s.enabled):
+        counts["sources"] += 1
+        status = source_health(recent_runs(runtime, source.id), settings.daemon.fail_runs_alert,
+                               settings.daemon.empty_runs_alert)
+        if status.alert:
+            counts[status.state] += 1
+            subject, body = health_message(source.name, source.id, status)
+            sent = stages.send_admin_alert(runtime.app, subject, body, f"admin:health:{source.id}:{day}", now)
+            counts["alerted"] += int(bool(sent.installed and sent.counts))
+    return "ok", counts
+
+
+@logged("retention")
+def retention_job(runtime: Runtime, now: datetime) -> JobResult:
+    """Delete posts (and their analyses) collected more than ``daemon.retention_days`` ago."""
+    cutoff = now - timedelta(days=runtime.app.config.settings.daemon.retention_days)
+    engine = runtime.app.engine
+    deleted = 0
+    while True:
+        with engine.begin() as conn:
+            ids = list(conn.scalars(select(PostRow.id).where(PostRow.fetched_at < cutoff).limit(RETENTION_BATCH)))
+            if not ids:
+                break
+            conn.execute(delete(PostRow).where(PostRow.id.in_(ids)))
+        deleted += len(ids)
+    orphan = ~exists().where(AnalysisRow.event_id == EventRow.id)
+    with engine.begin() as conn:
+        events = conn.execute(delete(EventRow).where(EventRow.last_seen < cutoff, orphan)).rowcount
+        runs = conn.execute(delete(CrawlRunRow).where(CrawlRunRow.started_at < cutoff)).rowcount
+    return "ok", {"posts": deleted, "events": events, "crawl_runs": runs, "cutoff": cutoff.date().isoformat()}
