@@ -14,12 +14,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config
 from nlp.analyzer import Analyzer, PostAnalysis
-from nlp.events import EventState, best_candidate, new_event
+from nlp.events import BANDS, EventState, best_candidate, new_event
 from nlp.labels import topic_labels
 from nlp.modelstore import ensure_model
 from nlp.relevance import train_relevance
@@ -83,12 +83,17 @@ def pending(session: Session, analyzer: Analyzer, after_id: int, limit: int, cut
     return list(session.execute(stmt).all())
 
 
+SIMILAR = (select(FingerprintRow.post_id, func.count())
+           .where(or_(*[and_(FingerprintRow.band == band, FingerprintRow.value == bindparam(f"v{band}"))
+                        for band in range(BANDS)]), FingerprintRow.post_id != bindparam("post_id"))
+           .group_by(FingerprintRow.post_id))
+"""One statement, compiled once: 16 (band, value) index probes."""
+
+
 def similar_posts(session: Session, keys: list[int], post_id: int) -> dict[int, int]:
     """Stored posts sharing band keys with ``keys``: post id → number of shared bands (index lookups)."""
-    match = or_(*[and_(FingerprintRow.band == band, FingerprintRow.value == value) for band, value in enumerate(keys)])
-    stmt = (select(FingerprintRow.post_id, func.count()).where(match, FingerprintRow.post_id != post_id)
-            .group_by(FingerprintRow.post_id))
-    return {pid: n for pid, n in session.execute(stmt).all()}
+    params = {f"v{band}": value for band, value in enumerate(keys)}
+    return {pid: n for pid, n in session.execute(SIMILAR, {**params, "post_id": post_id}).all()}
 
 
 def store_fingerprint(session: Session, post_id: int, keys: list[int] | None) -> None:

@@ -62,7 +62,7 @@ def load_model(models_dir: Path, version: str | None = None) -> SentimentModel |
     path = sentiment_dir(models_dir) / f"{version}.joblib"
     try:
         model = joblib.load(path)
-    except (OSError, EOFError, ValueError, ImportError, AttributeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - unpickling a damaged file raises anything
         raise ModelError(f"cannot read sentiment model {path}: {exc}",
                          "run `yuqing train sentiment` to build it again") from None
     if not isinstance(model, SentimentModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,55 @@ FIELDS = ("title", "text")
 Hit = tuple[str, int, int]
 """(field, start, end): where a term occurs; ``end`` is exclusive."""
 Hits = Mapping[str, Sequence[Hit]]
+
+
+def as_bytes(text: str) -> str:
+    """UTF-8 bytes of ``text`` as a latin-1 string: the automaton walks bytes, so each trie node has at
+    most 256 children and the scan costs the same with 100 or 10,000 Chinese keywords. UTF-8 is
+    self-synchronising, so byte matches always start and end on character boundaries."""
+    return text.encode("utf-8").decode("latin-1")
+
+
+def char_offset(raw: str, byte_end: int) -> int:
+    """Character offset (exclusive) of the byte position just after ``byte_end`` in ``raw``."""
+    return len(raw[:byte_end + 1].encode("latin-1").decode("utf-8"))
+
+
+class HitSet(Mapping[str, list[Hit]]):
+    """Term occurrences found by the automaton: membership is a set lookup; positions are worked out
+    only when asked for (NEAR and highlighting of matched topics), so unmatched hits stay cheap."""
+
+    def __init__(self, raws: tuple[str, str] = ("", ""),
+                 found: tuple[list[tuple[int, str]], list[tuple[int, str]]] = ([], [])) -> None:
+        self._raws = raws
+        self._found = found
+        self._terms = {t for _, t in found[0]} | {t for _, t in found[1]}
+        self._positions: dict[str, list[Hit]] | None = None
+
+    def __contains__(self, term: object) -> bool:
+        return term in self._terms
+
+    def __getitem__(self, term: str) -> list[Hit]:
+        if self._positions is None:
+            positions: dict[str, list[Hit]] = defaultdict(list)
+            for name, raw, found in zip(FIELDS, self._raws, self._found):
+                for end, found_term in found:
+                    stop = char_offset(raw, end)
+                    positions[found_term].append((name, stop - len(found_term), stop))
+            self._positions = dict(positions)
+        return self._positions[term]
+
+    def get(self, term: str, default: Any = None) -> Any:
+        return self[term] if term in self._terms else default
+
+    def keys(self) -> set[str]:  # type: ignore[override]
+        return self._terms
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._terms)
+
+    def __len__(self) -> int:
+        return len(self._terms)
 
 
 @dataclass(frozen=True)
@@ -101,15 +150,12 @@ class RuleSet:
     automaton: Any = field(repr=False)
     by_keyword: dict[str, list[int]] = field(repr=False)
 
-    def scan(self, title: str, text: str) -> dict[str, list[Hit]]:
+    def scan(self, title: str, text: str) -> HitSet:
         """Every occurrence of every known term in the (normalised) title and text."""
-        hits: dict[str, list[Hit]] = defaultdict(list)
         if not self.by_keyword:
-            return hits
-        for name, value in (("title", title), ("text", text)):
-            for end, term in self.automaton.iter(value):
-                hits[term].append((name, end - len(term) + 1, end + 1))
-        return hits
+            return HitSet()
+        raws = (as_bytes(title), as_bytes(text))
+        return HitSet(raws, (list(self.automaton.iter(raws[0])) if title else [], list(self.automaton.iter(raws[1]))))
 
     def matches(self, topic: CompiledTopic, hits: Hits) -> bool:
         return (all(w in hits for w in topic.all)
@@ -118,7 +164,8 @@ class RuleSet:
 
     def match_hits(self, hits: Hits) -> list[TopicMatch]:
         """Topics whose rules hold for these hits, in config order."""
-        candidates = sorted({i for term in hits for i in self.by_keyword.get(term, ())})
+        by_keyword = self.by_keyword
+        candidates = sorted({i for term in hits.keys() if term in by_keyword for i in by_keyword[term]})
         out = []
         for index in candidates:
             topic = self.topics[index]
@@ -154,8 +201,8 @@ def compile_topics(topics: Any, fold: Callable[[str], str] = normalize) -> RuleS
             by_keyword[word].append(index)
         for word in {*topic.keywords, *topic.all, *topic.exclude,
                      *(all_terms(topic.expr) if topic.expr else ())}:
-            if word and word not in automaton:
-                automaton.add_word(word, word)
+            if word and as_bytes(word) not in automaton:
+                automaton.add_word(as_bytes(word), word)
     if len(automaton):
         automaton.make_automaton()
     return RuleSet(compiled, topics_fingerprint(topics), automaton, dict(by_keyword))

@@ -25,7 +25,8 @@ KEYWORD_FREQ = 200_000
 
 EMOTICON_RE = re.compile(r"\[[^\[\]\s]{1,8}\]")
 """Weibo emoticons such as ``[怒]`` or ``[哈哈]``: kept as one token."""
-PUNCT_CATEGORIES = frozenset({"Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Cc"})
+NOT_WORD_RE = re.compile(r"[\W_]+\Z")
+"""Tokens made only of punctuation, symbols, spaces and underscores."""
 
 
 def _fold_table() -> dict[int, str]:
@@ -87,7 +88,7 @@ def normalize(text: str, t2s: Converter | None = None) -> str:
 
 def is_word(token: str) -> bool:
     """False for whitespace and punctuation-only tokens."""
-    return any(unicodedata.category(c) not in PUNCT_CATEGORIES for c in token)
+    return token.isalnum() or NOT_WORD_RE.match(token) is None
 
 
 @dataclass

@@ -142,7 +142,7 @@ class SentimentModel:
         classifier = self.pipeline.named_steps["classifier"]
         matrix = features.transform(list(docs)).tocsr()
         scores = classifier.predict_proba(matrix)[:, 1]
-        scores[np.diff(matrix.indptr) == 0] = 0.0  # nothing to judge: not negative
+        scores[[not doc.partition(PART)[2] for doc in docs]] = 0.0  # no words, nothing to judge
         words = features.transformer_list[0][1]
         width = len(words.vocabulary_)
         names = _names(words)

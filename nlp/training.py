@@ -33,30 +33,48 @@ class TrainingData:
     name: str = ""
 
 
-def train_sentiment(config: Config, session: Session | None, segmenter: Segmenter, now: datetime,
-                    data: TrainingData | None = None, with_default: bool = True) -> SentimentModel:
-    """Train on the default corpus (optional), the admin's data and the analysts' labels; save the
-    model as a new version and make it current."""
+def own_weight(corpus_size: int, own_size: int) -> float:
+    """Weight of the admin's rows and analysts' labels: together they count at least as much as the
+    default corpus, so a few thousand in-domain rows are not drowned by tens of thousands of reviews."""
+    return max(1.0, corpus_size / own_size) if own_size else 1.0
+
+
+def fit_sentiment(segmenter: Segmenter, data: TrainingData | None = None, label_docs: Sequence[str] = (),
+                  label_y: Sequence[int] = (), with_default: bool = True, now: datetime | None = None) -> SentimentModel:
+    """Train a model on the default corpus (optional), an admin's data and analysts' labelled documents."""
     lexicon = load_lexicon(segmenter.normalize)
     corpus = default_corpus(lexicon) if with_default or not data else Corpus()
     docs = to_docs(segmenter, corpus.texts)
     labels, weights = list(corpus.labels), list(corpus.weights)
     sources = dict(corpus.sources)
+    own = len(data.texts) if data is not None else 0
+    weight = own_weight(len(docs), own + len(label_docs))
     if data is not None:
         docs += to_docs(segmenter, data.texts)
         labels += list(data.labels)
-        weights += [1.0] * len(data.texts)
-        sources[data.name or "data"] = len(data.texts)
+        weights += [weight] * own
+        sources[data.name or "data"] = own
+    if label_docs:
+        docs += list(label_docs)
+        labels += list(label_y)
+        weights += [LABEL_WEIGHT * weight] * len(label_docs)
+        sources["analyst-labels"] = len(label_docs)
+    kind = "default" if data is None and not label_docs else "custom"
+    info = {"kind": kind, "sources": sources, **({"trained_at": now.isoformat()} if now else {})}
+    model = train(docs, labels, lexicon, weights=weights, c=DEFAULT_C, info=info)
+    model.version = f"{kind}-{model.version}"
+    return model
+
+
+def train_sentiment(config: Config, session: Session | None, segmenter: Segmenter, now: datetime,
+                    data: TrainingData | None = None, with_default: bool = True) -> SentimentModel:
+    """Train on the default corpus (optional), the admin's data and the analysts' labels stored in the
+    database; save the model as a new version and make it current."""
+    label_docs: list[str] = []
+    label_y: list[int] = []
     if session is not None:
         label_docs, label_y = sentiment_labels(session, lambda t, x: raw_post_doc(segmenter, t, x))
-        docs += label_docs
-        labels += label_y
-        weights += [LABEL_WEIGHT] * len(label_docs)
-        sources["analyst-labels"] = len(label_docs)
-    kind = "default" if data is None and not sources.get("analyst-labels") else "custom"
-    model = train(docs, labels, lexicon, weights=weights, c=DEFAULT_C,
-                  info={"kind": kind, "sources": sources, "trained_at": now.isoformat()})
-    model.version = f"{kind}-{model.version}"
+    model = fit_sentiment(segmenter, data, label_docs, label_y, with_default, now)
     save_model(config.models_dir, model)
     return model
 

