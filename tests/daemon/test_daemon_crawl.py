@@ -91,7 +91,8 @@ def test_sigkill_mid_crawl_then_restart_loses_and_duplicates_nothing(daemon_conf
     assert len(stored) == len(set(stored)) == 8 and set(stored_before) <= set(stored)
     assert second.stop() == 0
     statuses = [(r.status, r.error_summary) for r in runs(daemon_config, "local-news")]
-    assert statuses[-1][0] == "ok" and all(status != "running" for status, _ in statuses), statuses
+    assert all(status != "running" for status, _ in statuses), statuses
+    assert any(status == "ok" for status, _ in statuses[1:]), statuses  # the restarted schedule crawled
     killed = statuses[0]  # the crawl whose daemon was SIGKILLed: finished by itself or marked
     assert killed[0] in ("ok", "partial") or killed == ("failed", "abandoned: the crawl process ended "
                                                         "without finishing its run"), statuses

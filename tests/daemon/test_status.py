@@ -14,10 +14,8 @@ from tests.daemon.conftest import db_engine, migrate, source_yaml, write_sources
 from yuqing.cli import cli
 from yuqing.daemon import lease
 
-NOW = datetime.now(timezone.utc)
-
-
 def seed(config_dir: Path) -> None:
+    now = datetime.now(timezone.utc)
     write_sources(config_dir, source_yaml("broken-site", "http://127.0.0.1:9/feed.xml"),
                   source_yaml("idle-site", "http://127.0.0.1:9/x.xml", enabled=False))
     migrate(config_dir)
@@ -25,11 +23,11 @@ def seed(config_dir: Path) -> None:
     with engine.begin() as conn:
         for i in range(3):
             conn.execute(insert(CrawlRunRow).values(source_id="broken-site", status="failed", errors=1,
-                                                    started_at=NOW - timedelta(minutes=i), error_summary="HTTP 503"))
+                                                    started_at=now - timedelta(minutes=i), error_summary="HTTP 503"))
         conn.execute(insert(DeliveryRow).values(key="digest:2026-11-27:press-office", kind="digest", channel="mail",
                                                 recipient="a@localhost", status="failed", attempts=2,
-                                                last_error="SMTP 451", created_at=NOW, updated_at=NOW))
-    lease.acquire(engine, "daemon", "host:42:abc", NOW, timedelta(minutes=5))
+                                                last_error="SMTP 451", created_at=now, updated_at=now))
+    lease.acquire(engine, "daemon", "host:42:abc", now, timedelta(minutes=5))
     engine.dispose()
 
 
