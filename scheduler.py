@@ -27,6 +27,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import Config
@@ -44,6 +45,16 @@ log = logging.getLogger("yuqing.daemon")
 
 LEASE_NAME = "daemon"
 JOB_TABLE = "apscheduler_jobs"
+
+
+class DaemonScheduler(BackgroundScheduler):
+    """APScheduler's background scheduler, except that it submits nothing once shutting down: its
+    own loop may otherwise wake during ``shutdown()`` and submit to the closed executor."""
+
+    def _process_jobs(self) -> float | None:
+        if self.state != STATE_RUNNING:
+            return None
+        return super()._process_jobs()  # type: ignore[no-any-return]
 
 
 class Daemon:
@@ -139,7 +150,7 @@ class Daemon:
                 log.error("could not release the lease (it expires by itself): %s", exc)
         runtimes.unregister(self.app.config_dir)
         self.runtime.metrics.close()
-        log.info("daemon stopped: crawls terminated=%d clean=%s", killed, clean)
+        log.info("daemon stopped: subprocesses terminated=%d clean=%s", killed, clean)
         return clean
 
     # -- lease -----------------------------------------------------------------------------
@@ -196,7 +207,7 @@ class Daemon:
 
     def build_scheduler(self, tz: str) -> BackgroundScheduler:
         store = SQLAlchemyJobStore(engine=self.app.engine, tablename=JOB_TABLE)
-        scheduler = BackgroundScheduler(
+        scheduler = DaemonScheduler(
             jobstores={"default": store},
             executors={"default": ThreadPoolExecutor(self.settings.workers)},
             job_defaults={"coalesce": True, "max_instances": 1},

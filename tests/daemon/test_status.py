@@ -1,0 +1,51 @@
+"""``yuqing status``: lease, jobs, sources with health, deliveries; human and JSON output."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import insert
+
+from storage.models import CrawlRunRow, DeliveryRow
+from tests.daemon.conftest import db_engine, migrate, source_yaml, write_sources
+from yuqing.cli import cli
+from yuqing.daemon import lease
+
+def seed(config_dir: Path) -> None:
+    now = datetime.now(timezone.utc)
+    write_sources(config_dir, source_yaml("broken-site", "http://127.0.0.1:9/feed.xml"),
+                  source_yaml("idle-site", "http://127.0.0.1:9/x.xml", enabled=False))
+    migrate(config_dir)
+    engine = db_engine(config_dir)
+    with engine.begin() as conn:
+        for i in range(3):
+            conn.execute(insert(CrawlRunRow).values(source_id="broken-site", status="failed", errors=1,
+                                                    started_at=now - timedelta(minutes=i), error_summary="HTTP 503"))
+        conn.execute(insert(DeliveryRow).values(key="digest:2026-11-27:press-office", kind="digest", channel="mail",
+                                                recipient="a@localhost", status="failed", attempts=2,
+                                                last_error="SMTP 451", created_at=now, updated_at=now))
+    lease.acquire(engine, "daemon", "host:42:abc", now, timedelta(minutes=5))
+    engine.dispose()
+
+
+def test_status_human_and_json(config_dir: Path) -> None:
+    seed(config_dir)
+    runner = CliRunner()
+    human = runner.invoke(cli, ["--config", str(config_dir), "status"])
+    assert human.exit_code == 0, human.output
+    assert "lease held by host:42:abc" in human.output
+    assert "no jobs scheduled yet" in human.output
+    assert "broken-site" in human.output and "failing" in human.output and "idle-site" in human.output
+    assert "deliveries: failed=1" in human.output and "SMTP 451" in human.output
+    data = json.loads(runner.invoke(cli, ["--config", str(config_dir), "status", "--json"]).output)
+    broken = next(s for s in data["sources"] if s["id"] == "broken-site")
+    assert broken["health"] == "failing" and len(broken["runs"]) == 3 and broken["runs"][0]["error"] == "HTTP 503"
+    assert data["deliveries"]["counts"] == {"failed": 1} and data["lease"]["alive"] and data["jobs"] == []
+
+
+def test_status_on_an_unmigrated_database_says_run_init(config_dir: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(config_dir), "status"])
+    assert result.exit_code == 1 and "yuqing init" in result.output
