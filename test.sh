@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 YUQING_EXTRAS=test source ./setup-env.sh
-exec .venv/bin/python -m pytest "$@"
+# Tests mostly wait on subprocesses, servers and databases: one worker per core, a file per worker.
+exec .venv/bin/python -m pytest -n auto --dist loadfile "$@"

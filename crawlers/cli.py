@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -32,11 +33,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
 @click.option("--all", "all_sources", is_flag=True, help="Crawl every enabled source, one process each.")
 @click.option("--max-pages", type=click.IntRange(1), help="Follow at most N list/feed/API pages.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON summary per line.")
+@click.option("--parallel", type=click.IntRange(1, 32), default=4, show_default=True,
+              help="With --all: how many sources crawl at once (each in its own process).")
 @click.option("--now", hidden=True, help="ISO time relative dates count back from (tests).")
 @click.option("--set", "extra", multiple=True, hidden=True, metavar="NAME=VALUE", help="Scrapy setting.")
 @pass_app
 def crawl(app: AppContext, source_id: str | None, all_sources: bool, max_pages: int | None,
-          as_json: bool, now: str | None, extra: tuple[str, ...]) -> None:
+          as_json: bool, parallel: int, now: str | None, extra: tuple[str, ...]) -> None:
     """Crawl one source, or every enabled source, and print the counts of each run.
 
     Each source runs in its own process; a failing source never stops the others.
@@ -45,7 +48,7 @@ def crawl(app: AppContext, source_id: str | None, all_sources: bool, max_pages: 
     \b
     Example:
       yuqing crawl people-politics --max-pages 2
-      yuqing crawl --all
+      yuqing crawl --all --parallel 8
     """
     config = app.config
     if bool(source_id) == all_sources:
@@ -56,17 +59,19 @@ def crawl(app: AppContext, source_id: str | None, all_sources: bool, max_pages: 
         sources = [s for s in config.sources.sources if s.enabled]
     with app.session():
         pass  # refuse early, with a hint, when the database is not migrated
-    failed = 0
     for source in sources:
         if not source.enabled:
             click.echo(f"note: {source.id} is disabled ({source.disabled_reason or 'no reason given'}); "
                        "crawling it because it was asked for by name", err=True)
-        with Console(stderr=True).status(f"crawling {source.id} …"):  # shown on a terminal only
-            summary = crawl_source(config, source.id, max_pages, now, extra=extra)
-        failed += summary["status"] in ("failed", "timeout")
-        click.echo(json.dumps(summary, ensure_ascii=False) if as_json else "", nl=as_json)
-        if not as_json:
-            _print_summary(summary)
+    with Console(stderr=True).status(f"crawling {len(sources)} source(s) …"), \
+            ThreadPoolExecutor(max_workers=parallel) as pool:  # the status shows on a terminal only
+        summaries = pool.map(lambda source: crawl_source(config, source.id, max_pages, now, extra=extra), sources)
+        failed = 0
+        for summary in summaries:  # in config order, each as soon as it and those before it are done
+            failed += summary["status"] in ("failed", "timeout")
+            click.echo(json.dumps(summary, ensure_ascii=False) if as_json else "", nl=as_json)
+            if not as_json:
+                _print_summary(summary)
     if failed:
         raise SystemExit(1)
 

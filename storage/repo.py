@@ -16,9 +16,20 @@ POST_FIELDS = ("source_id", "url", "canonical_url", "title", "text", "author", "
                "fetched_at", "language", "views", "likes", "reposts", "comments", "extras")
 
 
+def without_nul(value: Any) -> Any:
+    """Crawled text may hold NUL characters, which PostgreSQL refuses in text: drop them."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
+
+
 def post_values(post: Post) -> dict[str, Any]:
     """The column values of a post's row."""
-    values = {name: getattr(post, name) for name in POST_FIELDS}
+    values = {name: without_nul(getattr(post, name)) for name in POST_FIELDS}
     values["url_hash"] = post.key
     return values
 

@@ -97,3 +97,14 @@ def test_two_processes_inserting_the_same_posts_store_each_once(engine: Engine, 
         assert proc.exitcode == 0
     assert queue.get(timeout=5) + queue.get(timeout=5) == 100
     assert count_posts(engine) == 100
+
+
+def test_nul_characters_in_crawled_text_are_dropped_not_fatal(engine: Engine) -> None:
+    from sqlalchemy.orm import Session
+    with Session(engine) as session:
+        post_id = insert_post(session, sample(3, title="标题\x00坏", text="正文\x00", author="作\x00者",
+                                              extras={"raw\x00": ["x\x00y"]}))
+        session.commit()
+        stored = get_post(session, post_id)
+    assert stored is not None
+    assert (stored.title, stored.text, stored.author, stored.extras) == ("标题坏", "正文", "作者", {"raw": ["xy"]})
