@@ -15,7 +15,6 @@ stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)-${YUQING_EXTRAS:-
 if [ ! -f "$stamp" ]; then
   echo "Installing yuqing${YUQING_EXTRAS:+ with extras $YUQING_EXTRAS} into .venv …" >&2
   .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
-  # compat mode puts the checkout on sys.path, so packages added later import without a reinstall
-  .venv/bin/python -m pip install --quiet -e "$spec" --config-settings editable_mode=compat
+  .venv/bin/python -m pip install --quiet -e "$spec"
   touch "$stamp"
 fi
