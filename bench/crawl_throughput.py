@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from config import SHIPPED_DIR, load_config  # noqa: E402
+from config import copy_shipped, load_config  # noqa: E402
 from storage.db import make_engine, upgrade  # noqa: E402
 
 PER_LIST = 50
@@ -64,12 +63,7 @@ def free_port() -> int:
 
 
 def write_config(config_dir: Path, data_dir: Path, base: str, lists: int, articles: int, mode: str) -> None:
-    config_dir.mkdir()
-    for path in SHIPPED_DIR.glob("*.yaml"):
-        shutil.copy(path, config_dir / path.name)
-    settings = (config_dir / "settings.yaml").read_text(encoding="utf-8")
-    (config_dir / "settings.yaml").write_text(settings.replace("\ndata_dir:\n", f"\ndata_dir: {data_dir}\n", 1),
-                                              encoding="utf-8")
+    copy_shipped(config_dir, data_dir)
     urls = ", ".join(f'"{base}/list-{n}.html"' for n in range(lists))
     body = ', body: "div.content"' if mode == "selectors" else ""
     (config_dir / "sources.yaml").write_text(

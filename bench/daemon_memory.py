@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from config import SHIPPED_DIR, load_config  # noqa: E402
+from config import copy_shipped, load_config  # noqa: E402
 from storage.db import make_engine, upgrade  # noqa: E402
 from storage.models import CrawlRunRow, PostRow  # noqa: E402
 
@@ -91,12 +90,8 @@ def descendants(pid: int) -> list[int]:
 
 
 def make_config(workdir: Path, port: int, sources: int, every: str) -> Path:
-    config = workdir / "config"
-    config.mkdir()
-    for path in SHIPPED_DIR.glob("*.yaml"):
-        shutil.copy(path, config / path.name)
+    config = copy_shipped(workdir / "config", workdir / "data")
     settings = (config / "settings.yaml").read_text(encoding="utf-8")
-    settings = settings.replace("\ndata_dir:\n", f"\ndata_dir: {workdir / 'data'}\n", 1)
     settings = settings[:settings.index("daemon:\n")] + FAST
     (config / "settings.yaml").write_text(settings, encoding="utf-8")
     entries = "".join(

@@ -16,7 +16,19 @@ from config.topics_model import Topic, TopicsFile
 
 SHIPPED_DIR = Path(__file__).resolve().parent
 
-__all__ = ["Config", "load_config", "resolve_config_dir", "SHIPPED_DIR", "Source", "Topic"]
+__all__ = ["Config", "copy_shipped", "load_config", "resolve_config_dir", "SHIPPED_DIR", "Source", "Topic"]
+
+
+def copy_shipped(target: Path, data_dir: Path) -> Path:
+    """Copy the shipped YAML files into ``target`` with ``data_dir`` set in its settings.yaml
+    (a config directory of its own for a test, a benchmark or a trial); returns ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in SHIPPED_DIR.glob("*.yaml"):
+        (target / path.name).write_bytes(path.read_bytes())
+    settings = target / "settings.yaml"
+    text = settings.read_text(encoding="utf-8").replace("\ndata_dir:\n", f"\ndata_dir: {data_dir}\n", 1)
+    settings.write_text(text, encoding="utf-8")
+    return target
 
 
 def resolve_config_dir(explicit: str | os.PathLike[str] | None = None,

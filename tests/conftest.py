@@ -9,7 +9,6 @@ Real data from ``../shared/data`` is found through ``SHARED_DATA`` and skipped w
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from config import SHIPPED_DIR
+from config import copy_shipped
 from storage.db import make_engine, upgrade
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,14 +44,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def config_dir(tmp_path: Path) -> Path:
     """A writable copy of the shipped config whose data dir is inside tmp_path."""
-    target = tmp_path / "config"
-    target.mkdir()
-    for path in SHIPPED_DIR.glob("*.yaml"):
-        shutil.copy(path, target / path.name)
-    settings = (target / "settings.yaml").read_text(encoding="utf-8")
-    settings = settings.replace("\ndata_dir:\n", f"\ndata_dir: {tmp_path / 'data'}\n", 1)
-    (target / "settings.yaml").write_text(settings, encoding="utf-8")
-    return target
+    return copy_shipped(tmp_path / "config", tmp_path / "data")
 
 
 def _service_url(var: str, what: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from config import SHIPPED_DIR, load_config
+from config import copy_shipped, load_config
 from storage.db import make_engine, upgrade
 
 CLI_BOOT = "from yuqing.cli import main; main()"
@@ -167,13 +167,7 @@ def sentiment_models(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     if find_stage("run_analysis") is None:
         return None
     root = tmp_path_factory.mktemp("models")
-    config = root / "config"
-    config.mkdir()
-    for path in SHIPPED_DIR.glob("*.yaml"):
-        shutil.copy(path, config / path.name)
-    settings = (config / "settings.yaml").read_text(encoding="utf-8")
-    (config / "settings.yaml").write_text(settings.replace("\ndata_dir:\n", f"\ndata_dir: {root / 'data'}\n", 1),
-                                          encoding="utf-8")
+    config = copy_shipped(root / "config", root / "data")
     env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_") or k.startswith("YUQING_TEST_")}
     for command in (["init"], ["analyze"]):
         subprocess.run([sys.executable, "-c", CLI_BOOT, "--config", str(config), *command], check=True,
