@@ -14,6 +14,7 @@ from typing import Any
 from alerts.queries import Counts, EventSummary, Item, SourceRuns
 from config.sources_model import Source
 from nlp.pii import mask_pii
+from yuqing.daemon.health import HealthStatus
 
 MEDIA_LEVELS = ("中央级", "省级", "市级", "县区级", "境外")
 TITLE_MAX = 200
@@ -269,10 +270,15 @@ def coverage_text(levels: Sequence[tuple[str, int]]) -> str:
     return "，".join(f"{level}媒体{n}篇" if level != "其他" else f"其他来源{n}篇" for level, n in levels)
 
 
-def source_health(source: Source, runs: SourceRuns | None, collected: int) -> SourceHealth:
-    """One enabled source's state over the window: silence is never shown as a quiet day."""
+def source_health(source: Source, runs: SourceRuns | None, collected: int,
+                  streak: HealthStatus | None = None) -> SourceHealth:
+    """One enabled source's state over the window: silence is never shown as a quiet day. ``streak`` is
+    the daemon's verdict on the source's latest runs (failing N runs in a row, or no new posts for
+    longer than it usually goes without); a source it alerts on is a problem here too."""
     n_runs, failed = (runs.runs, runs.failed) if runs else (0, 0)
-    if n_runs == 0:
+    if streak is not None and streak.alert and not (n_runs and failed == n_runs):
+        status, problem = streak.label_zh, True
+    elif n_runs == 0:
         status, problem = "窗口内未运行", True
     elif failed == n_runs:
         status, problem = "采集失败", True

@@ -14,6 +14,7 @@ from alerts.chart import render_chart
 from config import Config
 from config.alerts_model import Group
 from config.sources_model import Source
+from yuqing.daemon.health import source_health as streak_health
 
 TOPIC_ITEMS = 3
 MAX_EVENTS = 10
@@ -118,7 +119,12 @@ def health(session: Session, config: Config, scope: q.Scope, start: datetime, en
     """Every enabled source of the scope with its runs and posts in the window, problems first."""
     runs = q.source_runs(session, start, end)
     collected = q.collected_by_source(session, start, end)
-    rows = [d.source_health(s, runs.get(s.id), collected.get(s.id, 0)) for s in scoped_sources(config, scope)]
+    sources = scoped_sources(config, scope)
+    daemon = config.settings.daemon
+    recent = q.recent_runs(session, [s.id for s in sources], end)
+    rows = [d.source_health(s, runs.get(s.id), collected.get(s.id, 0),
+                            streak_health(recent[s.id], daemon.fail_runs_alert, daemon.empty_runs_alert))
+            for s in sources]
     return sorted(rows, key=lambda h: (not h.problem, h.name))
 
 

@@ -116,3 +116,24 @@ def test_weekly_digest_covers_seven_days(sqlite_app: AppContext) -> None:
     assert digest_title(sqlite_app.config, group) == "舆情周报"
     tz_send = digest_send_time(sqlite_app, group, SEND_AT + timedelta(days=3))
     assert tz_send == SEND_AT   # 2026-11-27 is a Friday
+
+
+def test_coverage_shows_the_daemons_source_health(sqlite_app: AppContext) -> None:
+    """A source the daemon alerts on (no new posts for far longer than usual, or failing its latest runs)
+    is a problem in the digest's coverage section even though the window also holds successful runs."""
+    with sqlite_app.session() as session:
+        seed = Seed(session)
+        for hour in range(40, 10, -1):          # central: new posts on every run for a day and more …
+            seed.run("central", new=5, at=SEND_AT - timedelta(hours=hour))
+        for hour in range(10, 0, -1):           # … then 10 runs in a row with nothing new
+            seed.run("central", new=0, at=SEND_AT - timedelta(hours=hour, minutes=30))
+        for hour in (9, 4, 3, 2):               # province: one success, then its last 3 runs failed
+            seed.run("province", status="ok" if hour == 9 else "failed", at=SEND_AT - timedelta(hours=hour),
+                     error="" if hour == 9 else "HTTP 503")
+        for hour in range(30, 0, -1):           # city: quiet now and then, as usual for it
+            seed.run("city", new=5 if hour % 3 == 0 else 0, at=SEND_AT - timedelta(hours=hour))
+    d = build_digest(sqlite_app, _group(sqlite_app, "press-office"), SEND_AT, SEND_AT, chart=False)
+    health = {s.id: s for s in d.sources}
+    assert health["central"].problem and health["central"].status == "连续无新内容"
+    assert health["province"].problem and health["province"].status == "连续采集失败"
+    assert not health["city"].problem and health["city"].status == "正常"

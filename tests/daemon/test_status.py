@@ -49,3 +49,22 @@ def test_status_human_and_json(config_dir: Path) -> None:
 def test_status_on_an_unmigrated_database_says_run_init(config_dir: Path) -> None:
     result = CliRunner().invoke(cli, ["--config", str(config_dir), "status"])
     assert result.exit_code == 1 and "yuqing init" in result.output
+
+
+def test_status_while_an_edit_is_broken_uses_the_last_accepted_config(config_dir: Path) -> None:
+    from yuqing.daemon.snapshot import fingerprint, write_snapshot
+
+    seed(config_dir)
+    write_snapshot(config_dir, config_dir.parent / "data" / "run", fingerprint(config_dir))  # as the daemon does
+    topics = config_dir / "topics.yaml"
+    topics.write_text(topics.read_text(encoding="utf-8").replace("expr:", "expr: ((", 1), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(config_dir), "status"])
+    assert result.exit_code == 0, result.output
+    assert "topics.yaml" in result.stderr and "last accepted" in result.stderr
+    assert "broken-site" in result.stdout and "failing" in result.stdout
+
+
+def test_status_with_a_broken_config_and_no_daemon_reports_the_error(config_dir: Path) -> None:
+    (config_dir / "topics.yaml").write_text("topics: [\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(config_dir), "status"])
+    assert result.exit_code != 0 and "topics.yaml" in result.output

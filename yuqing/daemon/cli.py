@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from config import load_config
 from storage.db import require_current
 from yuqing.context import AppContext, pass_app
 from yuqing.daemon.crawl import utcnow
+from yuqing.daemon.snapshot import last_accepted
 from yuqing.daemon.status import Status, collect_status
+from yuqing.errors import ConfigError
 
 
 @click.command("run")
@@ -57,6 +61,24 @@ def print_status(status: Status, console: Console) -> None:
                       f"attempts={item['attempts']} {item['error']}")
 
 
+def status_app(app: AppContext) -> AppContext:
+    """The app to report on: ``app`` when its config is valid; while an edit is broken, the
+    configuration the daemon last accepted (with a warning), so the status stays readable."""
+    try:
+        app.config
+        return app
+    except ConfigError as exc:
+        found = last_accepted(app.config_dir, os.environ)
+        if found is None:
+            raise
+        snapshot, data_dir = found
+        fallback = AppContext(config_dir=snapshot)
+        fallback._config = load_config(snapshot, {**os.environ, "YUQING_DATA_DIR": str(data_dir)})
+        click.echo(f"warning: {exc}\nshowing the status with the configuration the daemon last accepted "
+                   f"({snapshot})", err=True)
+        return fallback
+
+
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts and monitoring).")
 @pass_app
@@ -69,6 +91,7 @@ def status_command(app: AppContext, as_json: bool) -> None:
       yuqing status
       yuqing status --json | jq '.sources[] | select(.health != "ok")'
     """
+    app = status_app(app)
     require_current(app.engine)
     status = collect_status(app.engine, app.config, utcnow())
     if as_json:

@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 SUFFIXES = (".yaml", ".yml", ".txt")
@@ -54,3 +55,30 @@ def write_snapshot(config_dir: Path, run_dir: Path, print_: str) -> Path | None:
         shutil.rmtree(path, ignore_errors=True)
     os.utime(target)
     return target
+
+
+def settings_data_dir(config_dir: Path, environ: Mapping[str, str]) -> Path:
+    """The data dir a config dir points at, read leniently (the rest of the config may be broken):
+    ``YUQING_DATA_DIR``, else ``data_dir`` of settings.yaml if that much parses, else the default."""
+    from ruamel.yaml import YAML
+
+    from config import default_data_dir
+
+    if environ.get("YUQING_DATA_DIR"):
+        return Path(environ["YUQING_DATA_DIR"]).expanduser().resolve()
+    try:
+        settings = YAML(typ="safe").load((config_dir / "settings.yaml").read_text(encoding="utf-8"))
+        value = settings.get("data_dir") if isinstance(settings, dict) else None
+    except Exception:  # noqa: BLE001 - a broken file just means: use the default
+        value = None
+    if isinstance(value, str) and value.strip():
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (config_dir / path).resolve()
+    return default_data_dir(environ)
+
+
+def last_accepted(config_dir: Path, environ: Mapping[str, str]) -> tuple[Path, Path] | None:
+    """The newest snapshot a daemon accepted for this config dir's data dir, and that data dir."""
+    data_dir = settings_data_dir(config_dir, environ)
+    snapshots = sorted((data_dir / "run").glob("config-*"), key=lambda p: p.stat().st_mtime)
+    return (snapshots[-1], data_dir) if snapshots else None
