@@ -67,7 +67,8 @@ def fit_sentiment(segmenter: Segmenter, data: TrainingData | None = None, label_
     # with in-domain rows: NB-LR, which gains on short posts (NB-LR C=3: weibo2018 CV 0.859 vs LR 0.842);
     # the default corpus alone keeps the plain LR of the default model (same model as ``build_default``)
     own_rows = bool(own or label_docs)
-    model = train(docs, labels, lexicon, weights=weights, c=TRAINED_C if own_rows else DEFAULT_C, nb=own_rows, info=info)
+    model = train(docs, labels, lexicon, weights=weights, c=TRAINED_C if own_rows else DEFAULT_C, nb=own_rows,
+                  info=info)
     model.version = f"{kind}-{model.version}"
     return model
 
