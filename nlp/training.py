@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 
 LABEL_WEIGHT = 2.0
 """An analyst's label counts as this many rows of the admin's file."""
+DEFAULT_CORPUS_UNTIL = 1000
+"""With this many in-domain rows (admin's file + analysts' labels) or more, the default corpus is left
+out unless asked for: it no longer helps (``bench/sentiment_crossover.py``: with / without it, weibo2018
+0.773 / 0.769 at 300 rows, 0.807 / 0.817 at 1,000, 0.834 / 0.848 at 3,000; SMP2020 0.738 / 0.735 at
+300, 0.769 / 0.769 at 1,000)."""
 TRAINED_C = 3.0
 """Inverse regularisation of the NB-LR classifier of a model trained with in-domain data (chosen by
 3-fold cross-validation on the weibo2018 and SMP2020 train files; see docs/BENCHMARKS.md)."""
@@ -42,11 +47,25 @@ def own_weight(corpus_size: int, own_size: int) -> float:
     return max(1.0, corpus_size / own_size) if own_size else 1.0
 
 
+def uses_default_corpus(with_default: bool | None, own_rows: int, label_rows: int) -> bool:
+    """Whether training mixes in the default corpus: as asked, else (``None``) while the in-domain rows
+    (admin's file + analysts' labels) number fewer than ``DEFAULT_CORPUS_UNTIL``; always without a file."""
+    if not own_rows:
+        return True
+    if with_default is None:
+        return own_rows + label_rows < DEFAULT_CORPUS_UNTIL
+    return with_default
+
+
 def fit_sentiment(segmenter: Segmenter, data: TrainingData | None = None, label_docs: Sequence[str] = (),
-                  label_y: Sequence[int] = (), with_default: bool = True, now: datetime | None = None) -> SentimentModel:
-    """Train a model on the default corpus (optional), an admin's data and analysts' labelled documents."""
+                  label_y: Sequence[int] = (), with_default: bool | None = None,
+                  now: datetime | None = None) -> SentimentModel:
+    """Train a model on the default corpus, an admin's data and analysts' labelled documents. The
+    default corpus is used when ``with_default`` is true, or when it is None (auto) and there are fewer
+    than ``DEFAULT_CORPUS_UNTIL`` in-domain rows; always when there is no admin data."""
     lexicon = load_lexicon(segmenter.normalize)
-    corpus = default_corpus(lexicon) if with_default or not data else Corpus()
+    mixed = uses_default_corpus(with_default, len(data.texts) if data is not None else 0, len(label_docs))
+    corpus = default_corpus(lexicon) if mixed else Corpus()
     docs = to_docs(segmenter, corpus.texts)
     labels, weights = list(corpus.labels), list(corpus.weights)
     sources = dict(corpus.sources)
@@ -74,7 +93,7 @@ def fit_sentiment(segmenter: Segmenter, data: TrainingData | None = None, label_
 
 
 def train_sentiment(config: Config, session: Session | None, segmenter: Segmenter, now: datetime,
-                    data: TrainingData | None = None, with_default: bool = True) -> SentimentModel:
+                    data: TrainingData | None = None, with_default: bool | None = None) -> SentimentModel:
     """Train on the default corpus (optional), the admin's data and the analysts' labels stored in the
     database; save the model as a new version and make it current."""
     label_docs: list[str] = []

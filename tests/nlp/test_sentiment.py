@@ -85,3 +85,14 @@ def test_nb_lr_folds_ratio_into_coef(segmenter) -> None:  # type: ignore[no-unty
     assert np.allclose(scores, 1 / (1 + np.exp(-(matrix @ classifier.coef_[0] + classifier.intercept_[0]))))
     assert scores[0] > 0.5 > scores[1]
     assert "失望" in reasons[0]
+
+
+def test_default_corpus_only_while_in_domain_rows_are_few() -> None:
+    from nlp.training import DEFAULT_CORPUS_UNTIL, uses_default_corpus
+
+    assert uses_default_corpus(None, 0, 5000)                       # no file: the corpus carries the model
+    assert uses_default_corpus(None, 300, 0)                        # a few hundred rows: it still helps
+    assert uses_default_corpus(None, DEFAULT_CORPUS_UNTIL - 101, 100)
+    assert not uses_default_corpus(None, DEFAULT_CORPUS_UNTIL - 100, 100)   # labels count as rows
+    assert not uses_default_corpus(None, 7000, 0)
+    assert uses_default_corpus(True, 7000, 0) and not uses_default_corpus(False, 300, 0)   # the flags win
