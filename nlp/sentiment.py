@@ -12,6 +12,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import normalize
 
 from nlp.segment import EMOTICON_RE, Segmenter
 
@@ -186,7 +188,7 @@ class SentimentModel:
             return np.zeros(0), []
         features = self.pipeline.named_steps["features"]
         classifier = self.pipeline.named_steps["classifier"]
-        matrix = features.transform(list(docs)).tocsr()
+        matrix = features_transform(features, list(docs))
         scores = classifier.predict_proba(matrix)[:, 1]
         scores[[not doc.partition(PART)[2] for doc in docs]] = 0.0  # no words, nothing to judge
         words = features.transformer_list[0][1]
@@ -195,6 +197,38 @@ class SentimentModel:
         coef = classifier.coef_[0]
         reasons = [_top_words(matrix, i, coef, names, width, top) if top else [] for i in range(matrix.shape[0])]
         return scores, reasons
+
+
+def tfidf_transform(vectorizer: TfidfVectorizer, docs: Sequence[str]) -> sparse.csr_matrix:
+    """``vectorizer.transform(docs)`` for a fitted TfidfVectorizer, with the vocabulary lookup done in C
+    (``map`` over ``dict.get``) instead of scikit-learn's per-feature Python loop, which took half of
+    the analysis time. Same matrix: tests compare it with ``transform``."""
+    analyze = vectorizer.build_analyzer()
+    get = vectorizer.vocabulary_.get
+    columns = [np.fromiter(map(get, analyze(doc), repeat(-1)), dtype=np.int64) for doc in docs]
+    rows = np.repeat(np.arange(len(docs)), [len(c) for c in columns])
+    cols = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+    keep = cols >= 0
+    matrix = sparse.csr_matrix((np.ones(int(keep.sum())), (rows[keep], cols[keep])),
+                               shape=(len(docs), len(vectorizer.vocabulary_)), dtype=np.float64)
+    matrix.sum_duplicates()
+    if vectorizer.binary:
+        matrix.data[:] = 1.0
+    if vectorizer.sublinear_tf:
+        np.log(matrix.data, matrix.data)
+        matrix.data += 1.0
+    if vectorizer.use_idf:
+        matrix.data *= vectorizer.idf_[matrix.indices]
+    return normalize(matrix, norm=vectorizer.norm, copy=False) if vectorizer.norm else matrix
+
+
+def features_transform(features: FeatureUnion, docs: Sequence[str]) -> sparse.csr_matrix:
+    """``features.transform(docs)`` with the fast TF-IDF path for each TfidfVectorizer."""
+    if features.transformer_weights:
+        return features.transform(list(docs)).tocsr()
+    parts = [tfidf_transform(t, docs) if isinstance(t, TfidfVectorizer) else sparse.csr_matrix(t.transform(docs))
+             for _, t in features.transformer_list if t != "drop"]
+    return sparse.hstack(parts, format="csr")
 
 
 def _names(vectorizer: TfidfVectorizer) -> np.ndarray:

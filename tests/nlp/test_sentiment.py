@@ -96,3 +96,13 @@ def test_default_corpus_only_while_in_domain_rows_are_few() -> None:
     assert not uses_default_corpus(None, DEFAULT_CORPUS_UNTIL - 100, 100)   # labels count as rows
     assert not uses_default_corpus(None, 7000, 0)
     assert uses_default_corpus(True, 7000, 0) and not uses_default_corpus(False, 300, 0)   # the flags win
+
+
+def test_fast_feature_transform_equals_scikit_learns(segmenter, small_model) -> None:  # type: ignore[no-untyped-def]
+    from nlp.sentiment import features_transform
+
+    docs = to_docs(segmenter, ["民警殴打群众[怒]，太过分了！", "今天天气很好", "", "ＡＢＣ全角 abc 123", "服务态度差，再也不来了"])
+    features = small_model.pipeline.named_steps["features"]
+    fast = features_transform(features, docs)
+    slow = features.transform(docs).tocsr()
+    assert fast.shape == slow.shape and abs(fast - slow).max() < 1e-12
