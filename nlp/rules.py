@@ -194,7 +194,7 @@ def compile_topics(topics: Any, fold: Callable[[str], str] = normalize) -> RuleS
             if word:
                 words[word] = None
     patterns = tuple(words)
-    automaton = daachorse.CharwiseDoubleArrayAhoCorasick(list(patterns)) if patterns and any(by_keyword) else None
+    automaton = daachorse.CharwiseDoubleArrayAhoCorasick(list(patterns)) if by_keyword else None
     return RuleSet(compiled, topics_fingerprint(topics), automaton, dict(by_keyword), patterns)
 
 

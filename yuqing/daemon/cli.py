@@ -72,8 +72,8 @@ def status_app(app: AppContext) -> AppContext:
         if found is None:
             raise
         snapshot, data_dir = found
-        fallback = AppContext(config_dir=snapshot)
-        fallback._config = load_config(snapshot, {**os.environ, "YUQING_DATA_DIR": str(data_dir)})
+        fallback = AppContext(config_dir=snapshot,
+                              _config=load_config(snapshot, {**os.environ, "YUQING_DATA_DIR": str(data_dir)}))
         click.echo(f"warning: {exc}\nshowing the status with the configuration the daemon last accepted "
                    f"({snapshot})", err=True)
         return fallback
