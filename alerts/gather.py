@@ -14,12 +14,14 @@ from alerts.chart import render_chart
 from config import Config
 from config.alerts_model import Group
 from config.sources_model import Source
+from storage.runs import recent_runs
 from yuqing.daemon.health import source_health as streak_health
 
 TOPIC_ITEMS = 3
 MAX_EVENTS = 10
 SERIES_DAYS = 7
 OVERFETCH = 5   # posts fetched per item shown, so reposts folded into one still fill the list
+RECENT_RUNS = 40   # crawl runs read per source for its streak health (as the daemon reads)
 
 
 def group_scope(config: Config, group: Group) -> q.Scope:
@@ -121,9 +123,9 @@ def health(session: Session, config: Config, scope: q.Scope, start: datetime, en
     collected = q.collected_by_source(session, start, end)
     sources = scoped_sources(config, scope)
     daemon = config.settings.daemon
-    recent = q.recent_runs(session, [s.id for s in sources], end)
     rows = [d.source_health(s, runs.get(s.id), collected.get(s.id, 0),
-                            streak_health(recent[s.id], daemon.fail_runs_alert, daemon.empty_runs_alert))
+                            streak_health(recent_runs(session, s.id, RECENT_RUNS, before=end),
+                                          daemon.fail_runs_alert, daemon.empty_runs_alert))
             for s in sources]
     return sorted(rows, key=lambda h: (not h.problem, h.name))
 

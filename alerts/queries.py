@@ -279,14 +279,3 @@ def negative_topic_count(session: Session, start: datetime, end: datetime, topic
     )
     return int(session.execute(stmt).scalar_one())
 
-
-def recent_runs(session: Session, source_ids: Sequence[str], end: datetime, limit: int = 40) -> dict[str, list[Any]]:
-    """Per source, its newest ``limit`` crawl runs started before ``end``, newest first (for the
-    streak-based health the daemon alerts on: failing N runs in a row, empty where it usually is not)."""
-    out: dict[str, list[Any]] = {}
-    for source_id in source_ids:
-        stmt = (select(CrawlRunRow.status, CrawlRunRow.new, CrawlRunRow.started_at, CrawlRunRow.error_summary)
-                .where(CrawlRunRow.source_id == source_id, CrawlRunRow.started_at < end)
-                .order_by(CrawlRunRow.started_at.desc(), CrawlRunRow.id.desc()).limit(limit))
-        out[source_id] = list(session.execute(stmt))
-    return out

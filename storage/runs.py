@@ -79,8 +79,10 @@ def last_runs(session: Session) -> dict[str, CrawlRun]:
     return {row.source_id: _to_run(row) for row in rows}
 
 
-def recent_runs(session: Session, source_id: str, limit: int = 10) -> list[CrawlRun]:
-    """This source's latest runs, newest first."""
-    rows = session.scalars(select(CrawlRunRow).where(CrawlRunRow.source_id == source_id)
-                           .order_by(CrawlRunRow.id.desc()).limit(limit))
+def recent_runs(session: Session, source_id: str, limit: int = 10, before: datetime | None = None) -> list[CrawlRun]:
+    """This source's latest runs (started before ``before`` when given), newest first."""
+    stmt = select(CrawlRunRow).where(CrawlRunRow.source_id == source_id)
+    if before is not None:
+        stmt = stmt.where(CrawlRunRow.started_at < before)
+    rows = session.scalars(stmt.order_by(CrawlRunRow.id.desc()).limit(limit))
     return [_to_run(row) for row in rows]
