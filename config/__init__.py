@@ -44,6 +44,15 @@ def default_data_dir(environ: typing.Mapping[str, str]) -> Path:
     return Path(base) / "yuqing"
 
 
+def resolve_data_dir(config_dir: Path, configured: str | None, environ: typing.Mapping[str, str]) -> Path:
+    """The data dir of a config dir: ``data_dir`` of settings.yaml (relative to the config dir), else
+    the default."""
+    if configured and configured.strip():
+        path = Path(configured).expanduser()
+        return path if path.is_absolute() else (config_dir / path).resolve()
+    return default_data_dir(environ)
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything admins configured, validated; build it with :func:`load_config`."""
@@ -86,11 +95,7 @@ def load_config(config_dir: str | os.PathLike[str] | None = None,
     directory = resolve_config_dir(config_dir, environ)
     models = load_models(directory, environ)
     settings = typing.cast(Settings, models["settings.yaml"])
-    if settings.data_dir:
-        data_dir = Path(settings.data_dir).expanduser()
-        data_dir = data_dir if data_dir.is_absolute() else (directory / data_dir).resolve()
-    else:
-        data_dir = default_data_dir(environ)
+    data_dir = resolve_data_dir(directory, settings.data_dir, environ)
     return Config(
         dir=directory,
         settings=settings,

@@ -62,7 +62,7 @@ def settings_data_dir(config_dir: Path, environ: Mapping[str, str]) -> Path:
     ``YUQING_DATA_DIR``, else ``data_dir`` of settings.yaml if that much parses, else the default."""
     from ruamel.yaml import YAML
 
-    from config import default_data_dir
+    from config import resolve_data_dir
 
     if environ.get("YUQING_DATA_DIR"):
         return Path(environ["YUQING_DATA_DIR"]).expanduser().resolve()
@@ -71,10 +71,7 @@ def settings_data_dir(config_dir: Path, environ: Mapping[str, str]) -> Path:
         value = settings.get("data_dir") if isinstance(settings, dict) else None
     except Exception:  # noqa: BLE001 - a broken file just means: use the default
         value = None
-    if isinstance(value, str) and value.strip():
-        path = Path(value).expanduser()
-        return path if path.is_absolute() else (config_dir / path).resolve()
-    return default_data_dir(environ)
+    return resolve_data_dir(config_dir, value if isinstance(value, str) else None, environ)
 
 
 def last_accepted(config_dir: Path, environ: Mapping[str, str]) -> tuple[Path, Path] | None:
