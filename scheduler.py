@@ -67,6 +67,7 @@ class Daemon:
         self.owner = lease.make_owner()
         self.print = fingerprint(app.config_dir)
         self.rejected: str | None = None
+        self.pending: str | None = None  # an edit seen on the last poll, applied once it stays unchanged
         snapshot = write_snapshot(app.config_dir, config.data_dir / "run", self.print) or app.config_dir
         self.runtime = Runtime(app=app, snapshot_dir=snapshot, request_analysis=self.request_analysis)
         self.scheduler: BackgroundScheduler | None = None
@@ -108,8 +109,17 @@ class Daemon:
             log.error("lease check failed (database unreachable?): %s", exc)
             if self.leader and now >= self.lease_expires:
                 self.step_down("the lease could not be renewed before it expired")
-        if self.reload_requested or fingerprint(self.app.config_dir) not in (self.print, self.rejected):
-            self.reload_requested = False
+        if self.reload_requested:
+            self.reload_requested, self.pending = False, None
+            self.reload(now)
+            return
+        current = fingerprint(self.app.config_dir)
+        if current in (self.print, self.rejected):
+            self.pending = None
+        elif current != self.pending:
+            self.pending = current  # maybe half-written: apply it when the next poll sees the same files
+        else:
+            self.pending = None
             self.reload(now)
 
     def poll_seconds(self) -> float:

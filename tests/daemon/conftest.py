@@ -180,7 +180,8 @@ def daemon_config(config_dir: Path, site: Site, sentiment_models: Path | None) -
     """The shipped config, with fast daemon schedules, one local RSS source and a migrated DB."""
     settings = (config_dir / "settings.yaml").read_text(encoding="utf-8")
     settings = settings[:settings.index("daemon:\n")] + FAST_DAEMON
-    settings = settings.replace("subprocess_timeout: 1800", "subprocess_timeout: 10")
+    # generous: a crawl killed on a loaded machine would leave the next one finding nothing new
+    settings = settings.replace("subprocess_timeout: 1800", "subprocess_timeout: 90")
     settings = settings.replace("  delay: 0.5 ", "  delay: 0 ")
     (config_dir / "settings.yaml").write_text(settings, encoding="utf-8")
     write_sources(config_dir, source_yaml("local-news", site.url("/feed.xml")))

@@ -51,6 +51,9 @@ def test_crawls_store_each_post_once(daemon_config: Path, tmp_path: Path, site: 
 def test_overrunning_crawl_is_killed_and_recorded_as_timeout(daemon_config: Path, tmp_path: Path, site: Site,
                                                              daemons: list[DaemonProcess]) -> None:
     needs_collect()
+    settings = daemon_config / "settings.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("subprocess_timeout: 90", "subprocess_timeout: 10"),
+                        encoding="utf-8")
     write_sources(daemon_config, source_yaml("slow-site", site.url("/slow"), every="1h", extra="    timeout: 300\n"))
     daemon = start(daemons, daemon_config, tmp_path)
     began = time.monotonic()
