@@ -3,6 +3,7 @@ schedules fire seconds apart, a local RSS site on port 0, and a handle on the da
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -160,19 +161,29 @@ def write_sources(config_dir: Path, *entries: str) -> None:
 
 @pytest.fixture(scope="session")
 def sentiment_models(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
-    """The analyse stage's default sentiment model, built once per session (about a minute) by a
-    real ``yuqing analyze`` run, then copied into each daemon's data dir; None before analyse lands."""
+    """The analyse stage's default sentiment model, built once per test run (about a minute) by a
+    real ``yuqing analyze`` run, then copied into each daemon's data dir; None before analyse lands.
+    Under pytest-xdist the workers share one build: the first builds it under a lock in the run's
+    common temp dir, the others wait for it and reuse it."""
     from yuqing.daemon.stages import find_stage
 
     if find_stage("run_analysis") is None:
         return None
-    root = tmp_path_factory.mktemp("models")
-    config = copy_shipped(root / "config", root / "data")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_") or k.startswith("YUQING_TEST_")}
-    for command in (["init"], ["analyze"]):
-        subprocess.run([sys.executable, "-c", CLI_BOOT, "--config", str(config), *command], check=True,
-                       capture_output=True, env=env, timeout=600)
-    return root / "data" / "models"
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-models"
+    root.mkdir(exist_ok=True)
+    models = root / "data" / "models"
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (root / "built").exists():
+            shutil.rmtree(root / "data", ignore_errors=True)  # a worker that died mid-build left it half done
+            config = copy_shipped(root / "config", root / "data")
+            env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_") or k.startswith("YUQING_TEST_")}
+            for command in (["init"], ["analyze"]):
+                subprocess.run([sys.executable, "-c", CLI_BOOT, "--config", str(config), *command], check=True,
+                               capture_output=True, env=env, timeout=600)
+            (root / "built").touch()
+    return models
 
 
 @pytest.fixture
