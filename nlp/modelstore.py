@@ -21,6 +21,10 @@ from yuqing.errors import ModelError
 log = logging.getLogger(__name__)
 
 DEFAULT_C = 1.0
+DEFAULT_RECIPE = 2
+"""The default model's recipe (corpus and features); 2 added the valence features. Bumped when either
+changes: a current default model of an older recipe is rebuilt on first use. A model trained on an
+admin's rows or analysts' labels is never replaced."""
 
 
 def sentiment_dir(models_dir: Path) -> Path:
@@ -76,16 +80,26 @@ def build_default(segmenter: Segmenter) -> SentimentModel:
     lexicon = load_lexicon(segmenter.normalize)
     corpus = default_corpus(lexicon)
     model = train(to_docs(segmenter, corpus.texts), corpus.labels, lexicon, weights=corpus.weights,
-                  c=DEFAULT_C, info={"kind": "default", "sources": dict(corpus.sources)})
+                  c=DEFAULT_C, info={"kind": "default", "recipe": DEFAULT_RECIPE, "sources": dict(corpus.sources)})
     model.version = f"default-{model.version}"
     log.info("built default sentiment model %s from %d examples in %.1fs",
              model.version, len(corpus.texts), time.perf_counter() - started)
     return model
 
 
+def outdated_default(model: SentimentModel) -> bool:
+    """True for a default model built by an older recipe (models before recipes count as recipe 1)."""
+    return model.info.get("kind") == "default" and int(model.info.get("recipe", 1)) < DEFAULT_RECIPE
+
+
 def ensure_model(models_dir: Path, segmenter: Segmenter) -> SentimentModel:
-    """The current model; the default one is built and saved on first use."""
+    """The current model; the default one is built and saved on first use, and built again when the
+    current one is a default of an older recipe (after an upgrade)."""
     model = load_model(models_dir)
+    if model is not None and outdated_default(model):
+        log.info("sentiment model %s is an older default (recipe %s < %d): building the current default",
+                 model.version, model.info.get("recipe", 1), DEFAULT_RECIPE)
+        model = None
     if model is None:
         model = build_default(segmenter)
         save_model(models_dir, model)

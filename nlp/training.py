@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from config import Config
 from nlp.corpus import Corpus, default_corpus, load_lexicon
 from nlp.labels import sentiment_labels
-from nlp.modelstore import DEFAULT_C, save_model
+from nlp.modelstore import DEFAULT_C, DEFAULT_RECIPE, save_model
 from nlp.segment import Segmenter
 from nlp.sentiment import SentimentModel, raw_post_doc, to_docs, train
 
@@ -82,7 +82,8 @@ def fit_sentiment(segmenter: Segmenter, data: TrainingData | None = None, label_
         weights += [LABEL_WEIGHT * weight] * len(label_docs)
         sources["analyst-labels"] = len(label_docs)
     kind = "default" if data is None and not label_docs else "custom"
-    info = {"kind": kind, "sources": sources, **({"trained_at": now.isoformat()} if now else {})}
+    info = {"kind": kind, "sources": sources, **({"recipe": DEFAULT_RECIPE} if kind == "default" else {}),
+            **({"trained_at": now.isoformat()} if now else {})}
     # with in-domain rows: NB-LR, which gains on short posts (NB-LR C=3: weibo2018 CV 0.859 vs LR 0.842);
     # the default corpus alone keeps the plain LR of the default model (same model as ``build_default``)
     own_rows = bool(own or label_docs)

