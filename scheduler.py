@@ -120,7 +120,7 @@ class Daemon:
             self.pending = current  # maybe half-written: apply it when the next poll sees the same files
         else:
             self.pending = None
-            self.reload(now)
+            self.reload(now, expected=current)
 
     def poll_seconds(self) -> float:
         return min(float(self.settings.seconds("reload_poll")), self.settings.seconds("lease_ttl") / 3)
@@ -259,9 +259,13 @@ class Daemon:
 
     # -- hot reload ------------------------------------------------------------------------
 
-    def reload(self, now: datetime) -> bool:
-        """Load the config again; apply it if valid, else keep the previous one and tell the admins."""
+    def reload(self, now: datetime, expected: str | None = None) -> bool:
+        """Load the config again; apply it if valid, else keep the previous one and tell the admins.
+        ``expected``: the fingerprint the polls settled on; files changed since wait for the next poll."""
         new_print = fingerprint(self.app.config_dir)
+        if expected is not None and new_print != expected:
+            self.pending = new_print
+            return False
         old = self.app.config
         try:
             config = self.app.reload()

@@ -5,10 +5,13 @@ half a model and two processes building the default at once both end with a vali
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import joblib
@@ -93,15 +96,47 @@ def outdated_default(model: SentimentModel) -> bool:
     return model.info.get("kind") == "default" and int(model.info.get("recipe", 1)) < DEFAULT_RECIPE
 
 
+def recipe_built(models_dir: Path) -> int:
+    """The newest default recipe ever built in this models dir (``sentiment/RECIPE``; 0 if none)."""
+    marker = sentiment_dir(models_dir) / "RECIPE"
+    try:
+        return int(marker.read_text(encoding="utf-8").strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
 def ensure_model(models_dir: Path, segmenter: Segmenter) -> SentimentModel:
-    """The current model; the default one is built and saved on first use, and built again when the
-    current one is a default of an older recipe (after an upgrade)."""
-    model = load_model(models_dir)
-    if model is not None and outdated_default(model):
+    """The current model; the default one is built and saved on first use, and built again once after
+    an upgrade when the current one is a default of an older recipe. An admin who then points
+    ``CURRENT`` back at the old default keeps it (``sentiment/RECIPE`` records the rebuild was done)."""
+    loaded = load_model(models_dir)
+    if loaded is not None and not (outdated_default(loaded) and recipe_built(models_dir) < DEFAULT_RECIPE):
+        return loaded
+    if loaded is not None:
         log.info("sentiment model %s is an older default (recipe %s < %d): building the current default",
-                 model.version, model.info.get("recipe", 1), DEFAULT_RECIPE)
-        model = None
-    if model is None:
-        model = build_default(segmenter)
-        save_model(models_dir, model)
+                 loaded.version, loaded.info.get("recipe", 1), DEFAULT_RECIPE)
+    model = build_default(segmenter)
+    save_model(models_dir, model, make_current=False)
+    with _locked(models_dir):
+        _atomic_write(sentiment_dir(models_dir) / "RECIPE",
+                      lambda tmp: Path(tmp).write_text(f"{DEFAULT_RECIPE}\n", encoding="utf-8"))
+        current = current_version(models_dir)
+        if current != (loaded.version if loaded is not None else None):
+            # another process made a model current while this one built (say, `train sentiment`): keep it
+            log.info("sentiment model %s became current during the build: keeping it", current)
+            other = load_model(models_dir)
+            if other is not None:
+                return other
+        _atomic_write(sentiment_dir(models_dir) / "CURRENT",
+                      lambda tmp: Path(tmp).write_text(model.version + "\n", encoding="utf-8"))
     return model
+
+
+@contextmanager
+def _locked(models_dir: Path) -> Iterator[None]:
+    """An exclusive lock on the models dir while CURRENT is compared and switched."""
+    path = sentiment_dir(models_dir) / ".lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield

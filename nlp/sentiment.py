@@ -101,14 +101,24 @@ class LexiconCounts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return np.array(["lex:neg", "lex:pos", "emo:neg", "emo:pos"], dtype=object)
 
 
+NEGATORS = frozenset(("不", "没", "没有", "无", "非", "未", "别", "莫", "勿", "毋", "不是", "并非", "不曾", "未曾",
+                      "未必", "绝不", "决不", "不要", "不可", "难以", "从未", "从不", "毫无", "不再", "不太", "不够"))
+"""Words that turn the tone of what follows (不满意 is 不 + 满意): a valence word within
+``NEGATION_SCOPE`` words after one counts with the opposite sign; a second negator cancels the first."""
+NEGATION_SCOPE = 2
+
+
 class ValenceMeans(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Two dense features from a valence dictionary (word → signed strength): the summed strength of a
     document's negative words and of its positive words, each per word of the document (so they do
-    not grow with length). A dictionary built from Weibo and forum text carries the tone of words the
-    training sentences never contained."""
+    not grow with length), with negation (``NEGATORS``) flipping the sign. A dictionary built from
+    Weibo and forum text carries the tone of words the training sentences never contained."""
 
     def __init__(self, valence: Mapping[str, float] | None = None) -> None:
         self.valence = valence
+
+    def __repr__(self, N_CHAR_MAX: int = 700) -> str:  # the dictionary has ~90,000 entries
+        return f"ValenceMeans(<{len(self.valence or {})} words>)"
 
     def fit(self, docs: Sequence[str], y: Any = None) -> ValenceMeans:
         self.valence_ = self.valence if isinstance(self.valence, dict) else dict(self.valence or {})  # one copy pickled
@@ -119,8 +129,16 @@ class ValenceMeans(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         get = self.valence_.get
         for i, doc in enumerate(docs):
             words = doc_words(doc)
-            for value in filter(None, map(get, words)):
-                rows[i, 0 if value < 0 else 1] += abs(value)
+            scope = 0  # words left under the last negator
+            for word in words:
+                if word in NEGATORS:
+                    scope = 0 if scope else NEGATION_SCOPE
+                    continue
+                value = get(word)
+                if value:
+                    value = -value if scope else value
+                    rows[i, 0 if value < 0 else 1] += abs(value)
+                scope = max(0, scope - 1)
             rows[i] /= max(1, len(words))
         return sparse.csr_matrix(rows)
 
@@ -137,6 +155,8 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc
     The ratio is folded into ``coef_`` after fitting, so ``coef_`` applies to the unscaled features
     (``SentimentModel.explain`` reads contributions from it) and the pickle holds one vector.
     """
+
+    unscaled = 0  # models pickled before the parameter existed
 
     def __init__(self, C: float = 1.0, alpha: float = 1.0, class_weight: str | None = "balanced",
                  max_iter: int = 2000, unscaled: int = 0) -> None:

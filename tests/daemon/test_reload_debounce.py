@@ -62,3 +62,16 @@ def test_sighup_reloads_without_waiting(daemon: Daemon, config_dir: Path) -> Non
     daemon.reload_requested = True
     daemon.step(NOW)
     assert [s.id for s in daemon.app.config.sources.sources] == ["other"]
+
+
+def test_files_changing_between_the_settled_poll_and_the_reload_wait_again(daemon: Daemon, config_dir: Path,
+                                                                            caplog: pytest.LogCaptureFixture) -> None:
+    from yuqing.daemon.snapshot import fingerprint
+
+    caplog.set_level(logging.INFO, logger="yuqing.daemon")
+    write_sources(config_dir, source_yaml("a", "http://127.0.0.1:9/a.xml"))
+    settled = fingerprint(config_dir)
+    (config_dir / "sources.yaml").write_text("sources:\n  - id: half", encoding="utf-8")  # lands just before the reload
+    assert daemon.reload(NOW, expected=settled) is False
+    assert refusals(caplog) == 0 and daemon.pending == fingerprint(config_dir)
+    assert [s.id for s in daemon.app.config.sources.sources] == ["local-news"]

@@ -152,6 +152,30 @@ def test_an_older_default_model_is_rebuilt_a_trained_one_is_kept(tmp_path, segme
     assert modelstore.ensure_model(tmp_path, segmenter).version == "default-new" and len(built) == 1
     save_model(tmp_path, variant("custom-mine", {"kind": "custom"}))
     assert modelstore.ensure_model(tmp_path, segmenter).version == "custom-mine" and len(built) == 1
+    (tmp_path / "sentiment" / "CURRENT").write_text("default-old\n", encoding="utf-8")  # the admin rolls back
+    assert modelstore.ensure_model(tmp_path, segmenter).version == "default-old" and len(built) == 1
+
+
+def test_a_model_made_current_during_the_default_build_is_kept(tmp_path, segmenter, small_model,  # type: ignore[no-untyped-def]
+                                                                monkeypatch) -> None:
+    """`train sentiment` finishing while an analysis run builds the default: the trained model stays."""
+    import copy
+
+    from nlp import modelstore
+
+    trained = copy.copy(small_model)
+    trained.version, trained.info = "custom-trained", {"kind": "custom"}
+
+    def build_while_training(seg: object) -> object:
+        save_model(tmp_path, trained)  # what the other process does meanwhile
+        model = copy.copy(small_model)
+        model.version, model.info = "default-new", {"kind": "default", "recipe": modelstore.DEFAULT_RECIPE}
+        return model
+
+    monkeypatch.setattr(modelstore, "build_default", build_while_training)
+    assert modelstore.ensure_model(tmp_path, segmenter).version == "custom-trained"
+    assert current_version(tmp_path) == "custom-trained"
+    assert (tmp_path / "sentiment" / "default-new.joblib").exists()  # built and kept, not current
 
 
 def test_valence_prior_adds_the_dictionary_evidence_to_the_log_odds(segmenter) -> None:  # type: ignore[no-untyped-def]
@@ -167,9 +191,20 @@ def test_valence_prior_adds_the_dictionary_evidence_to_the_log_odds(segmenter) -
     k = primed.info["valence_prior"]
     assert k > 0 and "valence_prior" not in plain.info and primed.version != plain.version
     delta = primed.pipeline.named_steps["classifier"].coef_[0] - plain.pipeline.named_steps["classifier"].coef_[0]
-    assert delta[-2:] == pytest.approx([k, -k]) and not delta[:-2].any()  # only the two valence weights move
+    assert delta[-2:] == pytest.approx([k, -k], abs=1e-3) and not delta[:-2].any()  # only the two valence weights move
     probe = to_docs(segmenter, ["上午九时会议", "工地夜间施工扰民，居民非常愤怒"])  # no valence word / strongly negative
     before, after = plain.scores(probe), primed.scores(probe)
     valence = primed.pipeline.named_steps["features"].transformer_list[-1][1].transform(probe).toarray()
     assert valence[0].tolist() == [0.0, 0.0] and after[0] == pytest.approx(before[0])
     assert after[1] > before[1]
+
+
+def test_negation_turns_the_valence_of_the_next_words(segmenter) -> None:  # type: ignore[no-untyped-def]
+    from nlp.sentiment import ValenceMeans
+
+    features = ValenceMeans({"满意": 2.0, "安全感": 1.0}).fit([])
+    rows = features.transform(to_docs(segmenter, ["很满意", "一点都不满意", "没有安全感", "并非不满意"])).toarray()
+    assert rows[0, 0] == 0 < rows[0, 1]
+    assert rows[1, 0] > 0 == rows[1, 1]   # 不 满意
+    assert rows[2, 0] > 0 == rows[2, 1]   # 没有 安全感 (没有 is not a shipped stopword)
+    assert rows[3, 0] == 0 < rows[3, 1]   # a double negation cancels
