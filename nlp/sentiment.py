@@ -175,7 +175,7 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         p = self.alpha + np.asarray(present.T @ (w * (y == 1))).ravel()
         q = self.alpha + np.asarray(present.T @ (w * (y == 0))).ravel()
         ratio = np.log(p / p.sum()) - np.log(q / q.sum())
-        if self.unscaled:  # real-valued sums present in almost every document: a count ratio means nothing
+        if self.unscaled:  # real-valued means, non-zero in most documents: a count ratio means nothing
             ratio[-self.unscaled:] = 1.0
         lr = LogisticRegression(C=self.C, max_iter=self.max_iter, solver="liblinear", class_weight=self.class_weight)
         lr.fit(x @ sparse.diags(ratio), y, sample_weight=sample_weight)
