@@ -31,15 +31,18 @@ from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import Config
+from storage import leases as lease
+from storage.context import AppContext
 from storage.db import require_current
-from yuqing.context import AppContext
-from yuqing.daemon import lease, runtime as runtimes, stages
-from yuqing.daemon.crawl import mark_abandoned, utcnow
+from storage.runs import mark_abandoned
+from yuqing.base.clock import utcnow
+from yuqing.base.errors import ConfigError
+from yuqing.daemon import runtime as runtimes
+from yuqing.daemon import stages
 from yuqing.daemon.logs import configure_logging
 from yuqing.daemon.plan import plan_jobs, reconcile
 from yuqing.daemon.runtime import Runtime
 from yuqing.daemon.snapshot import fingerprint, write_snapshot
-from yuqing.errors import ConfigError
 
 log = logging.getLogger("yuqing.daemon")
 
@@ -54,7 +57,7 @@ class DaemonScheduler(BackgroundScheduler):
     def _process_jobs(self) -> float | None:
         if self.state != STATE_RUNNING:
             return None
-        return super()._process_jobs()  # type: ignore[no-any-return]
+        return super()._process_jobs()
 
 
 class Daemon:
@@ -196,8 +199,8 @@ class Daemon:
         self.standby_holder = None
         self.runtime.metrics.leader.set(1)
         settings = self.app.config.settings
-        stale = now - timedelta(seconds=settings.crawl.subprocess_timeout + self.settings.seconds("crawl_kill_grace") + 60)
-        abandoned = mark_abandoned(self.app.engine, stale, now)
+        with self.app.sessions.begin() as session:
+            abandoned = mark_abandoned(session, now - timedelta(seconds=settings.stale_run_seconds), now)
         if abandoned:
             log.warning("%d crawl run(s) left 'running' by a dead process marked failed", abandoned)
         if self.scheduler is None:

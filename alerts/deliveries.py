@@ -14,15 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Insert, distinct, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import CursorResult, distinct, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import DeliveryRow
+from storage.sql import insert_ignore
 
 LEASE = timedelta(minutes=10)
 BASE_BACKOFF = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(hours=6)
+KEY_COLUMNS = ("key", "channel", "recipient")  # the unique key: one delivery per message and recipient
 MAX_ATTEMPTS = 8
 RETRYABLE = ("pending", "failed")
 
@@ -58,17 +59,11 @@ def backoff(attempts: int) -> timedelta:
     return min(BASE_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def _insert_ignore(session: Session) -> Insert:
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(DeliveryRow).on_conflict_do_nothing(index_elements=["key", "channel", "recipient"])
-
-
 def record(session: Session, outgoing: Iterable[Outgoing], now: datetime) -> list[int]:
     """Record messages as pending (those recorded before are left alone); returns new row ids."""
     ids = []
     for out in outgoing:
-        stmt = _insert_ignore(session).values(
+        stmt = insert_ignore(session.get_bind().dialect.name, DeliveryRow, KEY_COLUMNS).values(
             key=out.key, kind=out.kind, channel=out.channel, recipient=out.recipient, subject=out.subject,
             status="pending", attempts=0, last_error="", created_at=now, updated_at=now,
             next_attempt_at=out.not_before, sent_at=None, payload=out.payload,

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
-from alerts.queries import Counts, EventSummary, Item, SourceRuns
+from alerts.queries import Counts, EventSummary, Item
 from config.sources_model import Source
 from nlp.pii import mask_pii
-from yuqing.daemon.health import HealthStatus
+from storage.health import HealthStatus
+from storage.runs import SourceRuns
 
 MEDIA_LEVELS = ("中央级", "省级", "市级", "县区级", "境外")
 TITLE_MAX = 200

@@ -17,7 +17,7 @@ from alerts.channels.mail import send_email
 from config import Config
 from config.alerts_model import Channel
 from storage.models import DeliveryRow
-from yuqing.errors import DeliveryError
+from yuqing.base.errors import DeliveryError
 
 logger = logging.getLogger(__name__)
 

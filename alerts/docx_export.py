@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from alerts.digest import Digest, ItemView
 
 
-def _add_item(doc: object, index: int, item: ItemView) -> None:
-    paragraph = doc.add_paragraph()  # type: ignore[attr-defined]
+def _add_item(doc: Any, index: int, item: ItemView) -> None:
+    paragraph = doc.add_paragraph()
     paragraph.add_run(f"{index}. " + (f"【{item.risk}】" if item.risk else ""))
     for seg in item.title:
         run = paragraph.add_run(seg.text)
         run.bold = True
     meta = f"{item.source} {item.time}" + (f"  命中：{'、'.join(item.terms)}" if item.terms else "")
-    doc.add_paragraph(meta)  # type: ignore[attr-defined]
+    doc.add_paragraph(meta)
     if item.excerpt:
-        doc.add_paragraph("".join(s.text for s in item.excerpt))  # type: ignore[attr-defined]
-    doc.add_paragraph(item.url)  # type: ignore[attr-defined]
+        doc.add_paragraph("".join(s.text for s in item.excerpt))
+    doc.add_paragraph(item.url)
 
 
 def build_docx(d: Digest) -> bytes:

@@ -14,14 +14,12 @@ from alerts.chart import render_chart
 from config import Config
 from config.alerts_model import Group
 from config.sources_model import Source
-from storage.runs import recent_runs
-from yuqing.daemon.health import source_health as streak_health
+from storage.runs import health_of, window_runs
 
 TOPIC_ITEMS = 3
 MAX_EVENTS = 10
 SERIES_DAYS = 7
 OVERFETCH = 5   # posts fetched per item shown, so reposts folded into one still fill the list
-RECENT_RUNS = 40   # crawl runs read per source for its streak health (as the daemon reads)
 
 
 def group_scope(config: Config, group: Group) -> q.Scope:
@@ -119,13 +117,12 @@ def topic_sections(session: Session, config: Config, scope: q.Scope, start: date
 
 def health(session: Session, config: Config, scope: q.Scope, start: datetime, end: datetime) -> list[d.SourceHealth]:
     """Every enabled source of the scope with its runs and posts in the window, problems first."""
-    runs = q.source_runs(session, start, end)
+    runs = window_runs(session, start, end)
     collected = q.collected_by_source(session, start, end)
     sources = scoped_sources(config, scope)
     daemon = config.settings.daemon
     rows = [d.source_health(s, runs.get(s.id), collected.get(s.id, 0),
-                            streak_health(recent_runs(session, s.id, RECENT_RUNS, before=end),
-                                          daemon.fail_runs_alert, daemon.empty_runs_alert))
+                            health_of(session, s.id, daemon.fail_runs_alert, daemon.empty_runs_alert, before=end)[0])
             for s in sources]
     return sorted(rows, key=lambda h: (not h.problem, h.name))
 

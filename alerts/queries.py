@@ -12,10 +12,7 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow, PostTopicRow
-
-FAILED_STATUSES = ("failed", "timeout")
-
+from storage.models import AnalysisRow, EventRow, PostRow, PostTopicRow
 
 @dataclass(frozen=True)
 class Scope:
@@ -74,20 +71,6 @@ class EventSummary:
     risk_level: int
     url: str
     source_id: str
-
-
-@dataclass(frozen=True)
-class SourceRuns:
-    """The crawl runs of one source that started in a window."""
-
-    source_id: str
-    runs: int
-    ok: int
-    failed: int
-    items: int
-    new: int
-    last_status: str
-    last_error: str
 
 
 def _in_window(start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -225,27 +208,6 @@ def _event_select() -> Any:
 def _event_summaries(session: Session, stmt: Any) -> list[EventSummary]:
     return [EventSummary(eid, title or ptitle or "", pc, sc, fs, ls, rl, url or "", sid or "")
             for eid, title, pc, sc, fs, ls, rl, url, sid, ptitle in session.execute(stmt)]
-
-
-def source_runs(session: Session, start: datetime, end: datetime) -> dict[str, SourceRuns]:
-    """Per source: its crawl runs that started in the window, with the last status and error."""
-    stmt = (
-        select(CrawlRunRow.source_id, CrawlRunRow.status, CrawlRunRow.items, CrawlRunRow.new,
-               CrawlRunRow.error_summary)
-        .where(CrawlRunRow.started_at >= start, CrawlRunRow.started_at < end)
-        .order_by(CrawlRunRow.source_id, CrawlRunRow.started_at, CrawlRunRow.id)
-    )
-    acc: dict[str, list[Any]] = {}
-    for source, status, items, new, error in session.execute(stmt):
-        runs = acc.setdefault(source, [0, 0, 0, 0, 0, "", ""])
-        runs[0] += 1
-        runs[1] += status in ("ok", "partial")
-        runs[2] += status in FAILED_STATUSES
-        runs[3] += items or 0
-        runs[4] += new or 0
-        runs[5] = status
-        runs[6] = error or runs[6]
-    return {source: SourceRuns(source, *values) for source, values in acc.items()}
 
 
 def alert_candidates(session: Session, since: datetime, min_level: int) -> list[Item]:

@@ -26,8 +26,8 @@ from alerts.render import AlertView, environment
 from alerts.windows import scheduled_send, send_time_on, window_for
 from config.alerts_model import Group
 from storage.db import require_current
-from yuqing.context import AppContext
-from yuqing.errors import YuqingError
+from storage.context import AppContext
+from yuqing.base.errors import DigestError, YuqingError
 
 logger = logging.getLogger(__name__)
 
@@ -85,15 +85,21 @@ def queue_digest(app: AppContext, group: Group, send_at: datetime, now: datetime
 
 def send_digests(app: AppContext, now: datetime, group_id: str | None = None, day: date | None = None,
                  environ: Mapping[str, str] | None = None) -> list[dl.DeliveryResult]:
-    """Record and send each enabled group's due digest (exactly once per group and day)."""
+    """Record and send each enabled group's due digest (exactly once per group and day). A group
+    whose digest cannot be built is a ``DigestError``, raised after the other groups' are sent."""
     require_current(app.engine)
     ids: list[int] = []
+    failed: dict[str, str] = {}
     for group in select_groups(app, group_id):
         try:
             ids += queue_digest(app, group, digest_send_time(app, group, now, day), now)
-        except Exception:  # noqa: BLE001 — one group's problem must not stop the others
+        except Exception as exc:  # noqa: BLE001 — one group's problem must not stop the others
             logger.exception("digest for group %s could not be built", group.id)
-    return deliver_due(app.config, app.sessions, now, _env(environ), ids)
+            failed[group.id] = f"{type(exc).__name__}: {exc}"[:300]
+    results = deliver_due(app.config, app.sessions, now, _env(environ), ids)
+    if failed:
+        raise DigestError(failed, results)
+    return results
 
 
 def retry_pending(app: AppContext, now: datetime, environ: Mapping[str, str] | None = None) -> list[dl.DeliveryResult]:

@@ -23,8 +23,8 @@ from config import load_config
 from nlp.backtest import backtest, changed_topic, pair_rules
 from storage.db import make_engine, upgrade
 from storage.models import PostRow
-from storage.post import url_hash
-from yuqing.rules_cli import folder, stored_posts
+from yuqing.base.post import url_hash
+from yuqing.cli.rules import folder, stored_posts
 
 EVERYDAY = ("天气 降温 比赛 米粉 道路 建设 学校 医院 社区 活动 宣传 居民 小区 物业 车棚 工资 市场 价格 "
             "孩子 老师 公园 地铁 公交 房价 招聘 游客 景区 美食 超市 快递 手机 网友 视频 关注").split()

@@ -28,8 +28,8 @@ from alerts.service import build_digest, select_groups
 from config import SHIPPED_DIR
 from storage.db import make_engine, upgrade
 from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow, PostTopicRow
-from storage.post import url_hash
-from yuqing.context import AppContext
+from yuqing.base.post import url_hash
+from storage.context import AppContext
 
 SEND_AT = datetime(2026, 11, 27, 0, 0, tzinfo=timezone.utc)
 TOPICS = [("police", "民警"), ("courts", "法院"), ("procuratorate", "检察院"), ("justice", "监狱"),

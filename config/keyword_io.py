@@ -9,10 +9,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from charset_normalizer import from_bytes
 
-from yuqing.errors import YuqingError
+from yuqing.base.errors import YuqingError
 
 HEADER_NAMES = {"keyword", "keywords", "word", "words", "关键词", "关键字", "敏感词", "词语", "词"}
 FORMATS = ("txt", "csv", "xlsx")
@@ -29,7 +30,7 @@ class KeywordImport:
 
 
 @lru_cache(maxsize=1)
-def _t2s():  # type: ignore[no-untyped-def]
+def _t2s() -> Any:  # opencc ships no types
     from opencc import OpenCC  # opencc-python-reimplemented
 
     return OpenCC("t2s")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
@@ -20,7 +21,7 @@ from config.alerts_model import AlertsFile
 from config.settings_model import Settings
 from config.sources_model import SourcesFile
 from config.topics_model import TopicsFile
-from yuqing.errors import ConfigError, ConfigIssue
+from yuqing.base.errors import ConfigError, ConfigIssue
 
 FILES: dict[str, type[BaseModel]] = {
     "settings.yaml": Settings,
@@ -153,7 +154,7 @@ def model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | 
     return current
 
 
-def describe(error: dict[str, Any], model: type[BaseModel]) -> str:
+def describe(error: ErrorDetails, model: type[BaseModel]) -> str:
     """A pydantic error → a sentence for an admin, naming what is allowed."""
     kind = error["type"]
     loc = tuple(error["loc"])

@@ -108,8 +108,8 @@ def render() -> str:
             out.append(f"| `{path}` | {kind} | {default} | {notes} |")
     out.append("\n## Environment variables\n\nThe environment wins over `settings.yaml`. Secrets only ever come from here.\n")
     out.append("| variable | overrides |\n|---|---|")
-    for var, path in ENV_OVERRIDES.items():
-        out.append(f"| `{var}` | `{'.'.join(path)}` |")
+    for var, keys in ENV_OVERRIDES.items():
+        out.append(f"| `{var}` | `{'.'.join(keys)}` |")
     out.append("| `YUQING_CONFIG_DIR` | the config directory (same as `--config DIR`) |")
     out.append("| `YUQING_SMTP_PASSWORD` | the SMTP password (never in YAML) |")
     out.append("| variables named by `url_env` / `secret_env` in `alerts.yaml` | webhook URLs and signing secrets |")

@@ -128,6 +128,12 @@ class Settings(StrictModel):
     analysis: AnalysisSettings = AnalysisSettings()
     daemon: DaemonSettings = DaemonSettings()
 
+    @property
+    def stale_run_seconds(self) -> int:
+        """How long after its start a ``running`` crawl run is surely abandoned: the crawl's own
+        timeout, the kill grace and a minute's margin (no live crawl can be that old)."""
+        return self.crawl.subprocess_timeout + self.daemon.seconds("crawl_kill_grace") + 60
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

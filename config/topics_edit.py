@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
 
-from yuqing.errors import YuqingError
+from yuqing.base.errors import YuqingError
 
 ListField = Literal["keywords", "all", "exclude"]
 FIELD_ORDER = ("id", "name", "enabled", "weight", "description", "keywords", "all", "exclude", "expr", "regions")
@@ -25,7 +25,7 @@ def find_topic(doc: Any, topic_id: str) -> CommentedMap:
     topics = (doc or {}).get("topics") or []
     for topic in topics:
         if isinstance(topic, dict) and topic.get("id") == topic_id:
-            return topic
+            return cast(CommentedMap, topic)  # the document is always loaded round-trip
     ids = ", ".join(str(t.get("id")) for t in topics if isinstance(t, dict)) or "none"
     raise YuqingError(f'no topic "{topic_id}" in topics.yaml', f"topics are: {ids}; see `yuqing topics list`")
 
@@ -55,7 +55,7 @@ def add_words(doc: Any, topic_id: str, words: list[str], field: ListField = "key
 def remove_words(doc: Any, topic_id: str, words: list[str], field: ListField = "keywords") -> list[str]:
     """Remove the words from the topic's list; returns those removed."""
     topic = find_topic(doc, topic_id)
-    current = topic.get(field) or []
+    current: CommentedSeq = topic.get(field) or CommentedSeq()
     removed = [w for w in words if w in current]
     for word in removed:
         _delete_keeping_comments(current, current.index(word))

@@ -8,6 +8,8 @@ from pydantic import Field, StringConstraints, ValidationError, ValidationInfo, 
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from config.base import Identifier, NonEmptyStr, StrictModel
+from config.ruleparse import parse
+from yuqing.base.errors import RuleSyntaxError
 
 Keyword = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 ListName = Annotated[str, StringConstraints(pattern=r"^[^\s@&|!()\"]{1,32}$")]
@@ -33,7 +35,7 @@ class Topic(StrictModel):
     @classmethod
     def _no_duplicates(cls, value: list[str]) -> list[str]:
         seen: set[str] = set()
-        dupes = [w for w in value if w in seen or seen.add(w)]  # type: ignore[func-returns-value]
+        dupes = [w for i, w in enumerate(value) if w in value[:i]]
         if dupes:
             raise ValueError(f"lists a keyword twice: {', '.join(dupes)}")
         return value
@@ -41,9 +43,6 @@ class Topic(StrictModel):
 
 def _expr_error(index: int, topic: Topic, lists: dict[str, list[str]]) -> InitErrorDetails | None:
     """A validation error for a topic whose ``expr`` does not parse, else None."""
-    from nlp.ruleparse import parse  # the rule language lives with the matcher
-    from yuqing.errors import RuleSyntaxError
-
     try:
         parse(topic.expr or "", lists)
     except RuleSyntaxError as exc:

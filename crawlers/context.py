@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config, Source, load_config
 from storage.db import make_engine, session_factory
-from yuqing.errors import CrawlError
+from yuqing.base.errors import CrawlError
 
 if TYPE_CHECKING:  # Scrapy is imported by the crawl process only, not by `yuqing crawl`
     from scrapy.crawler import Crawler

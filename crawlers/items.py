@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.post import Post
+from yuqing.base.post import Post
 
 
 @dataclass

@@ -1,28 +1,65 @@
-"""Start crawls as subprocesses (one per source: Twisted's reactor cannot restart) and collect
-their summaries. The daemon calls :func:`crawl_source` too."""
+"""The one crawl supervisor: a crawl runs as ``python -P -m crawlers.run SOURCE`` (Twisted's reactor
+cannot restart, so one process per crawl) in a session of its own, is killed with its process group
+when it overruns, dies with the process that started it, and leaves ``crawl_runs`` saying how it
+ended. ``yuqing crawl``, the demo and the daemon all crawl through :func:`crawl_source`.
+
+The crawl records its own run; the supervisor only fills the gaps: a run it killed becomes
+``timeout``, a run whose process died without finishing its row becomes ``failed``, and a process
+that died before writing any row gets one.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
-import subprocess
-import sys
-from collections.abc import Sequence
-from datetime import datetime, timezone
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from config import Config
 from storage.db import make_engine, session_factory
-from storage.runs import close_stale_runs
+from storage.runs import CrawlRun, close_after_process, run_of_launch
+from yuqing.base.clock import utcnow
+from yuqing.base.process import Children, ProcessResult, guarded, python_module, run_process
 
 logger = logging.getLogger(__name__)
 SUMMARY_PREFIX = "YUQING-CRAWL "  # the last stdout line of ``python -m crawlers.run``
+COUNTS = ("pages", "items", "new", "duplicate", "dropped", "errors")
 
 
-def crawl_command(config: Config, source_id: str, max_pages: int | None = None,
-                  now: str | None = None, extra: Sequence[str] = ()) -> list[str]:
-    """The command line of one crawl subprocess."""
-    cmd = [sys.executable, "-m", "crawlers.run", source_id, "--config", str(config.dir)]
+@dataclass(frozen=True)
+class CrawlOutcome:
+    """How one crawl ended: the process, and its ``crawl_runs`` row (``None`` only when the crawl
+    was never started, e.g. during shutdown)."""
+
+    source_id: str
+    process: ProcessResult
+    run: CrawlRun | None
+
+    @property
+    def status(self) -> str:
+        return self.run.status if self.run else "skipped"
+
+    def summary(self) -> dict[str, Any]:
+        """The run as ``yuqing crawl`` prints it: status, counts and the error summary."""
+        run = self.run
+        counts = {name: getattr(run, name) if run else 0 for name in COUNTS}
+        out: dict[str, Any] = {"source": self.source_id, "run_id": run.id if run else None,
+                               "status": self.status, **counts}
+        if run is None:
+            out["error"] = self.process.output_tail or "not started"
+        elif run.status not in ("ok",) and run.error_summary:
+            out["error"] = run.error_summary
+        return out
+
+
+def crawl_command(config_dir: Path, source_id: str, max_pages: int | None = None, now: str | None = None,
+                  extra: Sequence[str] = ()) -> list[str]:
+    """The command line of one crawl subprocess (``-P``: the working directory cannot shadow yuqing)."""
+    cmd = python_module("crawlers.run", source_id, "--config", str(config_dir))
     if max_pages:
         cmd += ["--max-pages", str(max_pages)]
     if now:
@@ -32,38 +69,50 @@ def crawl_command(config: Config, source_id: str, max_pages: int | None = None,
     return cmd
 
 
-def _failed(source_id: str, message: str) -> dict[str, Any]:
-    return {"source": source_id, "run_id": None, "status": "failed", "pages": 0, "items": 0, "new": 0,
-            "duplicate": 0, "dropped": 0, "errors": 1, "error": message}
+def verdict(result: ProcessResult, timeout: float) -> tuple[str | None, str]:
+    """What the supervisor must record of a finished process: (status, reason), or (None, "")."""
+    if result.timed_out:
+        return "timeout", f"killed after {timeout:g} s (crawl.subprocess_timeout)"
+    if result.returncode == 0:
+        return None, ""
+    if result.interrupted:
+        return "failed", "interrupted: shutting down"
+    lines = [line for line in result.output_tail.splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    return "failed", f"crawl process exited with {result.returncode}: {last}"[:500]
 
 
-def _close_stale(config: Config, source_id: str, status: str, reason: str) -> None:
+def crawl_source(config: Config, source_id: str, *, config_dir: Path | None = None, max_pages: int | None = None,
+                 now: str | None = None, timeout: float | None = None, extra: Sequence[str] = (),
+                 children: Children | None = None, env: Mapping[str, str] | None = None,
+                 log_path: Path | None = None) -> CrawlOutcome:
+    """Crawl one source in a supervised subprocess and return how it ended. A crash or timeout is
+    recorded in crawl_runs (failed / timeout); it never raises for that."""
+    timeout = float(timeout or config.settings.crawl.subprocess_timeout)
+    grace = float(config.settings.daemon.seconds("crawl_kill_grace"))
+    log_path = log_path or config.logs_dir / f"crawl-{source_id}.log"
+    command = crawl_command(config_dir or config.dir, source_id, max_pages, now, extra)
+    launched = utcnow()
+    result = run_process(guarded(command), timeout, grace, log_path, children or Children(),
+                         dict(env) if env is not None else None)
+    if result.returncode is None:
+        return CrawlOutcome(source_id, result, None)
     engine = make_engine(config.database_url)
     try:
         with session_factory(engine).begin() as session:
-            close_stale_runs(session, source_id, status, datetime.now(timezone.utc), reason)
+            run = record_end(session, source_id, launched, result, timeout, utcnow())
     finally:
         engine.dispose()
+    return CrawlOutcome(source_id, result, run)
 
 
-def crawl_source(config: Config, source_id: str, max_pages: int | None = None, now: str | None = None,
-                 timeout: float | None = None, extra: Sequence[str] = ()) -> dict[str, Any]:
-    """Crawl one source in a subprocess and return its summary (status, counts, ``error``).
-    A crash or timeout is recorded in crawl_runs (failed / timeout); it never raises for that."""
-    timeout = timeout or config.settings.crawl.subprocess_timeout
-    cmd = crawl_command(config, source_id, max_pages, now, extra)
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        _close_stale(config, source_id, "timeout", f"crawl killed after {timeout:.0f} s")
-        return {**_failed(source_id, f"timed out after {timeout:.0f} s"), "status": "timeout"}
-    for line in reversed(done.stdout.splitlines()):
-        if line.startswith(SUMMARY_PREFIX):
-            summary: dict[str, Any] = json.loads(line[len(SUMMARY_PREFIX):])
-            return summary
-    tail = [line for line in done.stderr.splitlines() if line.strip()][-3:]
-    message = " | ".join(tail) or f"exit status {done.returncode}"
-    if done.returncode != 2:  # 2: refused before starting, nothing to close
-        _close_stale(config, source_id, "failed", f"crawl process died: {message}")
-    logger.warning("crawl of %s failed: %s", source_id, message)
-    return _failed(source_id, message)
+def record_end(session: Session, source_id: str, launched: datetime, result: ProcessResult, timeout: float,
+               now: datetime) -> CrawlRun | None:
+    """Make crawl_runs reflect how the process launched at ``launched`` ended; returns its run. A run
+    the crawl finished itself is left alone, unless the process was killed for overrunning."""
+    run = run_of_launch(session, source_id, launched)
+    status, reason = verdict(result, timeout)
+    if status is None or (run is not None and run.status != "running" and not result.timed_out):
+        return run
+    logger.warning("crawl of %s: %s", source_id, reason)
+    return close_after_process(session, source_id, launched, status, reason, now)

@@ -12,7 +12,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.utils.defer import maybe_deferred_to_future
 
 from crawlers.context import runtime
-from storage.post import canonicalize_url, url_hash
+from yuqing.base.post import canonicalize_url, url_hash
 from storage.repo import known_hashes
 
 logger = logging.getLogger(__name__)
@@ -38,10 +38,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
             await maybe_deferred_to_future(task.deferLater(reactor, delay, lambda: None))
         return result
 
-    async def process_response(self, request: Request, response: Any, spider: Any = None) -> Any:  # type: ignore[override]
+    async def process_response(self, request: Request, response: Any, spider: Any = None) -> Any:  # type: ignore[override]  # async: Scrapy ≥ 2.13 awaits it
         return await self._pause(super().process_response(request, response))
 
-    async def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> Any:  # type: ignore[override]
+    async def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> Any:  # type: ignore[override]  # async: Scrapy ≥ 2.13 awaits it
         return await self._pause(super().process_exception(request, exception))
 
 
@@ -80,7 +80,7 @@ class IncrementalMiddleware:
                 continue
             if key is not None:
                 budget -= 1
-                spider.emitted = getattr(spider, "emitted", 0) + 1  # type: ignore[union-attr]
+                spider.emitted = getattr(spider, "emitted", 0) + 1  # type: ignore[union-attr]  # a counter of ours on the spider
             kept.append(entry)
         return kept
 

@@ -26,7 +26,7 @@ from crawlers.spiders.json_api import JsonSpider
 from crawlers.spiders.rss import RssSpider
 from crawlers.spiders.sitemap import SitemapSpider
 from storage.db import make_engine, require_current
-from yuqing.errors import YuqingError
+from yuqing.base.errors import YuqingError
 
 SPIDERS = {"rss": RssSpider, "html": HtmlSpider, "json": JsonSpider, "sitemap": SitemapSpider}
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from config import Config
 from nlp.analyzer import Analyzer, PostAnalysis
+from nlp.job import build_segmenter
 from nlp.modelstore import ensure_model
 from nlp.rules import compile_topics
 
@@ -18,8 +19,6 @@ CHUNK = 1000
 
 def make_analyzer(config: Config) -> Analyzer:
     """Rules and the current model, without learned relevance (which needs the database)."""
-    from nlp.job import build_segmenter
-
     segmenter = build_segmenter(config)
     settings = config.settings.analysis
     return Analyzer(segmenter, compile_topics(config.topics, segmenter.normalize),

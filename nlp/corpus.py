@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nlp.sentiment import Lexicon
-from yuqing.errors import ModelError
+from yuqing.base.errors import ModelError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LEXICON_WEIGHT = 3.0

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from yuqing.errors import YuqingError
+from yuqing.base.errors import YuqingError
 
 csv.field_size_limit(16 * 1024 * 1024)
 

@@ -26,6 +26,7 @@ from nlp.relevance import train_relevance
 from nlp.risk import GROWTH_HOURS, RiskInput, risk_level, risk_score
 from nlp.rules import compile_topics, expression_terms
 from nlp.segment import Segmenter, segmenter_for
+from storage.context import AppContext
 from storage.db import require_current
 from storage.models import AnalysisRow, EventRow, FingerprintRow, PostRow, PostTopicRow
 
@@ -223,9 +224,9 @@ def run_batches(sessions: sessionmaker[Session], analyzer: Analyzer, config: Con
             progress(len(rows))
 
 
-def run_analysis(app: Any, now: datetime, *, limit: int | None = None, progress: Progress | None = None,
+def run_analysis(app: AppContext, now: datetime, *, limit: int | None = None, progress: Progress | None = None,
                  analyzer: Analyzer | None = None) -> AnalysisStats:
-    """Analyse what is pending. ``app`` is a ``yuqing.context.AppContext`` (config, engine, sessions)."""
+    """Analyse what is pending (new posts, and recent ones whose rules or model changed)."""
     started = time.perf_counter()
     require_current(app.engine)
     config = app.config

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from nlp.relevance import TopicLabel
 from nlp.rules import RuleSet
 from storage.models import LabelRow, PostRow
-from yuqing.errors import YuqingError
+from yuqing.base.errors import YuqingError
 
 Document = Callable[[str, str], str]
 """Builds a model document from a post's title and text (``Analyzer.document`` after normalising)."""
@@ -33,10 +34,10 @@ def record_label(session: Session, post_id: int, *, topic: str | None, relevant:
     return row.id
 
 
-def _latest(session: Session, column: object) -> list[tuple[LabelRow, PostRow]]:
+def _latest(session: Session, column: Any) -> list[tuple[LabelRow, PostRow]]:
     """Labels with ``column`` set, newest last, joined with their posts."""
     stmt = (select(LabelRow, PostRow).join(PostRow, PostRow.id == LabelRow.post_id)
-            .where(column.is_not(None))  # type: ignore[attr-defined]
+            .where(column.is_not(None))
             .order_by(LabelRow.created_at, LabelRow.id))
     return [(label, post) for label, post in session.execute(stmt).all()]
 

@@ -10,7 +10,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,7 +19,7 @@ import joblib
 from nlp.corpus import default_corpus, load_lexicon
 from nlp.segment import Segmenter
 from nlp.sentiment import SentimentModel, to_docs, train
-from yuqing.errors import ModelError
+from yuqing.base.errors import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,12 @@ def sentiment_dir(models_dir: Path) -> Path:
     return models_dir / "sentiment"
 
 
-def _atomic_write(path: Path, write: object) -> None:
+def _atomic_write(path: Path, write: Callable[[str], object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     os.close(fd)
     try:
-        write(tmp)  # type: ignore[operator]
+        write(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -19,7 +19,7 @@ from typing import Any
 import daachorse
 
 from nlp.segment import normalize
-from nlp.ruleparse import And, ListRef, Near, Node, Not, Or, Term, all_terms, parse, positive_terms
+from config.ruleparse import And, ListRef, Near, Node, Not, Or, Term, all_terms, parse, positive_terms
 
 GRAMMAR_VERSION = "1"
 FIELDS = ("title", "text")
@@ -55,7 +55,7 @@ class HitSet(Mapping[str, list[Hit]]):
     def get(self, term: str, default: Any = None) -> Any:
         return self[term] if term in self._terms else default
 
-    def keys(self) -> set[str]:  # type: ignore[override]
+    def keys(self) -> set[str]:  # type: ignore[override]  # a set, so callers can intersect with it
         return self._terms
 
     def __iter__(self) -> Iterator[str]:
@@ -161,7 +161,7 @@ class RuleSet:
         for index in candidates:
             topic = self.topics[index]
             if self.matches(topic, hits):
-                terms = [{"term": t, "field": f, "start": s, "end": e}
+                terms: list[dict[str, Any]] = [{"term": t, "field": f, "start": s, "end": e}
                          for t in sorted(topic.highlight & hits.keys()) for f, s, e in hits[t]]
                 terms.sort(key=lambda d: (d["field"] != "title", d["start"], -d["end"]))
                 out.append(TopicMatch(topic.id, terms))

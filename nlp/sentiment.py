@@ -25,6 +25,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import normalize
 
 from nlp.segment import EMOTICON_RE, Segmenter
+from yuqing.base.errors import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def char_part(doc: str) -> str:
     return EMOTICON_RE.sub(" ", doc.partition(PART)[0])
 
 
-class LexiconCounts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+class LexiconCounts(TransformerMixin, BaseEstimator):
     """Four dense features: log counts of negative/positive lexicon words and emoticons."""
 
     def __init__(self, negative: Sequence[str] = (), positive: Sequence[str] = ()) -> None:
@@ -108,7 +109,7 @@ NEGATORS = frozenset(("不", "没", "没有", "无", "非", "未", "别", "莫",
 NEGATION_SCOPE = 2
 
 
-class ValenceMeans(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+class ValenceMeans(TransformerMixin, BaseEstimator):
     """Two dense features from a valence dictionary (word → signed strength): the summed strength of a
     document's negative words and of its positive words, each per word of the document (so they do
     not grow with length), with negation (``NEGATORS``) flipping the sign. A dictionary built from
@@ -146,7 +147,7 @@ class ValenceMeans(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return np.array(["valence:neg", "valence:pos"], dtype=object)
 
 
-class NBLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class NBLogisticRegression(ClassifierMixin, BaseEstimator):
     """Logistic regression over features scaled by their naive-Bayes log-count ratio (NB-LR, after
     Wang & Manning 2012, "Baselines and bigrams"): a feature's scale is how much more often it occurs
     in negative than in other documents, so the L2 penalty favours the features that NB finds
@@ -301,7 +302,7 @@ def _top_words(matrix: sparse.csr_matrix, row: int, coef: np.ndarray, names: np.
     keep = cols < width
     cols = cols[keep]
     contrib = matrix.data[start:end][keep] * coef[cols]
-    words = []
+    words: list[str] = []
     for j in np.argsort(-contrib):
         word = str(names[cols[j]]).replace(" ", "")
         if contrib[j] <= 0 or len(words) >= top:
@@ -344,8 +345,6 @@ def train(docs: Sequence[str], labels: Sequence[int], lexicon: Lexicon, *,
     the valence dictionary's evidence (``valence_prior``), for models trained on the default corpus."""
     y = np.asarray(labels, dtype=int)
     if len(set(y.tolist())) < 2:
-        from yuqing.errors import ModelError
-
         raise ModelError("training data needs both negative and non-negative examples",
                          "add rows of both labels, or check --label-col / --negative-value")
     pipeline = make_pipeline(lexicon, c, nb)

@@ -203,6 +203,21 @@ class AuditRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class JobRunRow(Base):
+    """The last run of each daemon job (``crawl:SOURCE``, ``digest:GROUP`` …): what ``yuqing status``
+    shows, so a failed job is visible without reading logs."""
+
+    __tablename__ = "job_runs"
+
+    job_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(32))
+    finished_at: Mapped[datetime]
+    duration: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    last_ok_at: Mapped[datetime | None]
+
+
 class LockRow(Base):
     """A named lease (e.g. the daemon's single-instance lock), renewed by its holder."""
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import PostRow
-from storage.post import Post
+from storage.sql import insert_ignore
+from yuqing.base.post import Post
 
 POST_FIELDS = ("source_id", "url", "canonical_url", "title", "text", "author", "published_at",
                "fetched_at", "language", "views", "likes", "reposts", "comments", "extras")
@@ -39,19 +39,10 @@ def to_post(row: PostRow) -> Post:
     return Post(**{name: getattr(row, name) for name in POST_FIELDS})
 
 
-def _insert_ignore(session: Session) -> Insert:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(PostRow).on_conflict_do_nothing(index_elements=["url_hash"])
-    if dialect == "sqlite":
-        return sqlite.insert(PostRow).on_conflict_do_nothing(index_elements=["url_hash"])
-    raise NotImplementedError(f"database {dialect!r} is not supported; use SQLite or PostgreSQL")
-
-
 def insert_post(session: Session, post: Post) -> int | None:
     """Store ``post`` unless its canonical URL is stored already (also when two writers race).
     Returns the new row id, or ``None`` for a duplicate. The caller commits."""
-    stmt = _insert_ignore(session).values(**post_values(post)).returning(PostRow.id)
+    stmt = insert_ignore(session.get_bind().dialect.name, PostRow, ["url_hash"]).values(**post_values(post)).returning(PostRow.id)
     return session.execute(stmt).scalar_one_or_none()
 
 

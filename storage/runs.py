@@ -1,18 +1,26 @@
-"""Crawl runs in terms of plain values: start one, finish it with its counts, read the latest."""
+"""Every query on ``crawl_runs``, in one place: a crawl opens and finishes its run, the crawl
+supervisor closes what a dead or killed process left open, and the daemon's health check, ``yuqing
+status`` and the digest read a source's recent runs and health from here, in one order (newest
+first by id: ids grow with inserts, start times can tie).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
+from storage.health import FAILED, HealthStatus, source_health
 from storage.models import CrawlRunRow
 
 COUNTERS = ("pages", "items", "new", "duplicate", "dropped", "errors")
 STATUSES = ("running", "ok", "partial", "failed", "timeout")
+HEALTH_RUNS = 40  # runs read per source to judge its health (streaks of failures or empty runs)
+LAUNCH_SLACK = timedelta(seconds=2)
+ABANDONED = "abandoned: the crawl process ended without finishing its run"
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,20 @@ class CrawlRun:
     dropped: int
     errors: int
     error_summary: str
+
+
+@dataclass(frozen=True)
+class SourceRuns:
+    """The crawl runs of one source that started in a window."""
+
+    source_id: str
+    runs: int
+    ok: int
+    failed: int
+    items: int
+    new: int
+    last_status: str
+    last_error: str
 
 
 def _to_run(row: CrawlRunRow) -> CrawlRun:
@@ -58,14 +80,6 @@ def finish_run(session: Session, run_id: int, status: str, now: datetime, counts
         status=status, finished_at=now, error_summary=error_summary[:4000], stats=stats or {}, **values))
 
 
-def close_stale_runs(session: Session, source_id: str, status: str, now: datetime, reason: str) -> int:
-    """Mark this source's runs still ``running`` (a killed crawl) as ``status``; returns how many."""
-    result = session.execute(update(CrawlRunRow)
-                             .where(CrawlRunRow.source_id == source_id, CrawlRunRow.status == "running")
-                             .values(status=status, finished_at=now, error_summary=reason))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
 def get_run(session: Session, run_id: int) -> CrawlRun | None:
     row = session.get(CrawlRunRow, run_id)
     return _to_run(row) if row else None
@@ -86,3 +100,67 @@ def recent_runs(session: Session, source_id: str, limit: int = 10, before: datet
         stmt = stmt.where(CrawlRunRow.started_at < before)
     rows = session.scalars(stmt.order_by(CrawlRunRow.id.desc()).limit(limit))
     return [_to_run(row) for row in rows]
+
+
+def health_of(session: Session, source_id: str, fail_runs: int, empty_runs: int,
+              before: datetime | None = None) -> tuple[HealthStatus, list[CrawlRun]]:
+    """A source's health (see ``storage.health``) and the runs it was judged on, newest first."""
+    runs = recent_runs(session, source_id, HEALTH_RUNS, before)
+    return source_health(runs, fail_runs, empty_runs), runs
+
+
+def run_of_launch(session: Session, source_id: str, launched: datetime) -> CrawlRun | None:
+    """The run written by the crawl process launched at ``launched``: the newest run of the source
+    started since then (less a little slack for clock rounding)."""
+    row = session.scalars(select(CrawlRunRow).where(CrawlRunRow.source_id == source_id,
+                                                    CrawlRunRow.started_at >= launched - LAUNCH_SLACK)
+                          .order_by(CrawlRunRow.id.desc()).limit(1)).first()
+    return _to_run(row) if row else None
+
+
+def close_after_process(session: Session, source_id: str, launched: datetime, status: str, summary: str,
+                        now: datetime) -> CrawlRun | None:
+    """Make the run of the crawl process launched at ``launched`` end as ``status`` (``timeout`` or
+    ``failed``) with ``summary`` appended; a process that died before writing any row gets one."""
+    row = run_of_launch(session, source_id, launched)
+    values = {"status": status, "finished_at": now}
+    if row is None:
+        session.add(CrawlRunRow(source_id=source_id, started_at=launched, error_summary=summary, errors=1, **values))
+    else:
+        joined = "; ".join(filter(None, [row.error_summary, summary]))
+        session.execute(update(CrawlRunRow).where(CrawlRunRow.id == row.id).values(error_summary=joined, **values))
+    session.flush()
+    return run_of_launch(session, source_id, launched)
+
+
+def mark_abandoned(session: Session, older_than: datetime, now: datetime, source_id: str | None = None) -> int:
+    """Runs still ``running`` that started before ``older_than`` (their process is gone) → failed.
+    With ``source_id``: that source's runs only (called before its next crawl starts, when no
+    other crawl of it can be running)."""
+    where = [CrawlRunRow.status == "running", CrawlRunRow.started_at < older_than]
+    if source_id is not None:
+        where.append(CrawlRunRow.source_id == source_id)
+    stmt = update(CrawlRunRow).where(*where).values(status="failed", finished_at=now, error_summary=ABANDONED)
+    return int(cast(CursorResult[Any], session.execute(stmt)).rowcount or 0)
+
+
+def window_runs(session: Session, start: datetime, end: datetime) -> dict[str, SourceRuns]:
+    """Per source: its crawl runs that started in [start, end), with the last status and error."""
+    stmt = (
+        select(CrawlRunRow.source_id, CrawlRunRow.status, CrawlRunRow.items, CrawlRunRow.new,
+               CrawlRunRow.error_summary)
+        .where(CrawlRunRow.started_at >= start, CrawlRunRow.started_at < end)
+        .order_by(CrawlRunRow.source_id, CrawlRunRow.id)
+    )
+    acc: dict[str, list[Any]] = {}
+    for source, status, items, new, error in session.execute(stmt):
+        runs = acc.setdefault(source, [0, 0, 0, 0, 0, "", ""])
+        runs[0] += 1
+        runs[1] += status in ("ok", "partial")
+        runs[2] += status in FAILED
+        runs[3] += items or 0
+        runs[4] += new or 0
+        runs[5] = status
+        runs[6] = error or runs[6]
+    return {source: SourceRuns(source, *values) for source, values in acc.items()}
+

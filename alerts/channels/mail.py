@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from config.settings_model import MailSettings
-from yuqing.errors import DeliveryError
+from yuqing.base.errors import DeliveryError
 
 logger = logging.getLogger(__name__)
 PASSWORD_ENV = "YUQING_SMTP_PASSWORD"

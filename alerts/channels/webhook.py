@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from config.alerts_model import Channel
-from yuqing.errors import DeliveryError
+from yuqing.base.errors import DeliveryError
 
 TIMEOUT = 15.0
 WECOM_MAX_BYTES = 4000

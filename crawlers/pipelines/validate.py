@@ -10,7 +10,7 @@ from scrapy.exceptions import DropItem
 
 from crawlers.context import runtime
 from crawlers.items import PostItem
-from storage.post import Post
+from yuqing.base.post import Post
 
 MAX_TEXT_CHARS = 200_000
 FUTURE_SLACK = timedelta(days=1)

@@ -25,7 +25,7 @@ from crawlers.extract import extract_article, extract_metadata
 from crawlers.items import PostItem
 from crawlers.middlewares import ARTICLE_META
 from crawlers.selectors import parse_count, select_text
-from storage.post import Post
+from yuqing.base.post import Post
 
 logger = logging.getLogger(__name__)
 PAGE_META = "yuqing_page"
@@ -192,7 +192,9 @@ class SourceSpider(scrapy.Spider):
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
         if failure.check(HttpError):
-            self.record_error(f"HTTP {failure.value.response.status}", url)
+            error = failure.value
+            assert isinstance(error, HttpError)  # failure.check said so; this tells mypy
+            self.record_error(f"HTTP {error.response.status}", url)
         elif failure.check(IgnoreRequest):
             if "robots" in str(failure.value):
                 self.crawler.stats.inc_value("yuqing/robots_forbidden")

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from storage.db import make_engine, upgrade
 from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow, PostTopicRow
-from storage.post import Post
+from yuqing.base.post import Post
 from storage.repo import insert_post
-from yuqing.context import AppContext
+from storage.context import AppContext
 
 SOURCES_YAML = """
 sources:

@@ -11,7 +11,7 @@ from alerts_testlib import Seed, seed_day
 from click.testing import CliRunner
 
 from yuqing.cli import cli
-from yuqing.context import AppContext
+from storage.context import AppContext
 
 COMMANDS = [["digest"], ["alerts"], ["alerts", "test"], ["alerts", "send"], ["deliveries"], ["deliveries", "list"],
             ["deliveries", "retry"]]

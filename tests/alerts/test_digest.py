@@ -7,7 +7,7 @@ from datetime import timedelta
 from alerts_testlib import SEND_AT, WHISTLEBLOWER_ID, WHISTLEBLOWER_PHONE, Seed, seed_day
 
 from alerts.service import build_digest, digest_send_time, select_groups
-from yuqing.context import AppContext
+from storage.context import AppContext
 
 
 def _group(app: AppContext, group_id: str):  # type: ignore[no-untyped-def]

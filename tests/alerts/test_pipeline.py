@@ -12,11 +12,11 @@ from alerts_testlib import WHISTLEBLOWER_ID, WHISTLEBLOWER_PHONE, SmtpServer, ma
 from sqlalchemy import select
 
 from alerts.service import send_digests, send_immediate_alerts
+from nlp import job
 from storage.models import AnalysisRow, EventRow
-from storage.post import Post
+from yuqing.base.post import Post
 from storage.repo import insert_post
 
-job = pytest.importorskip("nlp.job", reason="the analyse stage is not merged")
 NOW = datetime(2026, 11, 27, 0, 30, tzinfo=timezone.utc)    # 08:30 local, after the 08:00 digest time
 STORY = ("网传某地派出所民警在执法过程中殴打一名外卖骑手，视频显示骑手被按倒在地，围观群众纷纷拍摄。"
          f"发帖人留下身份证号{WHISTLEBLOWER_ID}和电话{WHISTLEBLOWER_PHONE}，称要讨个说法。太气愤了")

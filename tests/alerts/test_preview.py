@@ -15,7 +15,7 @@ from alerts_testlib import SEND_AT, Seed, seed_day
 
 from alerts.render import digest_html, environment
 from alerts.service import build_digest, select_groups
-from yuqing.context import AppContext
+from storage.context import AppContext
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 

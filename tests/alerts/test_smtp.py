@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from alerts.service import retry_pending, send_digests
 from storage.models import DeliveryRow
-from yuqing.context import AppContext
+from storage.context import AppContext
 
 NOW = SEND_AT + timedelta(minutes=2)
 HOSTILE = '<script>alert("x")</script>民警殴打群众'

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import AuthResult
+from cryptography import x509
 from alerts_testlib import Inbox, PortZeroController
 
 from alerts.channels.mail import send_smtp
 from config.settings_model import MailSettings
-from yuqing.errors import DeliveryError
+from yuqing.base.errors import DeliveryError
 
-x509 = pytest.importorskip("cryptography.x509", reason="cryptography is needed to make a test certificate")
 MESSAGE = b"From: yuqing@example.cn\r\nTo: a@example.cn\r\nSubject: t\r\n\r\nhello\r\n"
 
 

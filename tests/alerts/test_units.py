@@ -20,7 +20,7 @@ from alerts.service import build_digest, select_groups, send_digests
 from alerts.windows import scheduled_send
 from config.alerts_model import Group
 from config.settings_model import MailSettings
-from yuqing.context import AppContext
+from storage.context import AppContext
 
 TZ = timezone(timedelta(hours=8))
 

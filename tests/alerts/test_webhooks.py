@@ -16,7 +16,7 @@ from alerts_testlib import ALERTS_YAML, SEND_AT, WHISTLEBLOWER_PHONE, Seed, Webh
 from alerts.channels import webhook
 from alerts.service import send_digests, send_immediate_alerts
 from config.alerts_model import Channel
-from yuqing.errors import DeliveryError
+from yuqing.base.errors import DeliveryError
 
 NOW = SEND_AT + timedelta(minutes=1)   # 08:01 local: outside quiet hours
 

@@ -233,7 +233,7 @@ def test_a_crawl_process_past_its_timeout_is_killed_and_recorded(crawl_config: P
     sources = (crawl_config / "sources.yaml").read_text(encoding="utf-8")
     (crawl_config / "sources.yaml").write_text(sources.replace("    timeout: 1\n", "    timeout: 50\n", 1),
                                                encoding="utf-8")
-    summary = crawl_source(load_config(crawl_config), "errors-test", timeout=4, extra=FAST)
+    summary = crawl_source(load_config(crawl_config), "errors-test", timeout=4, extra=FAST).summary()
     assert summary["status"] == "timeout"
     found = runs(crawl_config, "errors-test")
     assert all(r.status != "running" for r in found)

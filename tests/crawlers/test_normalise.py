@@ -14,7 +14,7 @@ from crawlers.pipelines.normalize import clean_author, drop_title_line, to_simpl
 from crawlers.pipelines.validate import drop_reason
 from crawlers.selectors import parse_count
 from crawlers.text import html_to_text
-from storage.post import Post
+from yuqing.base.post import Post
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2023, 3, 10, 4, 0, tzinfo=timezone.utc)  # 12:00 in Shanghai

@@ -124,22 +124,6 @@ def source_yaml(source_id: str, url: str, every: str = "3s", enabled: bool = Tru
             f"    enabled: {'true' if enabled else 'false'}\n{extra}")
 
 
-def needs_collect() -> None:
-    """Skip unless the collect stage (the crawl command) is installed."""
-    from yuqing.daemon.stages import crawl_argv
-
-    if crawl_argv(Path("."), "x") is None:
-        pytest.skip("the collect stage is not merged yet: no crawl command to run")
-
-
-def needs_stage(name: str) -> None:
-    """Skip unless stage function ``name`` is installed."""
-    from yuqing.daemon.stages import find_stage
-
-    if find_stage(name) is None:
-        pytest.skip(f"stage function {name}() is not merged yet")
-
-
 def processes_running(fragment: str) -> list[int]:
     """Pids whose command line contains ``fragment``."""
     found = []
@@ -160,15 +144,11 @@ def write_sources(config_dir: Path, *entries: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def sentiment_models(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+def sentiment_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The analyse stage's default sentiment model, built once per test run (about a minute) by a
-    real ``yuqing analyze`` run, then copied into each daemon's data dir; None before analyse lands.
+    real ``yuqing analyze`` run, then copied into each daemon's data dir.
     Under pytest-xdist the workers share one build: the first builds it under a lock in the run's
     common temp dir, the others wait for it and reuse it."""
-    from yuqing.daemon.stages import find_stage
-
-    if find_stage("run_analysis") is None:
-        return None
     base = tmp_path_factory.getbasetemp()
     root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-models"
     root.mkdir(exist_ok=True)
@@ -187,7 +167,7 @@ def sentiment_models(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
 
 
 @pytest.fixture
-def daemon_config(config_dir: Path, site: Site, sentiment_models: Path | None) -> Path:
+def daemon_config(config_dir: Path, site: Site, sentiment_models: Path) -> Path:
     """The shipped config, with fast daemon schedules, one local RSS source and a migrated DB."""
     settings = (config_dir / "settings.yaml").read_text(encoding="utf-8")
     settings = settings[:settings.index("daemon:\n")] + FAST_DAEMON
@@ -216,11 +196,12 @@ def db_engine(config_dir: Path, env: dict[str, str] | None = None) -> Engine:
 class DaemonProcess:
     """``yuqing --config DIR run`` as a real process; its log goes to a file the test reads."""
 
-    def __init__(self, config_dir: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, config_dir: Path, log_path: Path, env: dict[str, str] | None = None,
+                 cwd: Path | None = None, boot: list[str] | None = None) -> None:
         self.log_path = log_path
         self.log_file = log_path.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-c", CLI_BOOT, "--config", str(config_dir), "run"],
-                                     stdout=self.log_file, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen([*(boot or [sys.executable, "-c", CLI_BOOT]), "--config", str(config_dir), "run"],
+                                     stdout=self.log_file, stderr=subprocess.STDOUT, cwd=cwd,
                                      env={**os.environ, **(env or {})}, start_new_session=True)
 
     @property
@@ -272,7 +253,7 @@ def daemons(tmp_path: Path) -> Iterator[list[DaemonProcess]]:
 
 
 def start(daemons: list[DaemonProcess], config_dir: Path, tmp_path: Path, name: str = "daemon",
-          env: dict[str, str] | None = None) -> DaemonProcess:
-    daemon = DaemonProcess(config_dir, tmp_path / f"{name}.log", env)
+          env: dict[str, str] | None = None, cwd: Path | None = None, boot: list[str] | None = None) -> DaemonProcess:
+    daemon = DaemonProcess(config_dir, tmp_path / f"{name}.log", env, cwd, boot)
     daemons.append(daemon)
     return daemon

@@ -11,8 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, insert, select
 
+from sqlalchemy.orm import Session
+
+from crawlers.launch import CrawlRun, record_end
 from storage.models import CrawlRunRow
-from yuqing.daemon.crawl import Children, ProcessResult, guarded, mark_abandoned, record_outcome, run_process
+from storage.runs import mark_abandoned
+from yuqing.base.process import Children, ProcessResult, guarded, run_process
 
 # A parent that starts a grandchild, both sleeping; the grandchild writes its pid for the test.
 FAMILY = """
@@ -67,7 +71,7 @@ def test_guarded_child_dies_with_its_parent(tmp_path: Path) -> None:
     crawl_code = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
     parent_code = (
         "import subprocess, sys, time\n"
-        "from yuqing.daemon.crawl import guarded\n"
+        "from yuqing.base.process import guarded\n"
         f"subprocess.Popen(guarded([sys.executable, '-c', {crawl_code!r}]), start_new_session=True)\n"
         "time.sleep(60)\n")
     import subprocess
@@ -105,6 +109,14 @@ def test_shutdown_terminates_running_children(tmp_path: Path) -> None:
 
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
+
+
+def record_outcome(engine: Engine, source_id: str, launched: datetime, result: ProcessResult, timeout: float,
+                   now: datetime) -> CrawlRun:
+    with Session(engine) as session, session.begin():
+        run = record_end(session, source_id, launched, result, timeout, now)
+    assert run is not None
+    return run
 
 
 def rows(engine: Engine) -> list[CrawlRunRow]:
@@ -146,5 +158,6 @@ def test_abandoned_running_rows_become_failed(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(insert(CrawlRunRow).values(source_id="old", started_at=NOW - timedelta(hours=2), status="running"))
         conn.execute(insert(CrawlRunRow).values(source_id="new", started_at=NOW, status="running"))
-    assert mark_abandoned(engine, NOW - timedelta(hours=1), NOW) == 1
+    with Session(engine) as session, session.begin():
+        assert mark_abandoned(session, NOW - timedelta(hours=1), NOW) == 1
     assert [r.status for r in rows(engine)] == ["failed", "running"]

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import CrawlRunRow, PostRow
-from tests.daemon.conftest import (DaemonProcess, Site, db_engine, needs_collect, processes_running, source_yaml,
+from tests.daemon.conftest import (DaemonProcess, Site, db_engine, processes_running, source_yaml,
                                    start, write_sources)
 
 pytestmark = pytest.mark.slow
@@ -37,7 +37,6 @@ def runs(config_dir: Path, source_id: str) -> list[CrawlRunRow]:
 
 def test_crawls_store_each_post_once(daemon_config: Path, tmp_path: Path, site: Site,
                                      daemons: list[DaemonProcess]) -> None:
-    needs_collect()
     daemon = start(daemons, daemon_config, tmp_path)
     first = daemon.wait_for(r"job=crawl target=local-news outcome=ok", timeout=120)[0]
     assert "new=3" in first and "status=ok" in first
@@ -50,7 +49,6 @@ def test_crawls_store_each_post_once(daemon_config: Path, tmp_path: Path, site: 
 
 def test_overrunning_crawl_is_killed_and_recorded_as_timeout(daemon_config: Path, tmp_path: Path, site: Site,
                                                              daemons: list[DaemonProcess]) -> None:
-    needs_collect()
     settings = daemon_config / "settings.yaml"
     settings.write_text(settings.read_text(encoding="utf-8").replace("subprocess_timeout: 90", "subprocess_timeout: 10"),
                         encoding="utf-8")
@@ -68,7 +66,6 @@ def test_overrunning_crawl_is_killed_and_recorded_as_timeout(daemon_config: Path
 
 def test_sigkill_mid_crawl_then_restart_loses_and_duplicates_nothing(daemon_config: Path, tmp_path: Path,
                                                                       site: Site, daemons: list[DaemonProcess]) -> None:
-    needs_collect()
     site.items = 8
     site.article_delay = 1.0
     write_sources(daemon_config, source_yaml("local-news", site.url("/feed.xml"), every="4s",
@@ -103,7 +100,6 @@ def test_sigkill_mid_crawl_then_restart_loses_and_duplicates_nothing(daemon_conf
 
 def test_sigterm_mid_crawl_stops_within_bound_and_records_it(daemon_config: Path, tmp_path: Path, site: Site,
                                                             daemons: list[DaemonProcess]) -> None:
-    needs_collect()
     write_sources(daemon_config, source_yaml("slow-site", site.url("/slow"), every="1h", extra="    timeout: 300\n"))
     daemon = start(daemons, daemon_config, tmp_path)
     deadline = time.monotonic() + 120

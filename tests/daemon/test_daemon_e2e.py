@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from storage.models import AnalysisRow, DeliveryRow, PostRow
-from tests.daemon.conftest import DaemonProcess, Site, db_engine, needs_collect, needs_stage, start
+from tests.daemon.conftest import DaemonProcess, Site, db_engine, start
 
 pytestmark = pytest.mark.slow
 
@@ -94,9 +94,6 @@ def wait_until(check: Any, timeout: float, what: str, daemon: DaemonProcess) -> 
 
 def test_collected_analysed_and_digest_arrives_once(daemon_config: Path, tmp_path: Path, site: Site,
                                                     smtp: tuple[int, Inbox], daemons: list[DaemonProcess]) -> None:
-    needs_collect()
-    for name in ("run_analysis", "send_digests"):
-        needs_stage(name)
     port, inbox = smtp
     configure_mail(daemon_config, port)
     never = (datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(hours=12)).strftime("%H:%M")  # not due

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.daemon.conftest import CLI_BOOT, DaemonProcess, Site, db_engine, migrate, source_yaml, start, write_sources
-from yuqing.daemon import lease
+from storage import leases as lease
 from yuqing.daemon.status import read_jobs
 
 pytestmark = pytest.mark.slow

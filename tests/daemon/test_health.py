@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from yuqing.daemon.health import source_health
+from storage.health import source_health
 
 T0 = datetime(2026, 11, 27, tzinfo=timezone.utc)
 

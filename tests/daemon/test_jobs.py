@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow
-from storage.post import Post
+from yuqing.base.post import Post
 from storage.repo import insert_post
 from tests.daemon.conftest import migrate
 from yuqing.daemon import jobs, stages
@@ -95,24 +96,60 @@ def test_health_job_finds_a_failing_source(job_config: Path, job_engine: Engine,
 
 
 def test_health_message_is_chinese_and_names_the_fix() -> None:
-    from yuqing.daemon.health import HealthStatus
+    from storage.health import HealthStatus
 
     subject, body = jobs.health_message("人民网", "people", HealthStatus("empty", 0, 6, 4.5, None, ""))
     assert "连续无新内容" in subject and "yuqing crawl people --max-pages 1" in body
 
 
-def test_stage_adapter_reports_missing_stages(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(stages.CANDIDATES, "run_analysis", ("no_such_stage.jobs", "no_such_stage"))
-    outcome = stages.call_stage("run_analysis", None, NOW)
-    assert not outcome.installed and outcome.outcome == "not-installed" and "no_such_stage" in outcome.detail
+def test_a_group_digest_that_fails_to_build_is_a_failed_job(job_config: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    """A second group still gets its digest; the failed group's job is ``failed``, counted in the
+    metrics, shown by ``yuqing status`` and told to the admins."""
+    import json
 
+    from click.testing import CliRunner
 
-def test_stage_adapter_finds_and_counts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(stages.CANDIDATES, "run_analysis", ("no_such_stage", "json"))
-    monkeypatch.setattr("json.run_analysis", lambda app, now: {"analyzed": 4, "events": 1, "ids": [1]},
-                        raising=False)
-    outcome = stages.call_stage("run_analysis", None, NOW)
-    assert outcome.installed and outcome.counts == {"analyzed": 4, "events": 1}
+    import alerts.service
+    from alerts.service import send_digests
+    from storage.context import AppContext
+    from yuqing.base.errors import DigestError
+    from yuqing.cli import cli
+
+    alerts_yaml = job_config / "alerts.yaml"
+    alerts_yaml.write_text(alerts_yaml.read_text(encoding="utf-8").replace("admins: [", (
+        "  - id: court-office\n    name: 法院新闻办\n    emails: [court@localhost]\n    channels: [mail]\n"
+        "    digest_time: \"08:00\"\n\nadmins: ["), 1), encoding="utf-8")
+    settings = job_config / "settings.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("stage_processes: true", "stage_processes: false"),
+                        encoding="utf-8")
+    real = alerts.service.gather_digest
+
+    def broken(session: Any, config: Any, group: Any, *args: Any, **kwargs: Any) -> Any:
+        if group.id == "press-office":
+            raise ValueError("a bad character in the .docx")
+        return real(session, config, group, *args, **kwargs)
+
+    monkeypatch.setattr(alerts.service, "gather_digest", broken)
+    app = AppContext.create(job_config)
+    with pytest.raises(DigestError) as raised:
+        send_digests(app, NOW)
+    app.close()
+    assert list(raised.value.failed) == ["press-office"]
+    assert {r.recipient for r in raised.value.results} == {"court@localhost"}  # the other group got its digest
+
+    caplog.set_level(logging.INFO, logger="yuqing.daemon.jobs")
+    jobs.digest_job(str(job_config), "press-office")
+    line = next(r.getMessage() for r in caplog.records if "job=digest" in r.getMessage())
+    assert "outcome=failed" in line and "a bad character" in line
+    status = CliRunner().invoke(cli, ["--config", str(job_config), "status", "--json"])
+    assert status.exit_code == 0, status.output
+    [job] = [j for j in json.loads(status.output)["jobs"] if j["id"] == "digest:press-office"]
+    assert job["failed"] and job["last_outcome"] == "failed" and "a bad character" in job["error"]
+    human = CliRunner().invoke(cli, ["--config", str(job_config), "status"])
+    assert "FAILED" in human.output and "digest:press-office" in human.output
+    outbox = list((job_config.parent / "data" / "outbox").glob("*.eml"))
+    assert any("任务失败" in p.read_text(encoding="utf-8", errors="replace") or "admin" in p.name for p in outbox)
 
 
 def test_as_counts_shapes() -> None:
@@ -135,9 +172,6 @@ def test_as_counts_shapes() -> None:
 
 def test_stage_job_in_a_process_of_its_own(job_config: Path, caplog: pytest.LogCaptureFixture) -> None:
     """``retry`` through ``python -m yuqing.daemon.isolated``: counts come back from the child."""
-    from tests.daemon.conftest import needs_stage
-
-    needs_stage("retry_pending")
     caplog.set_level(logging.INFO, logger="yuqing.daemon.jobs")
     jobs.retry_job(str(job_config))
     line = next(r.getMessage() for r in caplog.records if "job=retry" in r.getMessage())

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Engine
 
-from yuqing.daemon import lease
+from storage import leases as lease
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
 TTL = timedelta(seconds=30)

@@ -12,7 +12,7 @@ import pytest
 
 from scheduler import Daemon
 from tests.daemon.conftest import migrate, source_yaml, write_sources
-from yuqing.context import AppContext
+from storage.context import AppContext
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
 

@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from storage.models import CrawlRunRow, DeliveryRow
 from tests.daemon.conftest import db_engine, migrate, source_yaml, write_sources
 from yuqing.cli import cli
-from yuqing.daemon import lease
+from storage import leases as lease
 
 def seed(config_dir: Path) -> None:
     now = datetime.now(timezone.utc)

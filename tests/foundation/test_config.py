@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from config import load_config
-from yuqing.errors import ConfigError
+from yuqing.base.errors import ConfigError
 
 
 def errors_of(config_dir: Path, environ: dict[str, str] | None = None) -> list[str]:

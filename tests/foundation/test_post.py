@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from storage.post import Post, canonicalize_url
+from yuqing.base.post import Post, canonicalize_url
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 
 from storage.db import current_revision, head_revision, make_engine, table_names, upgrade
 from storage.models import Base, PostRow, include_object
-from storage.post import Post
+from yuqing.base.post import Post
 from storage.repo import get_post, insert_post, known_hashes
 
 CST = timezone(timedelta(hours=8))

@@ -42,7 +42,7 @@ def app(config_dir, db_url, small_model, monkeypatch):  # type: ignore[no-untype
     """An AppContext on a migrated database (SQLite and PostgreSQL) with the small model current."""
     from nlp.modelstore import save_model
     from storage.db import upgrade
-    from yuqing.context import AppContext
+    from storage.context import AppContext
 
     monkeypatch.setenv("YUQING_DATABASE_URL", db_url)
     context = AppContext.create(config_dir)

@@ -85,7 +85,7 @@ def test_train_sentiment_bad_column_is_a_clear_error(app, config_dir, tmp_path) 
 
 
 def test_label_and_analyze(app, config_dir) -> None:  # type: ignore[no-untyped-def]
-    from storage.post import Post
+    from yuqing.base.post import Post
     from storage.repo import insert_post
 
     with app.session() as session:

@@ -61,3 +61,15 @@ def test_real_weibo_posts_rarely_collide(segmenter) -> None:  # type: ignore[no-
               if sum(x == y for x, y in zip(fa, fb)) >= MIN_SHARED_BANDS]
     assert len(prints) > 300
     assert len(merged) <= 2, merged
+
+
+def test_fingerprints_are_pinned() -> None:
+    """Stored fingerprints must keep matching after an upgrade of NumPy or of yuqing."""
+    from nlp.events import fingerprint
+
+    words = "网传 某地 派出所 民警 在 执法 过程 中 殴打 一名 外卖 骑手".split()
+    assert fingerprint(words) == [
+        6221209103527827325, 2933445014557037719, 4891516084319055398, 2838207250092128842,
+        1213776731916796291, 3363003936075207640, 4075693112716875873, 924594534732564095,
+        3488353516164450228, 354033476528199587, 8081519623818836512, 5066047333173900904,
+        3051808247732103500, 5592244472362275536, 5785904471056084672, 2791839283244887676]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 import nlp.job as job
 from nlp.job import run_analysis
 from storage.models import AnalysisRow, EventRow, FingerprintRow, PostRow, PostTopicRow
-from storage.post import Post
+from yuqing.base.post import Post
 from storage.repo import insert_post
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)

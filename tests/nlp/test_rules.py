@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from config.topics_model import TopicsFile
-from nlp.ruleparse import parse
+from config.ruleparse import parse
 from nlp.rules import compile_topics, evaluate
 from nlp.segment import normalize
-from yuqing.errors import RuleSyntaxError
+from yuqing.base.errors import RuleSyntaxError
 
 LISTS = {"机关": ["公安", "民警", "法院"]}
 

@@ -8,7 +8,7 @@ import pytest
 
 from config.edit import apply_edit, edit_text
 from config.topics_edit import add_topic, add_words, remove_words, set_field
-from yuqing.errors import ConfigError, YuqingError
+from yuqing.base.errors import ConfigError, YuqingError
 
 COMMENTED = """\
 # 政法舆情 keyword lists — maintained by the press office.   

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from config import load_config
 from storage.db import make_engine
 from storage.models import AnalysisRow
-from storage.post import Post
+from yuqing.base.post import Post
 from storage.repo import insert_post
 from yuqing.cli import cli
 

@@ -10,7 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from yuqing.daemon.crawl import tail
+from storage.context import AppContext
+from yuqing.base.clock import utcnow
+from yuqing.base.process import tail
+from yuqing.daemon.logs import configure_logging
+from yuqing.daemon.stages import STAGE_JOBS
 
 PREFIX = "YUQING-JOB "
 
@@ -26,11 +30,6 @@ def read_summary(log_path: Path) -> tuple[str, dict[str, Any]] | None:
 
 def main(argv: list[str]) -> int:
     """Run the job named by ``argv[0]`` with the config in ``argv[1]``; print the summary."""
-    from yuqing.context import AppContext
-    from yuqing.daemon.crawl import utcnow
-    from yuqing.daemon.jobs import STAGE_JOBS
-    from yuqing.daemon.logs import configure_logging
-
     if len(argv) < 2 or argv[0] not in STAGE_JOBS:
         print(f"usage: python -m yuqing.daemon.isolated {{{','.join(STAGE_JOBS)}}} CONFIG_DIR [ARG]", file=sys.stderr)
         return 2

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -17,16 +16,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from crawlers.launch import crawl_source
+from storage import runs
+from storage.health import HealthStatus
+from storage.jobruns import OK_OUTCOMES, record_job_run
 from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow
+from yuqing.base.clock import utcnow
+from yuqing.base.process import guarded, python_module, run_process
 from yuqing.daemon import isolated, stages
-from yuqing.daemon.crawl import guarded, mark_abandoned, record_outcome, run_process, utcnow
-from yuqing.daemon.health import HealthStatus, source_health
+from yuqing.daemon.stages import JobResult
 from yuqing.daemon.runtime import Runtime, runtime_for
 
 log = logging.getLogger(__name__)
 
-JobResult = tuple[str, dict[str, Any]]
+ALERTING_JOBS = frozenset({"analyze", "digest", "retry", "retention"})
 RETENTION_BATCH = 1000
 
 
@@ -35,7 +40,8 @@ def format_counts(counts: dict[str, Any]) -> str:
 
 
 def logged(kind: str) -> Callable[[Callable[..., JobResult]], Callable[..., None]]:
-    """Wrap ``func(runtime, now, *args) -> (outcome, counts)`` as a job: one log line, metrics."""
+    """Wrap ``func(runtime, now, *args) -> (outcome, counts)`` as a job: one log line, metrics, the
+    outcome kept for ``yuqing status``, and an admin alert (once a day) when a stage job failed."""
 
     def decorate(func: Callable[..., JobResult]) -> Callable[..., None]:
         @functools.wraps(func)
@@ -50,7 +56,8 @@ def logged(kind: str) -> Callable[[Callable[..., JobResult]], Callable[..., None
                     log.exception("job=%s target=%s raised", kind, target)
                 seconds = time.monotonic() - started
                 runtime.metrics.job(kind, outcome, seconds, time.time())
-            level = logging.INFO if outcome in ("ok", "not-installed", "skipped") else logging.WARNING
+                remember(runtime, kind, ":".join((kind, *map(str, args))), outcome, seconds, counts)
+            level = logging.INFO if outcome in OK_OUTCOMES else logging.WARNING
             log.log(level, "job=%s target=%s outcome=%s duration=%.1fs %s", kind, target, outcome, seconds,
                     format_counts(counts), extra={"job": kind, "target": target, "outcome": outcome,
                                                   "duration": round(seconds, 3), "counts": counts})
@@ -61,6 +68,23 @@ def logged(kind: str) -> Callable[[Callable[..., JobResult]], Callable[..., None
     return decorate
 
 
+def remember(runtime: Runtime, kind: str, job_id: str, outcome: str, seconds: float, counts: dict[str, Any]) -> None:
+    """Keep the outcome for ``yuqing status``; tell the admins (once per job and day) when a stage job
+    failed. A crawl's failures reach them through the source-health check instead."""
+    now = utcnow()
+    error = str(counts.get("error", ""))
+    try:
+        record_job_run(runtime.app.engine, job_id, kind, outcome, now, seconds, error)
+    except SQLAlchemyError as exc:
+        log.error("job=%s outcome could not be recorded: %s", job_id, exc)
+    if outcome in OK_OUTCOMES or outcome == "interrupted" or kind not in ALERTING_JOBS:
+        return
+    day = now.astimezone(ZoneInfo(runtime.app.config.settings.timezone)).date().isoformat()
+    body = (f"任务：{job_id}\n结果：{outcome}\n错误：{error or '-'}\n\n"
+            "其他单位的日报和其他任务照常运行。请查看日志并执行 `yuqing status`。")
+    stages.send_admin_alert(runtime.app, f"【舆情监测】任务失败：{job_id}", body, f"admin:job:{job_id}:{day}", now)
+
+
 @logged("crawl")
 def crawl_job(runtime: Runtime, now: datetime, source_id: str) -> JobResult:
     """Crawl one source in a subprocess with a timeout; analysis follows when it stored posts."""
@@ -68,24 +92,18 @@ def crawl_job(runtime: Runtime, now: datetime, source_id: str) -> JobResult:
     source = config.sources.get(source_id)
     if source is None or not source.enabled:
         return "skipped", {"reason": "source removed or disabled"}
-    command = stages.crawl_argv(runtime.snapshot_dir, source_id)
-    if command is None:
-        return "not-installed", {"reason": "the collect stage (yuqing crawl) is not installed yet"}
-    timeout = float(config.settings.crawl.subprocess_timeout)
-    grace = float(config.settings.daemon.seconds("crawl_kill_grace"))
-    log_path = config.logs_dir / f"crawl-{source_id}.log"
-    abandoned = mark_abandoned(runtime.app.engine, now, now, source_id)  # e.g. its daemon was SIGKILLed
-    result = run_process(guarded(command), timeout, grace, log_path, runtime.children, env=runtime.child_env())
-    if result.returncode is None:
-        return "skipped", {"reason": result.output_tail}
-    row = record_outcome(runtime.app.engine, source_id, now, result, timeout, utcnow())
+    with runtime.app.sessions.begin() as session:  # e.g. its daemon was SIGKILLed mid-crawl
+        abandoned = runs.mark_abandoned(session, now, now, source_id)
+    outcome = crawl_source(config, source_id, config_dir=runtime.snapshot_dir, children=runtime.children,
+                           env=runtime.child_env())
+    row = outcome.run
     if row is None:
-        return "ok", {"exit": result.returncode, "note": "no crawl_runs row"}
+        return "skipped", {"reason": outcome.process.output_tail}
     runtime.metrics.crawl(source_id, row.status, row.new)
     if row.new:
         runtime.request_analysis()
-    counts = {"status": row.status, "exit": result.returncode, "pages": row.pages, "items": row.items,
-              "new": row.new, "duplicate": row.duplicate, "errors": row.errors}
+    counts: dict[str, Any] = {"status": row.status, "exit": outcome.process.returncode, "pages": row.pages,
+                              "items": row.items, "new": row.new, "duplicate": row.duplicate, "errors": row.errors}
     if abandoned:
         counts["abandoned"] = abandoned
     if row.error_summary and row.status not in ("ok",):
@@ -93,46 +111,12 @@ def crawl_job(runtime: Runtime, now: datetime, source_id: str) -> JobResult:
     return ("ok" if row.status in ("ok", "partial") else row.status), counts
 
 
-def _merge(outcomes: list[stages.StageOutcome]) -> JobResult:
-    counts: dict[str, Any] = {}
-    for item in outcomes:
-        prefix = item.name.removeprefix("send_").removesuffix("_alerts")
-        if not item.installed:
-            counts[prefix] = "not-installed"
-        counts.update({f"{prefix}.{k}": v for k, v in item.counts.items()})
-    outcome = "ok" if all(o.installed for o in outcomes) else "not-installed"
-    return outcome, counts
-
-
-def analyze_stages(app: Any, now: datetime) -> JobResult:
-    """Analyse new posts, then send immediate alerts for what the analysis found."""
-    analysis = stages.call_stage("run_analysis", app, now)
-    return _merge([analysis, stages.call_stage("send_immediate_alerts", app, utcnow())])
-
-
-def digest_stages(app: Any, now: datetime, group_id: str) -> JobResult:
-    """Send one recipient group's digest (exactly once per group and day: the delivery key)."""
-    group = next((g for g in app.config.alerts.groups if g.id == group_id), None)
-    if group is None or not group.enabled:
-        return "skipped", {"reason": "group removed or disabled"}
-    return _merge([stages.call_stage("send_digests", app, now, group_id)])
-
-
-def retry_stages(app: Any, now: datetime) -> JobResult:
-    """Retry deliveries that failed and are due again."""
-    return _merge([stages.call_stage("retry_pending", app, now)])
-
-
-STAGE_JOBS: dict[str, Callable[..., JobResult]] = {
-    "analyze": analyze_stages, "digest": digest_stages, "retry": retry_stages}
-
-
 def run_stage_job(runtime: Runtime, now: datetime, kind: str, *args: str) -> JobResult:
     """A stage job in a process of its own (``daemon.stage_processes``), else in this one."""
     daemon = runtime.app.config.settings.daemon
     if not daemon.stage_processes:
-        return STAGE_JOBS[kind](runtime.app, now, *args)
-    argv = guarded([sys.executable, "-m", "yuqing.daemon.isolated", kind, str(runtime.snapshot_dir), *args])
+        return stages.STAGE_JOBS[kind](runtime.app, now, *args)
+    argv = guarded(python_module("yuqing.daemon.isolated", kind, str(runtime.snapshot_dir), *args))
     log_path = runtime.app.config.logs_dir / f"{kind}.log"
     result = run_process(argv, float(daemon.seconds("stage_timeout")), float(daemon.seconds("crawl_kill_grace")),
                          log_path, runtime.children, env=runtime.child_env())
@@ -167,14 +151,6 @@ def retry_job(runtime: Runtime, now: datetime) -> JobResult:
     return run_stage_job(runtime, now, "retry")
 
 
-def recent_runs(runtime: Runtime, source_id: str, limit: int = 40) -> list[Any]:
-    """The newest ``limit`` crawl_runs rows of a source, newest first."""
-    stmt = (select(CrawlRunRow).where(CrawlRunRow.source_id == source_id)
-            .order_by(CrawlRunRow.started_at.desc(), CrawlRunRow.id.desc()).limit(limit))
-    with runtime.app.engine.connect() as conn:
-        return list(conn.execute(stmt))
-
-
 def health_message(name: str, source_id: str, status: HealthStatus) -> tuple[str, str]:
     """Subject and body (Chinese: admins read it) of a source-health alert."""
     subject = f"【舆情监测】采集源异常：{name}（{status.label_zh}）"
@@ -193,19 +169,20 @@ def health_job(runtime: Runtime, now: datetime) -> JobResult:
     """Evaluate every enabled source; alert the admins once per source and day when unhealthy."""
     config = runtime.app.config
     settings = config.settings
-    stale = now - timedelta(seconds=settings.crawl.subprocess_timeout + settings.daemon.seconds("crawl_kill_grace") + 60)
-    abandoned = mark_abandoned(runtime.app.engine, stale, now)
+    with runtime.app.sessions.begin() as session:
+        abandoned = runs.mark_abandoned(session, now - timedelta(seconds=settings.stale_run_seconds), now)
     day = now.astimezone(ZoneInfo(settings.timezone)).date().isoformat()
     counts = {"sources": 0, "failing": 0, "empty": 0, "alerted": 0, "abandoned": abandoned}
     for source in (s for s in config.sources.sources if s.enabled):
         counts["sources"] += 1
-        status = source_health(recent_runs(runtime, source.id), settings.daemon.fail_runs_alert,
-                               settings.daemon.empty_runs_alert)
+        with runtime.app.sessions() as session:
+            status, _ = runs.health_of(session, source.id, settings.daemon.fail_runs_alert,
+                                       settings.daemon.empty_runs_alert)
         if status.alert:
             counts[status.state] += 1
             subject, body = health_message(source.name, source.id, status)
             sent = stages.send_admin_alert(runtime.app, subject, body, f"admin:health:{source.id}:{day}", now)
-            counts["alerted"] += int(bool(sent.installed and sent.counts))
+            counts["alerted"] += int(bool(sent) and "error" not in sent)
     return "ok", counts
 
 

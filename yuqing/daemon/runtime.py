@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from yuqing.context import AppContext
-from yuqing.daemon.crawl import Children
+from storage.context import AppContext
+from yuqing.base.process import Children
 from yuqing.daemon.metrics import Metrics
 
 

@@ -10,6 +10,10 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from ruamel.yaml import YAML
+
+from config import resolve_data_dir
+
 SUFFIXES = (".yaml", ".yml", ".txt")
 KEEP = 3
 
@@ -60,10 +64,6 @@ def write_snapshot(config_dir: Path, run_dir: Path, print_: str) -> Path | None:
 def settings_data_dir(config_dir: Path, environ: Mapping[str, str]) -> Path:
     """The data dir a config dir points at, read leniently (the rest of the config may be broken):
     ``YUQING_DATA_DIR``, else ``data_dir`` of settings.yaml if that much parses, else the default."""
-    from ruamel.yaml import YAML
-
-    from config import resolve_data_dir
-
     if environ.get("YUQING_DATA_DIR"):
         return Path(environ["YUQING_DATA_DIR"]).expanduser().resolve()
     try:

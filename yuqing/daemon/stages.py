@@ -1,83 +1,36 @@
-"""The one adapter between the daemon and the stages it runs.
+"""The stage functions the daemon runs, imported by name. A missing one is an ImportError when the
+daemon starts (``yuqing run`` says so and exits), never a job that silently stops running.
 
-The collect, analyse and alert stages are separate packages; the daemon calls them only through this
-module, which imports each stage function by name when first called. A stage that is not installed
-yet gives a ``StageOutcome`` with ``installed=False`` instead of an ImportError, so the daemon runs
-(and says what is missing) whatever subset of stages is present.
-
-Entry points called in-process (all take the AppContext and ``now``, a tz-aware UTC datetime):
-
-- ``run_analysis(app, now)``                       analyse new and recent posts
-- ``send_immediate_alerts(app, now)``              immediate alerts after an analysis run
-- ``send_digests(app, now, group_id)``             the digest of one recipient group
-- ``retry_pending(app, now)``                      retry deliveries that failed
+- ``run_analysis(app, now)``                        analyse new and recent posts
+- ``send_immediate_alerts(app, now)``               immediate alerts after an analysis run
+- ``send_digests(app, now, group_id)``              the digest of one recipient group
+- ``retry_pending(app, now)``                       retry deliveries that failed
 - ``send_admin_alert(app, subject, body, key, now)`` one message to the admins, once per ``key``
 
-The crawl is not called in-process (Twisted's reactor cannot restart): ``crawl_argv`` gives the
-command of one crawl subprocess, ``python -m crawlers.run SOURCE --config DIR`` (the process that
-crawls, so a kill reaches it directly), else ``yuqing crawl SOURCE``; ``crawl.py`` runs it.
+The crawl is not called in-process (Twisted's reactor cannot restart): ``crawlers.launch`` runs it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import importlib.util
 import logging
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import datetime
 from typing import Any
+
+from alerts.service import retry_pending, send_digests, send_immediate_alerts
+from alerts.service import send_admin_alert as deliver_admin_alert
+from nlp.job import run_analysis
+from storage.context import AppContext
+from yuqing.base.clock import utcnow
+from yuqing.base.errors import DigestError
+
+__all__ = ["STAGE_JOBS", "JobResult", "as_counts", "prefixed", "retry_pending", "run_analysis", "send_admin_alert", "send_digests",
+           "send_immediate_alerts"]
 
 log = logging.getLogger(__name__)
 
-# function name → modules that may define it, tried in order (the first one found wins).
-CANDIDATES: dict[str, tuple[str, ...]] = {
-    "run_analysis": ("nlp.job", "nlp.jobs", "nlp.pipeline", "nlp.analyze", "nlp"),
-    "send_immediate_alerts": ("alerts.jobs", "alerts.immediate", "alerts.service", "alerts"),
-    "send_digests": ("alerts.jobs", "alerts.digest", "alerts.service", "alerts"),
-    "retry_pending": ("alerts.jobs", "alerts.deliveries", "alerts.outbox", "alerts.service", "alerts"),
-    "send_admin_alert": ("alerts.jobs", "alerts.admin", "alerts.service", "alerts"),
-}
-
-
-@dataclass(frozen=True)
-class StageOutcome:
-    """What a stage call did: ``counts`` for the log line, or why it did not run."""
-
-    name: str
-    installed: bool = True
-    counts: dict[str, Any] = field(default_factory=dict)
-    detail: str = ""
-
-    @property
-    def outcome(self) -> str:
-        return "ok" if self.installed else "not-installed"
-
-
-def find_stage(name: str) -> Callable[..., Any] | None:
-    """The stage function ``name``, or ``None`` when no candidate module defines it."""
-    for module_name in CANDIDATES[name]:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
-                continue  # the module itself is absent; an import error inside it is a real bug
-            raise
-        func = getattr(module, name, None)
-        if callable(func):
-            return func  # type: ignore[no-any-return]
-    return None
-
-
-def call_stage(name: str, *args: Any) -> StageOutcome:
-    """Call stage function ``name`` with ``args``; errors inside the stage propagate."""
-    func = find_stage(name)
-    if func is None:
-        return StageOutcome(name, installed=False,
-                            detail=f"stage not installed yet: no {name}() in {', '.join(CANDIDATES[name])}")
-    return StageOutcome(name, counts=as_counts(func(*args)))
+JobResult = tuple[str, dict[str, Any]]
 
 
 def as_counts(result: Any) -> dict[str, Any]:
@@ -91,8 +44,8 @@ def as_counts(result: Any) -> dict[str, Any]:
     if isinstance(result, dict):
         return {str(k): v for k, v in result.items() if isinstance(v, (int, float, str, bool))}
     if isinstance(result, (list, tuple, set)):
-        statuses = [getattr(item, "status", None) for item in result]
-        if result and all(isinstance(st, str) for st in statuses):
+        statuses = [st for st in (getattr(item, "status", None) for item in result) if isinstance(st, str)]
+        if result and len(statuses) == len(result):
             return {st: statuses.count(st) for st in sorted(set(statuses))}  # e.g. deliveries
         return {"count": len(result)}
     if isinstance(result, (int, float)):
@@ -100,34 +53,47 @@ def as_counts(result: Any) -> dict[str, Any]:
     return {"result": str(result)[:200]}
 
 
-CRAWL_MODULE = "crawlers.run"
-CLI_BOOT = "from yuqing.cli import main; main()"
+def prefixed(prefix: str, result: Any) -> dict[str, Any]:
+    """``as_counts(result)`` with each name prefixed, e.g. ``run_analysis.analyzed``."""
+    return {f"{prefix}.{k}": v for k, v in as_counts(result).items()}
 
 
-def crawl_argv(config_dir: Path, source_id: str) -> list[str] | None:
-    """The command that crawls one source, run by this interpreter; ``None`` before collect lands."""
+def send_admin_alert(app: AppContext, subject: str, body: str, key: str, now: datetime) -> dict[str, Any]:
+    """Alert the admins once per ``key``; returns the delivery counts (empty when the key was sent
+    already). Never raises: an alert about a problem must never become a second problem."""
     try:
-        found = importlib.util.find_spec(CRAWL_MODULE) is not None
-    except ModuleNotFoundError:
-        found = False
-    if found:
-        return [sys.executable, "-m", CRAWL_MODULE, source_id, "--config", str(config_dir)]
-    from yuqing.cli import LAZY_COMMANDS
-
-    if "crawl" in LAZY_COMMANDS:
-        return [sys.executable, "-c", CLI_BOOT, "--config", str(config_dir), "crawl", source_id]
-    return None
-
-
-def send_admin_alert(app: Any, subject: str, body: str, key: str, now: Any) -> StageOutcome:
-    """Alert the admins once per ``key`` (the alert stage skips a key already recorded: empty counts)."""
-    try:
-        outcome = call_stage("send_admin_alert", app, subject, body, key, now)
-    except Exception as exc:  # an alert about a problem must never become a second problem
+        counts = as_counts(deliver_admin_alert(app, subject, body, key, now))
+    except Exception as exc:  # noqa: BLE001 — see the docstring
         log.error("admin alert %s could not be sent: %s", key, exc)
-        return StageOutcome("send_admin_alert", counts={"error": str(exc)[:200]})
-    if not outcome.installed:
-        log.warning("admin alert %s not sent (%s): %s", key, outcome.detail, subject)
-    elif outcome.counts:
-        log.warning("admin alert %s: %s (%s)", key, subject, ", ".join(f"{k}={v}" for k, v in outcome.counts.items()))
-    return outcome
+        return {"error": str(exc)[:200]}
+    if counts:
+        log.warning("admin alert %s: %s (%s)", key, subject, ", ".join(f"{k}={v}" for k, v in counts.items()))
+    return counts
+
+
+def analyze_stages(app: AppContext, now: datetime) -> JobResult:
+    """Analyse new posts, then send immediate alerts for what the analysis found."""
+    counts = prefixed("run_analysis", run_analysis(app, now))
+    counts.update(prefixed("immediate", send_immediate_alerts(app, utcnow())))
+    return "ok", counts
+
+
+def digest_stages(app: AppContext, now: datetime, group_id: str) -> JobResult:
+    """Send one recipient group's digest (exactly once per group and day: the delivery key)."""
+    group = next((g for g in app.config.alerts.groups if g.id == group_id), None)
+    if group is None or not group.enabled:
+        return "skipped", {"reason": "group removed or disabled"}
+    try:
+        return "ok", prefixed("digests", send_digests(app, now, group_id))
+    except DigestError as exc:
+        counts = prefixed("digests", exc.results)
+        return "failed", {**counts, "error": "; ".join(exc.failed.values())[:300]}
+
+
+def retry_stages(app: AppContext, now: datetime) -> JobResult:
+    """Retry deliveries that failed and are due again."""
+    return "ok", prefixed("retry_pending", retry_pending(app, now))
+
+
+STAGE_JOBS: dict[str, Callable[..., JobResult]] = {
+    "analyze": analyze_stages, "digest": digest_stages, "retry": retry_stages}

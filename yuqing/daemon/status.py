@@ -4,17 +4,19 @@ pending and failed deliveries."""
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Column, Engine, Float, MetaData, String, Table, func, inspect, select
+from sqlalchemy.orm import Session
 
 from config import Config
-from storage.models import CrawlRunRow, DeliveryRow
-from yuqing.daemon import lease
-from yuqing.daemon.health import source_health
+from storage import leases as lease
+from storage.jobruns import job_runs
+from storage.models import DeliveryRow
+from storage.runs import health_of
+from yuqing.daemon.plan import plan_jobs
 
 RUNS_SHOWN = 3
 DELIVERIES_SHOWN = 10
@@ -37,33 +39,37 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat(timespec="seconds") if value else None
 
 
-def read_jobs(engine: Engine, table: str = "apscheduler_jobs") -> list[dict[str, Any]]:
-    """The persisted jobs, soonest first, read straight from APScheduler's table."""
-    if not inspect(engine).has_table(table):
-        return []
-    from sqlalchemy import Table, MetaData
-
-    jobs_t = Table(table, MetaData(), autoload_with=engine)
-    with engine.connect() as conn:
-        rows = list(conn.execute(select(jobs_t.c.id, jobs_t.c.next_run_time, jobs_t.c.job_state)))
+def read_jobs(engine: Engine, config: Config, now: datetime, table: str = "apscheduler_jobs") -> list[dict[str, Any]]:
+    """The jobs, soonest first: those persisted in APScheduler's table (ids and next run times only:
+    the pickled job state is never unpickled here) and those of the current plan that have run, named
+    from the plan, each with how it last ended."""
+    scheduled: dict[str, float | None] = {}
+    if inspect(engine).has_table(table):
+        jobs_t = Table(table, MetaData(), Column("id", String), Column("next_run_time", Float))
+        with engine.connect() as conn:
+            scheduled = {row.id: row.next_run_time for row in conn.execute(select(jobs_t.c.id, jobs_t.c.next_run_time))}
+    names = {spec.id: spec.name for spec in plan_jobs(config, str(config.dir), now)}
+    last = job_runs(engine)
     jobs = []
-    for row in rows:
-        state = pickle.loads(row.job_state)  # our own rows, written by our daemon
-        next_run = datetime.fromtimestamp(row.next_run_time, timezone.utc) if row.next_run_time else None
-        jobs.append({"id": row.id, "name": state.get("name", ""), "next_run": iso(next_run),
-                     "paused": next_run is None})
-    return sorted(jobs, key=lambda j: (j["next_run"] is None, j["next_run"] or ""))
+    for job_id in sorted(set(scheduled) | (set(last) & set(names))):
+        stamp = scheduled.get(job_id)
+        next_run = datetime.fromtimestamp(stamp, timezone.utc) if stamp else None
+        ran = last.get(job_id)
+        jobs.append({"id": job_id, "name": names.get(job_id, ""), "next_run": iso(next_run),
+                     "paused": job_id in scheduled and next_run is None, "scheduled": job_id in scheduled,
+                     "last_outcome": ran.outcome if ran else None, "last_run": iso(ran.finished_at) if ran else None,
+                     "failed": bool(ran and ran.failed), "error": ran.error[:300] if ran else "",
+                     "last_ok": iso(ran.last_ok_at) if ran and ran.last_ok_at else None})
+    return sorted(jobs, key=lambda j: (j["next_run"] is None, j["next_run"] or "", j["id"]))
 
 
 def source_rows(engine: Engine, config: Config) -> list[dict[str, Any]]:
     """Each configured source with its newest runs and health."""
     daemon = config.settings.daemon
     out = []
-    with engine.connect() as conn:
+    with Session(engine) as session:
         for source in config.sources.sources:
-            runs = list(conn.execute(select(CrawlRunRow).where(CrawlRunRow.source_id == source.id)
-                                     .order_by(CrawlRunRow.started_at.desc(), CrawlRunRow.id.desc()).limit(40)))
-            health = source_health(runs, daemon.fail_runs_alert, daemon.empty_runs_alert)
+            health, runs = health_of(session, source.id, daemon.fail_runs_alert, daemon.empty_runs_alert)
             out.append({
                 "id": source.id, "name": source.name, "enabled": source.enabled, "health": health.state,
                 "runs": [{"started_at": iso(r.started_at), "status": r.status, "items": r.items, "new": r.new,
@@ -90,4 +96,4 @@ def collect_status(engine: Engine, config: Config, now: datetime) -> Status:
     lease_info = None
     if held is not None:
         lease_info = {"owner": held.owner, "expires_at": iso(held.expires_at), "alive": held.expires_at > now}
-    return Status(lease_info, read_jobs(engine), source_rows(engine, config), delivery_summary(engine))
+    return Status(lease_info, read_jobs(engine, config, now), source_rows(engine, config), delivery_summary(engine))

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from config import SHIPPED_DIR
 from storage.db import upgrade
 from storage.models import AnalysisRow, DeliveryRow, EventRow, PostRow
-from yuqing.context import AppContext
+from storage.context import AppContext
 
 DEMO_FILES = ("settings.yaml", "sources.yaml", "alerts.yaml")
 
@@ -86,8 +86,8 @@ def collect_and_model(app: AppContext) -> tuple[list[dict[str, Any]], Any]:
     sources = [s.id for s in app.config.sources.sources if s.enabled]
     with ThreadPoolExecutor(max_workers=len(sources) + 1) as pool:
         model = pool.submit(_prepare_analyzer, app)
-        crawls = [pool.submit(crawl_source, app.config, source_id, None, None, 120) for source_id in sources]
-        return [c.result() for c in crawls], model.result()
+        crawls = [pool.submit(crawl_source, app.config, source_id, timeout=120) for source_id in sources]
+        return [c.result().summary() for c in crawls], model.result()
 
 
 def write_previews(app: AppContext, now: datetime, outbox: Path) -> list[Path]:

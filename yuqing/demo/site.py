@@ -97,7 +97,7 @@ class DemoSite:
             "/api/posts": lambda: self._api(page),
         }
         if path in routes:
-            return routes[path]()  # type: ignore[no-any-return]
+            return routes[path]()
         return self._detail(path)
 
     def _detail(self, path: str) -> tuple[int, str, bytes]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from config.keyword_io import export_keywords, import_keywords, normalize_keyword
 from config.topics_edit import add_words, remove_words
-from yuqing.context import AppContext, pass_app
-from yuqing.errors import YuqingError
-from yuqing.tune_cli import _field, by_option, confirm_warnings, edit_topics, keyword_warnings
+from storage.context import AppContext
+from yuqing.cli.app import pass_app
+from yuqing.base.errors import YuqingError
+from yuqing.cli.tune import _field, by_option, confirm_warnings, edit_topics, keyword_warnings
 
 list_options = [
     click.option("--exclude", "exclude", is_flag=True, help="The exclusion list (words that rule a post out)."),
@@ -21,7 +24,7 @@ share_option = click.option("--max-share", default=0.05, show_default=True,
 yes_option = click.option("--yes", "-y", is_flag=True, help="Apply even when there are warnings.")
 
 
-def with_list_options(func):  # type: ignore[no-untyped-def]
+def with_list_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(list_options):
         func = option(func)
     return func

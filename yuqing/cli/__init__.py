@@ -14,31 +14,31 @@ from typing import Any
 import click
 
 from yuqing import __version__
-from yuqing.context import AppContext
-from yuqing.errors import ConfigError, YuqingError
+from storage.context import AppContext
+from yuqing.base.errors import ConfigError, YuqingError
 
 # command name → "module:attribute"; each stage registers its commands here.
 LAZY_COMMANDS: dict[str, str] = {
-    "init": "yuqing.commands:init",
-    "config": "yuqing.commands:config_group",
-    "doctor": "yuqing.commands:doctor",
-    "run": "yuqing.daemon.cli:run_command",
-    "status": "yuqing.daemon.cli:status_command",
-    "demo": "yuqing.demo.cli:demo",
-    "digest": "alerts.cli:digest_command",
-    "alerts": "alerts.cli:alerts_group",
-    "deliveries": "alerts.cli:deliveries_group",
-    "topics": "yuqing.tune_cli:topics_group",
-    "keywords": "yuqing.keywords_cli:keywords_group",
-    "rules": "yuqing.rules_cli:rules_group",
-    "crawl": "crawlers.cli:crawl",
-    "sources": "crawlers.cli:sources_group",
-    "extract": "crawlers.cli:extract",
-    "analyze": "nlp.cli:analyze",
-    "train": "nlp.cli:train_group",
-    "label": "nlp.cli:label",
-    "classify": "nlp.cli:classify",
-    "eval": "nlp.cli:eval_group",
+    "init": "yuqing.cli.commands:init",
+    "config": "yuqing.cli.commands:config_group",
+    "doctor": "yuqing.cli.commands:doctor",
+    "run": "yuqing.cli.daemon:run_command",
+    "status": "yuqing.cli.daemon:status_command",
+    "demo": "yuqing.cli.demo:demo",
+    "digest": "yuqing.cli.alerts:digest_command",
+    "alerts": "yuqing.cli.alerts:alerts_group",
+    "deliveries": "yuqing.cli.alerts:deliveries_group",
+    "topics": "yuqing.cli.tune:topics_group",
+    "keywords": "yuqing.cli.keywords:keywords_group",
+    "rules": "yuqing.cli.rules:rules_group",
+    "crawl": "yuqing.cli.crawl:crawl",
+    "sources": "yuqing.cli.crawl:sources_group",
+    "extract": "yuqing.cli.crawl:extract",
+    "analyze": "yuqing.cli.analyse:analyze",
+    "train": "yuqing.cli.analyse:train_group",
+    "label": "yuqing.cli.analyse:label",
+    "classify": "yuqing.cli.analyse:classify",
+    "eval": "yuqing.cli.analyse:eval_group",
 }
 
 
@@ -51,7 +51,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in LAZY_COMMANDS:
             module_name, attr = LAZY_COMMANDS[cmd_name].split(":")
-            return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+            return getattr(importlib.import_module(module_name), attr)
         return super().get_command(ctx, cmd_name)
 
 

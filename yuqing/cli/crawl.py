@@ -15,8 +15,9 @@ from rich.console import Console
 from crawlers.context import find_source
 from crawlers.launch import crawl_source
 from storage.runs import last_runs
-from yuqing.context import AppContext, pass_app
-from yuqing.errors import CrawlError
+from storage.context import AppContext
+from yuqing.cli.app import pass_app
+from yuqing.base.errors import CrawlError
 
 COLUMNS = ("status", "pages", "items", "new", "duplicate", "dropped", "errors")
 
@@ -65,7 +66,8 @@ def crawl(app: AppContext, source_id: str | None, all_sources: bool, max_pages: 
                        "crawling it because it was asked for by name", err=True)
     with Console(stderr=True).status(f"crawling {len(sources)} source(s) …"), \
             ThreadPoolExecutor(max_workers=parallel) as pool:  # the status shows on a terminal only
-        summaries = pool.map(lambda source: crawl_source(config, source.id, max_pages, now, extra=extra), sources)
+        summaries = pool.map(lambda source: crawl_source(config, source.id, max_pages=max_pages, now=now,
+                                                         extra=extra).summary(), sources)
         failed = 0
         for summary in summaries:  # in config order, each as soon as it and those before it are done
             failed += summary["status"] in ("failed", "timeout")

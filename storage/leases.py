@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import LockRow
+from storage.sql import insert_ignore
 
 
 def make_owner() -> str:
@@ -36,10 +36,10 @@ class LeaseInfo:
 
 
 def _insert_free(engine: Engine, name: str, owner: str, now: datetime, ttl: timedelta) -> bool:
-    module = postgresql if engine.dialect.name == "postgresql" else sqlite
-    stmt = module.insert(LockRow).values(name=name, owner=owner, acquired_at=now, expires_at=now + ttl)
+    stmt = insert_ignore(engine.dialect.name, LockRow, ["name"]).values(
+        name=name, owner=owner, acquired_at=now, expires_at=now + ttl)
     with engine.begin() as conn:
-        return conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"])).rowcount == 1
+        return conn.execute(stmt).rowcount == 1
 
 
 def _take_over(engine: Engine, name: str, owner: str, now: datetime, ttl: timedelta,

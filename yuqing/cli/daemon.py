@@ -8,15 +8,17 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from config import load_config
 from storage.db import require_current
-from yuqing.context import AppContext, pass_app
-from yuqing.daemon.crawl import utcnow
+from storage.context import AppContext
+from yuqing.cli.app import pass_app
+from yuqing.base.clock import utcnow
 from yuqing.daemon.snapshot import last_accepted
 from yuqing.daemon.status import Status, collect_status
-from yuqing.errors import ConfigError
+from yuqing.base.errors import ConfigError, YuqingError
 
 
 @click.command("run")
@@ -35,8 +37,12 @@ def run_command(app: AppContext, verbose: bool) -> None:
       yuqing --config /etc/yuqing run
       kill -HUP $(pgrep -f "yuqing.*run")    # reload the config now
     """
-    import scheduler
-
+    try:
+        import scheduler
+    except ImportError as exc:  # e.g. a stage entry point missing after a partial upgrade
+        raise YuqingError(f"the daemon cannot start: {exc}",
+                          "yuqing's installation is incomplete or mixed with another version: reinstall it "
+                          "(./start.sh, or pip install -e . in the checkout) and run `yuqing doctor`") from exc
     sys.exit(scheduler.main(app.config_dir, verbose=verbose))
 
 
@@ -45,10 +51,15 @@ def print_status(status: Status, console: Console) -> None:
     held = status.lease
     console.print(f"daemon: {'running, lease held by ' + held['owner'] if held and held['alive'] else 'not running'}"
                   + (f" (until {held['expires_at']})" if held and held['alive'] else ""))
-    jobs = Table("job", "schedule", "next run (UTC)", title="Scheduled jobs", title_justify="left")
+    jobs = Table("job", "schedule", "next run (UTC)", "last run", title="Scheduled jobs", title_justify="left")
     for job in status.jobs:
-        jobs.add_row(job["id"], job["name"], job["next_run"] or "paused")
+        last = f"{job['last_run']} {job['last_outcome']}" if job["last_outcome"] else "not run yet"
+        jobs.add_row(job["id"], job["name"], job["next_run"] or ("paused" if job["scheduled"] else "not scheduled"),
+                     last)
     console.print(jobs if status.jobs else "no jobs scheduled yet (start `yuqing run`)")
+    for job in (j for j in status.jobs if j["failed"]):
+        console.print(f"[red]FAILED[/red] job {job['id']}: {job['last_outcome']} at {job['last_run']}: "
+                      f"{escape(job['error'])} (last ok: {job['last_ok'] or 'never'})")
     sources = Table("source", "enabled", "health", "last runs (newest first)", title="Sources", title_justify="left")
     for src in status.sources:
         runs = "; ".join(f"{r['started_at']} {r['status']} new={r['new']}" for r in src["runs"]) or "never run"

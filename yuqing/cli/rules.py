@@ -19,9 +19,10 @@ from config.topics_model import Topic
 from nlp.backtest import BacktestResult, PostView, Side, backtest, changed_topic, pair_rules, single_topic_rules
 from nlp.segment import make_t2s, normalize
 from storage.models import AnalysisRow, PostRow
-from yuqing.context import AppContext, pass_app
-from yuqing.errors import YuqingError
-from yuqing.tune_cli import by_option, edit_topics
+from storage.context import AppContext
+from yuqing.cli.app import pass_app
+from yuqing.base.errors import YuqingError
+from yuqing.cli.tune import by_option, edit_topics
 
 
 def folder(config: Config) -> Callable[[str], str]:
@@ -172,7 +173,7 @@ def apply_change(app: AppContext, topic_id: str, add: tuple[str, ...], remove: t
         add_words(doc, topic_id, [fold(w) for w in add], "keywords")
         add_words(doc, topic_id, [fold(w) for w in exclude], "exclude") if exclude else None
         for field in ("keywords", "exclude"):
-            remove_words(doc, topic_id, [fold(w) for w in remove], field)  # type: ignore[arg-type]
+            remove_words(doc, topic_id, [fold(w) for w in remove], field)
         if expr is not None:
             set_field(doc, topic_id, "expr", expr or None)
 

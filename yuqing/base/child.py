@@ -1,4 +1,4 @@
-"""``python -m yuqing.daemon.child PARENT_PID -- COMMAND …``: run COMMAND so that it gets SIGTERM
+"""``python -m yuqing.base.child PARENT_PID -- COMMAND …``: run COMMAND so that it gets SIGTERM
 when the daemon that started it dies (even by SIGKILL), so a crawl never outlives its daemon and a
 restarted daemon never runs a second crawl of the same source beside an orphan."""
 
@@ -15,7 +15,7 @@ PR_SET_PDEATHSIG = 1
 def main(argv: list[str]) -> int:
     """Set the parent-death signal, check the parent is still there, then exec the command."""
     if len(argv) < 3 or argv[1] != "--":
-        print("usage: python -m yuqing.daemon.child PARENT_PID -- COMMAND [ARG …]", file=sys.stderr)
+        print("usage: python -m yuqing.base.child PARENT_PID -- COMMAND [ARG …]", file=sys.stderr)
         return 2
     parent, command = int(argv[0]), argv[2:]
     try:

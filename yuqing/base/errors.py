@@ -7,11 +7,13 @@ YuqingError                 every error a user can cause or fix; the CLI prints 
 ├── RuleSyntaxError         a topic rule expression does not parse (carries the position)
 ├── ModelError              a trained model is missing, unreadable or cannot be trained
 └── DeliveryError           a digest or alert could not be delivered
+    └── DigestError         some groups' digests could not be built (the others were still sent)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class YuqingError(Exception):
@@ -78,3 +80,15 @@ class ModelError(YuqingError):
 
 class DeliveryError(YuqingError):
     """A message could not be delivered."""
+
+
+class DigestError(DeliveryError):
+    """Digests of ``failed`` groups could not be built; ``results`` holds what the other groups'
+    digests delivered (they are sent before this is raised)."""
+
+    def __init__(self, failed: dict[str, str], results: list[Any]) -> None:
+        self.failed = dict(failed)
+        self.results = list(results)
+        detail = "; ".join(f"{group}: {reason}" for group, reason in self.failed.items())
+        super().__init__(f"the digest of {len(self.failed)} group(s) could not be built: {detail}",
+                         "see the log for the traceback; the other groups' digests were sent")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from yuqing.base.clock import utcnow
 
 # Query parameters that only track the reader; dropping them makes reposted links compare equal.
 TRACKING_PARAMS = frozenset(
@@ -44,11 +46,6 @@ def canonicalize_url(url: str) -> str:
 def url_hash(canonical_url: str) -> str:
     """Stable 40-hex key of a canonical URL: the unique key of a stored post."""
     return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(timezone.utc)
 
 
 @dataclass(slots=True)

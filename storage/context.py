@@ -1,4 +1,5 @@
-"""The one application context the CLI or the daemon builds and passes down (no global state)."""
+"""The one application context (config + database) the CLI or the daemon builds and passes down to the
+stages (no global state). It knows no click: the command line wraps it (``yuqing.cli.app``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -67,6 +67,3 @@ class AppContext:
             self._engine = None
             self._sessions = None
 
-
-pass_app = click.make_pass_decorator(AppContext)
-"""Decorator for commands: passes the AppContext the ``yuqing`` group built."""

@@ -18,8 +18,9 @@ from alerts.docx_export import build_docx
 from alerts.render import AlertView, digest_html, environment
 from alerts.service import (build_digest, digest_send_time, retry_pending, select_groups, send_digests,
                             send_immediate_alerts)
-from yuqing.context import AppContext, pass_app
-from yuqing.errors import YuqingError
+from storage.context import AppContext
+from yuqing.cli.app import pass_app
+from yuqing.base.errors import YuqingError
 
 
 def _now() -> datetime:

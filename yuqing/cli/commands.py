@@ -12,8 +12,9 @@ import click
 
 from config import load_config
 from storage.db import current_revision, head_revision, upgrade
-from yuqing.context import AppContext, pass_app
-from yuqing.errors import ConfigError, YuqingError
+from storage.context import AppContext
+from yuqing.cli.app import pass_app
+from yuqing.base.errors import ConfigError, YuqingError
 
 @click.command()
 @pass_app

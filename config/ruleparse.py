@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from yuqing.errors import RuleSyntaxError
+from yuqing.base.errors import RuleSyntaxError
 
 OPERATORS = "&|!()"
 TERM_STOP = set(OPERATORS) | {'"', "@"}

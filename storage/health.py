@@ -35,10 +35,14 @@ STATE_NAMES_ZH = {"ok": "正常", "failing": "连续采集失败", "empty": "连
 class RunLike(Protocol):
     """What ``source_health`` reads of a crawl run (a ``crawl_runs`` row fits)."""
 
-    status: str
-    new: int
-    started_at: datetime
-    error_summary: str
+    @property
+    def status(self) -> str: ...
+    @property
+    def new(self) -> int: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def error_summary(self) -> str: ...
 
 
 @dataclass(frozen=True)

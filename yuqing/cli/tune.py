@@ -24,8 +24,9 @@ from config.keyword_io import normalize_keyword, short_words
 from config.topics_edit import ListField, add_topic, find_topic, set_field
 from storage import audit
 from storage.models import PostRow
-from yuqing.context import AppContext, pass_app
-from yuqing.errors import ConfigError, YuqingError
+from storage.context import AppContext
+from yuqing.cli.app import pass_app
+from yuqing.base.errors import ConfigError, YuqingError
 
 TOPICS_FILE = "topics.yaml"
 by_option = click.option("--by", "actor", default=None, help="Who makes the change (default: the OS user).")
