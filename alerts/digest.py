@@ -228,13 +228,14 @@ def item_view(item: Item, sources: Mapping[str, Source], topic_names: Mapping[st
               tz: tzinfo, chars: int, mask: Mask) -> ItemView:
     """One post, masked, with its terms highlighted in the title and an excerpt of the text."""
     # Masking keeps lengths (digits become '*'), so term offsets stay valid on masked text.
+    # The link is masked too: personal data in a query or path (?mobile=…) is sent otherwise.
     title, text = mask(clean(item.title)), mask(clean(item.text))
     if len(title) > TITLE_MAX:
         title = title[:TITLE_MAX] + "…"
     source = sources.get(item.source_id)
     return ItemView(
         id=item.id, title=segments(title, term_spans(item.topics, "title", title)), title_plain=title,
-        source=source.name if source else item.source_id, time=local_time(item.time, tz), url=item.url,
+        source=source.name if source else item.source_id, time=local_time(item.time, tz), url=mask(item.url),
         risk=risk_name(item.risk_level, names), risk_level=item.risk_level, negative=bool(item.negative),
         terms=[mask(t) for t in matched_terms(item.topics)],
         excerpt=excerpt(text, term_spans(item.topics, "text", text), chars),
@@ -250,7 +251,7 @@ def event_view(event: EventSummary, sources: Mapping[str, Source], names: Sequen
     return EventView(mask(clean(event.title))[:TITLE_MAX], event.post_count, event.source_count,
                      local_time(event.first_seen, tz),
                      local_time(event.last_seen, tz), risk_name(event.risk_level, names), event.risk_level,
-                     event.url, source.name if source else event.source_id)
+                     mask(event.url), source.name if source else event.source_id)
 
 
 def coverage(relevant_by_source: Mapping[str, int], sources: Mapping[str, Source]) -> list[tuple[str, int]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -153,6 +154,8 @@ def gather_digest(session: Session, config: Config, group: Group, start: datetim
         zero_text=d.zero_text(current, healthy, len(sources_health)), items=[view(i) for i in items],
         events=[d.event_view(e, sources, config.alerts.risk.names, tz, mask) for e in events],
         topics=sections, quiet_topics=quiet, coverage=levels, coverage_text=d.coverage_text(levels),
-        sources=sources_health, source_problems=len(sources_health) - healthy, series=points,
+        # Crawl errors quote the URLs they failed on, which may carry personal data.
+        sources=[replace(h, error=mask(h.error)) for h in sources_health],
+        source_problems=len(sources_health) - healthy, series=points,
         chart_png=render_chart(points) if chart else None,
     )

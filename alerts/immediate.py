@@ -80,7 +80,7 @@ def post_view(config: Config, item: q.Item, event: q.EventSummary | None, level:
     if excerpt:
         lines.append(f"摘要：{excerpt}")
     return AlertView(subject=f"【舆情快报·{risk}】{view.title_plain}", headline=f"[{risk}] {view.title_plain}",
-                     lines=lines, url=item.url)
+                     lines=lines, url=view.url)
 
 
 def surge_units(session: Session, config: Config, now: datetime) -> list[Unit]:
@@ -120,7 +120,7 @@ def surge_view(session: Session, config: Config, topic_id: str, name: str, curre
     view = viewer(config, tz)
     for n, item in enumerate((i for i in top if i.negative), 1):
         shown = view(item)
-        lines.append(f"{n}. {shown.title_plain}（{shown.source} {shown.time}）{item.url}")
+        lines.append(f"{n}. {shown.title_plain}（{shown.source} {shown.time}）{shown.url}")
     return AlertView(subject=f"【舆情快报·激增】{name}：{surge.window_hours}小时内负面{current}篇",
                      headline=f"[激增] {name}负面信息激增", lines=lines)
 
