@@ -18,7 +18,6 @@ import signal
 import sys
 import threading
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from types import FrameType
 from typing import Any
 

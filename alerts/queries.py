@@ -14,6 +14,7 @@ from sqlalchemy.sql import ColumnElement
 
 from storage.models import AnalysisRow, EventRow, PostRow, PostTopicRow
 
+
 @dataclass(frozen=True)
 class Scope:
     """What one group sees: ``None`` means every source / every topic."""

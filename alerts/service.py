@@ -25,8 +25,8 @@ from alerts.gather import gather_digest
 from alerts.render import AlertView, environment
 from alerts.windows import scheduled_send, send_time_on, window_for
 from config.alerts_model import Group
-from storage.db import require_current
 from storage.context import AppContext
+from storage.db import require_current
 from yuqing.base.errors import DigestError, YuqingError
 
 logger = logging.getLogger(__name__)

@@ -26,10 +26,10 @@ from alerts.chart import render_chart
 from alerts.render import digest_html, digest_text, environment
 from alerts.service import build_digest, select_groups
 from config import SHIPPED_DIR
+from storage.context import AppContext
 from storage.db import make_engine, upgrade
 from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow, PostTopicRow
 from yuqing.base.post import url_hash
-from storage.context import AppContext
 
 SEND_AT = datetime(2026, 11, 27, 0, 0, tzinfo=timezone.utc)
 TOPICS = [("police", "民警"), ("courts", "法院"), ("procuratorate", "检察院"), ("justice", "监狱"),

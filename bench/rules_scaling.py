@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import jieba  # noqa: E402
-
 from analysis_speed import posts_200  # noqa: E402
+
 from config.topics_model import TopicsFile  # noqa: E402
 from nlp.rules import compile_topics  # noqa: E402
 from nlp.segment import normalize  # noqa: E402

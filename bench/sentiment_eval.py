@@ -70,9 +70,10 @@ def folds(data: ds.Data, k: int, seed: int = 0) -> list[tuple[ds.Data, ds.Data]]
     out = []
     for f in range(k):
         test = set(index[f::k])
-        pick = lambda keep: ([data[0][i] for i in index if (i in test) == keep],  # noqa: E731
-                             [data[1][i] for i in index if (i in test) == keep])
-        out.append((pick(False), pick(True)))
+        train_part = [i for i in index if i not in test]
+        test_part = [i for i in index if i in test]
+        out.append((([data[0][i] for i in train_part], [data[1][i] for i in train_part]),
+                    ([data[0][i] for i in test_part], [data[1][i] for i in test_part])))
     return out
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
-
 from ruamel.yaml import YAML
 
 from config.loader import ENV_OVERRIDES, FILES

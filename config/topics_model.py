@@ -34,7 +34,6 @@ class Topic(StrictModel):
     @field_validator("keywords", "all", "exclude")
     @classmethod
     def _no_duplicates(cls, value: list[str]) -> list[str]:
-        seen: set[str] = set()
         dupes = [w for i, w in enumerate(value) if w in value[:i]]
         if dupes:
             raise ValueError(f"lists a keyword twice: {', '.join(dupes)}")

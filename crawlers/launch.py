@@ -10,8 +10,11 @@ that died before writing any row gets one.
 
 from __future__ import annotations
 
+import json
 import logging
+import tempfile
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from config import Config
 from storage.db import make_engine, session_factory
-from storage.runs import CrawlRun, close_after_process, run_of_launch
+from storage.runs import CrawlRun, close_after_process, get_run, run_of_launch
 from yuqing.base.clock import utcnow
-from yuqing.base.process import Children, ProcessResult, guarded, python_module, run_process
+from yuqing.base.process import Children, ProcessResult, guarded, python_module, run_process, tail
 
 logger = logging.getLogger(__name__)
 SUMMARY_PREFIX = "YUQING-CRAWL "  # the last stdout line of ``python -m crawlers.run``
@@ -90,29 +93,42 @@ def crawl_source(config: Config, source_id: str, *, config_dir: Path | None = No
     recorded in crawl_runs (failed / timeout); it never raises for that."""
     timeout = float(timeout or config.settings.crawl.subprocess_timeout)
     grace = float(config.settings.daemon.seconds("crawl_kill_grace"))
-    log_path = log_path or config.logs_dir / f"crawl-{source_id}.log"
     command = crawl_command(config_dir or config.dir, source_id, max_pages, now, extra)
-    launched = utcnow()
-    result = run_process(guarded(command), timeout, grace, log_path, children or Children(),
-                         dict(env) if env is not None else None)
+    with ExitStack() as stack:
+        if log_path is None:  # a log of its own: crawls of one source may run side by side
+            log_path = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="yuqing-crawl-"))) / "crawl.log"
+        launched = utcnow()
+        result = run_process(guarded(command), timeout, grace, log_path, children or Children(),
+                             dict(env) if env is not None else None)
+        run_id = summary_run_id(tail(log_path, 8000))
     if result.returncode is None:
         return CrawlOutcome(source_id, result, None)
     engine = make_engine(config.database_url)
     try:
         with session_factory(engine).begin() as session:
-            run = record_end(session, source_id, launched, result, timeout, utcnow())
+            run = record_end(session, source_id, launched, result, timeout, utcnow(), run_id)
     finally:
         engine.dispose()
     return CrawlOutcome(source_id, result, run)
 
 
+def summary_run_id(output: str) -> int | None:
+    """The run id in the crawl's summary line (its last stdout line), if it got that far."""
+    for line in reversed(output.splitlines()):
+        if line.startswith(SUMMARY_PREFIX):
+            run_id = json.loads(line[len(SUMMARY_PREFIX):]).get("run_id")
+            return int(run_id) if run_id is not None else None
+    return None
+
+
 def record_end(session: Session, source_id: str, launched: datetime, result: ProcessResult, timeout: float,
-               now: datetime) -> CrawlRun | None:
-    """Make crawl_runs reflect how the process launched at ``launched`` ended; returns its run. A run
-    the crawl finished itself is left alone, unless the process was killed for overrunning."""
-    run = run_of_launch(session, source_id, launched)
+               now: datetime, run_id: int | None = None) -> CrawlRun | None:
+    """Make crawl_runs reflect how the process launched at ``launched`` ended; returns its run (the
+    one its summary named, else the newest since the launch). A run the crawl finished itself is
+    left alone, unless the process was killed for overrunning."""
+    run = get_run(session, run_id) if run_id is not None else run_of_launch(session, source_id, launched)
     status, reason = verdict(result, timeout)
     if status is None or (run is not None and run.status != "running" and not result.timed_out):
         return run
     logger.warning("crawl of %s: %s", source_id, reason)
-    return close_after_process(session, source_id, launched, status, reason, now)
+    return close_after_process(session, source_id, run, launched, status, reason, now)

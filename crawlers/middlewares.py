@@ -12,8 +12,8 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.utils.defer import maybe_deferred_to_future
 
 from crawlers.context import runtime
-from yuqing.base.post import canonicalize_url, url_hash
 from storage.repo import known_hashes
+from yuqing.base.post import canonicalize_url, url_hash
 
 logger = logging.getLogger(__name__)
 ARTICLE_META = "yuqing_article"

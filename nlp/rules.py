@@ -18,8 +18,8 @@ from typing import Any
 
 import daachorse
 
-from nlp.segment import normalize
 from config.ruleparse import And, ListRef, Near, Node, Not, Or, Term, all_terms, parse, positive_terms
+from nlp.segment import normalize
 
 GRAMMAR_VERSION = "1"
 FIELDS = ("title", "text")

@@ -118,19 +118,21 @@ def run_of_launch(session: Session, source_id: str, launched: datetime) -> Crawl
     return _to_run(row) if row else None
 
 
-def close_after_process(session: Session, source_id: str, launched: datetime, status: str, summary: str,
-                        now: datetime) -> CrawlRun | None:
-    """Make the run of the crawl process launched at ``launched`` end as ``status`` (``timeout`` or
-    ``failed``) with ``summary`` appended; a process that died before writing any row gets one."""
-    row = run_of_launch(session, source_id, launched)
+def close_after_process(session: Session, source_id: str, run: CrawlRun | None, launched: datetime, status: str,
+                        summary: str, now: datetime) -> CrawlRun | None:
+    """Make ``run`` (the run of a crawl process launched at ``launched``) end as ``status``
+    (``timeout`` or ``failed``) with ``summary`` appended; a process that died before writing any
+    row (``run`` is None) gets one."""
     values = {"status": status, "finished_at": now}
-    if row is None:
-        session.add(CrawlRunRow(source_id=source_id, started_at=launched, error_summary=summary, errors=1, **values))
-    else:
-        joined = "; ".join(filter(None, [row.error_summary, summary]))
-        session.execute(update(CrawlRunRow).where(CrawlRunRow.id == row.id).values(error_summary=joined, **values))
+    if run is None:
+        row = CrawlRunRow(source_id=source_id, started_at=launched, error_summary=summary, errors=1, **values)
+        session.add(row)
+        session.flush()
+        return get_run(session, row.id)
+    joined = "; ".join(filter(None, [run.error_summary, summary]))
+    session.execute(update(CrawlRunRow).where(CrawlRunRow.id == run.id).values(error_summary=joined, **values))
     session.flush()
-    return run_of_launch(session, source_id, launched)
+    return get_run(session, run.id)
 
 
 def mark_abandoned(session: Session, older_than: datetime, now: datetime, source_id: str | None = None) -> int:

@@ -21,11 +21,11 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from sqlalchemy.orm import Session
 
+from storage.context import AppContext
 from storage.db import make_engine, upgrade
 from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow, PostTopicRow
-from yuqing.base.post import Post
 from storage.repo import insert_post
-from storage.context import AppContext
+from yuqing.base.post import Post
 
 SOURCES_YAML = """
 sources:

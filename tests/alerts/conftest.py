@@ -11,6 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from alerts_testlib import SmtpServer, WebhookServer, make_app, serve_webhooks, start_smtp  # noqa: E402
+
 from storage.context import AppContext  # noqa: E402
 
 

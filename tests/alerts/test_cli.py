@@ -10,8 +10,8 @@ import pytest
 from alerts_testlib import Seed, seed_day
 from click.testing import CliRunner
 
-from yuqing.cli import cli
 from storage.context import AppContext
+from yuqing.cli import cli
 
 COMMANDS = [["digest"], ["alerts"], ["alerts", "test"], ["alerts", "send"], ["deliveries"], ["deliveries", "list"],
             ["deliveries", "retry"]]

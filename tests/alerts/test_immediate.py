@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from alerts.service import retry_pending, send_admin_alert, send_immediate_alerts
 from alerts.windows import quiet_until, surge_slot
-from storage.models import DeliveryRow
 from storage.context import AppContext
+from storage.models import DeliveryRow
 
 # 2026-11-27 10:00 in Asia/Shanghai
 DAY = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)

@@ -7,15 +7,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 from alerts_testlib import WHISTLEBLOWER_ID, WHISTLEBLOWER_PHONE, SmtpServer, make_app
 from sqlalchemy import select
 
 from alerts.service import send_digests, send_immediate_alerts
 from nlp import job
 from storage.models import AnalysisRow, EventRow
-from yuqing.base.post import Post
 from storage.repo import insert_post
+from yuqing.base.post import Post
 
 NOW = datetime(2026, 11, 27, 0, 30, tzinfo=timezone.utc)    # 08:30 local, after the 08:00 digest time
 STORY = ("网传某地派出所民警在执法过程中殴打一名外卖骑手，视频显示骑手被按倒在地，围观群众纷纷拍摄。"

@@ -7,13 +7,22 @@ from datetime import timedelta
 from email.header import decode_header, make_header
 from pathlib import Path
 
-from alerts_testlib import (SEND_AT, WHISTLEBLOWER_ID, WHISTLEBLOWER_PHONE, Inbox, PortZeroController, Seed,
-                            SmtpServer, make_app, seed_day)
+from alerts_testlib import (
+    SEND_AT,
+    WHISTLEBLOWER_ID,
+    WHISTLEBLOWER_PHONE,
+    Inbox,
+    PortZeroController,
+    Seed,
+    SmtpServer,
+    make_app,
+    seed_day,
+)
 from sqlalchemy import select
 
 from alerts.service import retry_pending, send_digests
-from storage.models import DeliveryRow
 from storage.context import AppContext
+from storage.models import DeliveryRow
 
 NOW = SEND_AT + timedelta(minutes=2)
 HOSTILE = '<script>alert("x")</script>民警殴打群众'

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import AuthResult
-from cryptography import x509
 from alerts_testlib import Inbox, PortZeroController
+from cryptography import x509
 
 from alerts.channels.mail import send_smtp
 from config.settings_model import MailSettings

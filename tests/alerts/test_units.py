@@ -21,6 +21,7 @@ from alerts.windows import scheduled_send
 from config.alerts_model import Group
 from config.settings_model import MailSettings
 from storage.context import AppContext
+from yuqing.base.errors import DigestError
 
 TZ = timezone(timedelta(hours=8))
 
@@ -122,8 +123,8 @@ def test_send_empty_off_sends_nothing_on_a_zero_day(config_dir: Path, tmp_path: 
 
 
 def test_docx_has_the_digest(sqlite_app: AppContext) -> None:
+    from alerts_testlib import WHISTLEBLOWER_PHONE, seed_day
     from docx import Document
-    from alerts_testlib import seed_day, WHISTLEBLOWER_PHONE
     with sqlite_app.session() as session:
         seed_day(Seed(session), SEND_AT)
     dg = build_digest(sqlite_app, select_groups(sqlite_app, "press-office")[0], SEND_AT, SEND_AT)
@@ -159,8 +160,10 @@ def test_one_group_failing_to_build_does_not_stop_the_others(sqlite_app: AppCont
         return real(app, group, *args, **kw)
 
     monkeypatch.setattr(service, "build_digest", flaky)
-    results = send_digests(sqlite_app, SEND_AT + timedelta(minutes=1))
-    assert [(r.key, r.status) for r in results] == [("digest:2026-11-27:shenzhen", "sent")]
+    with pytest.raises(DigestError) as raised:  # a failed part is a failed job, after the others are sent
+        send_digests(sqlite_app, SEND_AT + timedelta(minutes=1))
+    assert list(raised.value.failed) == ["press-office"] and "boom" in raised.value.failed["press-office"]
+    assert [(r.key, r.status) for r in raised.value.results] == [("digest:2026-11-27:shenzhen", "sent")]
     monkeypatch.setattr(service, "build_digest", real)            # fixed: the failed group is sent next time
     results = send_digests(sqlite_app, SEND_AT + timedelta(minutes=2))
     assert sorted(r.recipient for r in results) == ["analyst@example.cn", "chief@example.cn"]

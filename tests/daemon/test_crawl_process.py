@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert, select
-
 from sqlalchemy.orm import Session
 
 from crawlers.launch import CrawlRun, record_end

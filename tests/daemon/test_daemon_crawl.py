@@ -9,11 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from storage.models import CrawlRunRow, PostRow
-from tests.daemon.conftest import (DaemonProcess, Site, db_engine, processes_running, source_yaml,
-                                   start, write_sources)
+from tests.daemon.conftest import DaemonProcess, Site, db_engine, processes_running, source_yaml, start, write_sources
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +57,7 @@ def test_overrunning_crawl_is_killed_and_recorded_as_timeout(daemon_config: Path
     line = daemon.wait_for(r"job=crawl target=slow-site outcome=", timeout=120)[0]
     assert "outcome=timeout" in line and "killed after 10 s" in line
     assert 9 < time.monotonic() - began < 90  # 10 s timeout + 2 s grace, plus start-up on a busy machine
-    assert not processes_running(f"crawlers.run slow-site")
+    assert not processes_running("crawlers.run slow-site")
     [run] = runs(daemon_config, "slow-site")
     assert run.status == "timeout" and run.finished_at is not None
     assert daemon.stop() == 0

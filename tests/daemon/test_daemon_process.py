@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.conftest import CLI_BOOT, DaemonProcess, Site, db_engine, migrate, source_yaml, start, write_sources
 from storage import leases as lease
+from tests.daemon.conftest import CLI_BOOT, DaemonProcess, Site, db_engine, migrate, source_yaml, start, write_sources
 from yuqing.daemon.status import read_jobs
 
 pytestmark = pytest.mark.slow
@@ -95,7 +95,7 @@ def test_second_daemon_on_the_same_database_stands_by(backend: str, daemon_confi
     leader = start(daemons, daemon_config, tmp_path, "leader", env)
     leader.wait_for(r"lease 'daemon' acquired")
     other = start(daemons, daemon_config, tmp_path, "standby", env)
-    other.wait_for(r"standby: lease 'daemon' is held by \S+:%d:" % leader.proc.pid)
+    other.wait_for(rf"standby: lease 'daemon' is held by \S+:{leader.proc.pid}:")
     leader.wait_for(r"job=analyze target=- outcome=", count=3)
     assert "job=" not in other.log and "acquired" not in other.log
     assert leader.stop() == 0

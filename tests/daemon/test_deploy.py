@@ -48,5 +48,5 @@ def test_systemd_unit_verifies(tmp_path: Path) -> None:
     local = tmp_path / "yuqing.service"
     local.write_text(unit.replace("/opt/yuqing/.venv/bin/yuqing", shutil.which("true") or "/bin/true"), encoding="utf-8")
     done = subprocess.run(["systemd-analyze", "verify", str(local)], capture_output=True, text=True, timeout=60)
-    problems = [l for l in done.stderr.splitlines() if "yuqing.service" in l and "Documentation" not in l]
+    problems = [line for line in done.stderr.splitlines() if "yuqing.service" in line and "Documentation" not in line]
     assert done.returncode == 0 and not problems, done.stderr

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow
-from yuqing.base.post import Post
 from storage.repo import insert_post
 from tests.daemon.conftest import migrate
+from yuqing.base.post import Post
 from yuqing.daemon import jobs, stages
 
 NOW = datetime.now(timezone.utc)
@@ -91,7 +91,7 @@ def test_health_job_finds_a_failing_source(job_config: Path, job_engine: Engine,
     message = next(r.getMessage() for r in caplog.records if "job=health" in r.getMessage())
     assert "sources=1 failing=1 empty=0" in message and "abandoned=1" in message
     warning = next(r.getMessage() for r in caplog.records if "admin alert" in r.getMessage())
-    assert f"admin:health:people-politics:" in warning and "连续采集失败" in warning
+    assert "admin:health:people-politics:" in warning and "连续采集失败" in warning
     job_engine.dispose()
 
 

@@ -14,7 +14,6 @@ from sqlalchemy import Engine
 from config import load_config
 from yuqing.daemon.plan import cron_weekdays, plan_jobs, reconcile
 
-
 NOW = datetime(2026, 11, 27, 1, 0, tzinfo=timezone.utc)
 
 

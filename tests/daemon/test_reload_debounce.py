@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from scheduler import Daemon
-from tests.daemon.conftest import migrate, source_yaml, write_sources
 from storage.context import AppContext
+from tests.daemon.conftest import migrate, source_yaml, write_sources
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
 

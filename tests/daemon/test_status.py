@@ -9,10 +9,11 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import insert
 
+from storage import leases as lease
 from storage.models import CrawlRunRow, DeliveryRow
 from tests.daemon.conftest import db_engine, migrate, source_yaml, write_sources
 from yuqing.cli import cli
-from storage import leases as lease
+
 
 def seed(config_dir: Path) -> None:
     now = datetime.now(timezone.utc)

@@ -19,6 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "alerts"))
 
 from alerts_testlib import SmtpServer, start_smtp  # noqa: E402
+
 from yuqing.demo.run import write_config  # noqa: E402
 from yuqing.demo.site import DemoSite, serve  # noqa: E402
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from config.reference import render
 from pathlib import Path
+
+from config.reference import render
 
 REPO = Path(__file__).resolve().parents[2]
 

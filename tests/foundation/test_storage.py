@@ -11,8 +11,8 @@ from sqlalchemy import Engine, func, select
 
 from storage.db import current_revision, head_revision, make_engine, table_names, upgrade
 from storage.models import Base, PostRow, include_object
-from yuqing.base.post import Post
 from storage.repo import get_post, insert_post, known_hashes
+from yuqing.base.post import Post
 
 CST = timezone(timedelta(hours=8))
 

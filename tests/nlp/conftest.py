@@ -41,8 +41,8 @@ def small_model(segmenter: Segmenter):  # type: ignore[no-untyped-def]
 def app(config_dir, db_url, small_model, monkeypatch):  # type: ignore[no-untyped-def]
     """An AppContext on a migrated database (SQLite and PostgreSQL) with the small model current."""
     from nlp.modelstore import save_model
-    from storage.db import upgrade
     from storage.context import AppContext
+    from storage.db import upgrade
 
     monkeypatch.setenv("YUQING_DATABASE_URL", db_url)
     context = AppContext.create(config_dir)

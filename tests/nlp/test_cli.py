@@ -85,8 +85,8 @@ def test_train_sentiment_bad_column_is_a_clear_error(app, config_dir, tmp_path) 
 
 
 def test_label_and_analyze(app, config_dir) -> None:  # type: ignore[no-untyped-def]
-    from yuqing.base.post import Post
     from storage.repo import insert_post
+    from yuqing.base.post import Post
 
     with app.session() as session:
         post_id = insert_post(session, Post("weibo", "https://w.example/1", "", "民警打人"))

@@ -10,8 +10,8 @@ from sqlalchemy import func, select, update
 import nlp.job as job
 from nlp.job import run_analysis
 from storage.models import AnalysisRow, EventRow, FingerprintRow, PostRow, PostTopicRow
-from yuqing.base.post import Post
 from storage.repo import insert_post
+from yuqing.base.post import Post
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
 STORY = ("网传某地派出所民警在执法过程中殴打一名外卖骑手，视频显示骑手被按倒在地，围观群众纷纷拍摄。"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from config.topics_model import TopicsFile
 from config.ruleparse import parse
+from config.topics_model import TopicsFile
 from nlp.rules import compile_topics, evaluate
 from nlp.segment import normalize
 from yuqing.base.errors import RuleSyntaxError

@@ -12,9 +12,9 @@ from nlp.labels import record_label
 from nlp.modelstore import current_version, load_model, save_model
 from nlp.sentiment import to_docs
 from nlp.training import TrainingData, metrics, train_sentiment
-from yuqing.base.post import Post
 from storage.repo import insert_post
 from yuqing.base.errors import ModelError
+from yuqing.base.post import Post
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from config import load_config
 from storage.db import make_engine
-from yuqing.base.post import Post
 from storage.repo import insert_post
+from yuqing.base.post import Post
 from yuqing.cli import cli
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from yuqing import __version__
 from storage.context import AppContext
+from yuqing import __version__
 from yuqing.base.errors import ConfigError, YuqingError
 
 # command name → "module:attribute"; each stage registers its commands here.

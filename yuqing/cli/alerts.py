@@ -16,11 +16,17 @@ from alerts.digest import Digest
 from alerts.dispatch import channel_by_id, deliver_due
 from alerts.docx_export import build_docx
 from alerts.render import AlertView, digest_html, environment
-from alerts.service import (build_digest, digest_send_time, retry_pending, select_groups, send_digests,
-                            send_immediate_alerts)
+from alerts.service import (
+    build_digest,
+    digest_send_time,
+    retry_pending,
+    select_groups,
+    send_digests,
+    send_immediate_alerts,
+)
 from storage.context import AppContext
-from yuqing.cli.app import pass_app
 from yuqing.base.errors import YuqingError
+from yuqing.cli.app import pass_app
 
 
 def _now() -> datetime:

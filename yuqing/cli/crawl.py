@@ -14,10 +14,10 @@ from rich.console import Console
 
 from crawlers.context import find_source
 from crawlers.launch import crawl_source
-from storage.runs import last_runs
 from storage.context import AppContext
-from yuqing.cli.app import pass_app
+from storage.runs import last_runs
 from yuqing.base.errors import CrawlError
+from yuqing.cli.app import pass_app
 
 COLUMNS = ("status", "pages", "items", "new", "duplicate", "dropped", "errors")
 

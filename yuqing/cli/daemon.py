@@ -12,13 +12,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from config import load_config
-from storage.db import require_current
 from storage.context import AppContext
-from yuqing.cli.app import pass_app
+from storage.db import require_current
 from yuqing.base.clock import utcnow
+from yuqing.base.errors import ConfigError, YuqingError
+from yuqing.cli.app import pass_app
 from yuqing.daemon.snapshot import last_accepted
 from yuqing.daemon.status import Status, collect_status
-from yuqing.base.errors import ConfigError, YuqingError
 
 
 @click.command("run")
@@ -76,7 +76,7 @@ def status_app(app: AppContext) -> AppContext:
     """The app to report on: ``app`` when its config is valid; while an edit is broken, the
     configuration the daemon last accepted (with a warning), so the status stays readable."""
     try:
-        app.config
+        _ = app.config  # loads and validates: a ConfigError here means an edit is broken
         return app
     except ConfigError as exc:
         found = last_accepted(app.config_dir, os.environ)

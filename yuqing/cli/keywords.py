@@ -11,8 +11,8 @@ import click
 from config.keyword_io import export_keywords, import_keywords, normalize_keyword
 from config.topics_edit import add_words, remove_words
 from storage.context import AppContext
-from yuqing.cli.app import pass_app
 from yuqing.base.errors import YuqingError
+from yuqing.cli.app import pass_app
 from yuqing.cli.tune import _field, by_option, confirm_warnings, edit_topics, keyword_warnings
 
 list_options = [

@@ -18,10 +18,10 @@ from config.topics_edit import add_words, remove_words, set_field
 from config.topics_model import Topic
 from nlp.backtest import BacktestResult, PostView, Side, backtest, changed_topic, pair_rules, single_topic_rules
 from nlp.segment import make_t2s, normalize
-from storage.models import AnalysisRow, PostRow
 from storage.context import AppContext
-from yuqing.cli.app import pass_app
+from storage.models import AnalysisRow, PostRow
 from yuqing.base.errors import YuqingError
+from yuqing.cli.app import pass_app
 from yuqing.cli.tune import by_option, edit_topics
 
 

@@ -10,7 +10,6 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import click
@@ -23,10 +22,10 @@ from config.edit import apply_edit
 from config.keyword_io import normalize_keyword, short_words
 from config.topics_edit import ListField, add_topic, find_topic, set_field
 from storage import audit
-from storage.models import PostRow
 from storage.context import AppContext
-from yuqing.cli.app import pass_app
+from storage.models import PostRow
 from yuqing.base.errors import ConfigError, YuqingError
+from yuqing.cli.app import pass_app
 
 TOPICS_FILE = "topics.yaml"
 by_option = click.option("--by", "actor", default=None, help="Who makes the change (default: the OS user).")

@@ -26,8 +26,8 @@ from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow
 from yuqing.base.clock import utcnow
 from yuqing.base.process import guarded, python_module, run_process
 from yuqing.daemon import isolated, stages
-from yuqing.daemon.stages import JobResult
 from yuqing.daemon.runtime import Runtime, runtime_for
+from yuqing.daemon.stages import JobResult
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,7 @@ def crawl_job(runtime: Runtime, now: datetime, source_id: str) -> JobResult:
     with runtime.app.sessions.begin() as session:  # e.g. its daemon was SIGKILLed mid-crawl
         abandoned = runs.mark_abandoned(session, now, now, source_id)
     outcome = crawl_source(config, source_id, config_dir=runtime.snapshot_dir, children=runtime.children,
+                           log_path=config.logs_dir / f"crawl-{source_id}.log",
                            env=runtime.child_env())
     row = outcome.run
     if row is None:

@@ -8,6 +8,7 @@ time survives a restart; a changed one is replaced, a job no longer planned is r
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,13 +60,13 @@ def crawl_spec(source: Source, tz: str, config_dir: str, first: datetime) -> Job
     if schedule.interval:
         seconds = parse_duration(schedule.interval)
         name = f"crawl {source.id} every {schedule.interval}"
-        trigger: Callable[[], BaseTrigger] = lambda: IntervalTrigger(seconds=seconds, jitter=jitter, timezone=tz,
-                                                                     start_date=first)
+        trigger: Callable[[], BaseTrigger] = functools.partial(
+            IntervalTrigger, seconds=seconds, jitter=jitter, timezone=tz, start_date=first)
         grace = max(30, seconds)
     else:
         expr = str(schedule.cron)
         name = f"crawl {source.id} cron '{expr}'"
-        trigger = lambda: cron_trigger(expr, tz, jitter)  # noqa: E731
+        trigger = functools.partial(cron_trigger, expr, tz, jitter)
         grace = 900
     if schedule.jitter:
         name += f" ±{schedule.jitter}"

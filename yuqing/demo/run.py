@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from config import SHIPPED_DIR
+from storage.context import AppContext
 from storage.db import upgrade
 from storage.models import AnalysisRow, DeliveryRow, EventRow, PostRow
-from storage.context import AppContext
 
 DEMO_FILES = ("settings.yaml", "sources.yaml", "alerts.yaml")
 
