@@ -129,7 +129,8 @@ class MockServer:
 
     def start(self) -> Self:
         self._httpd = _HTTPServer(self)
-        threading.Thread(target=self._httpd.serve_forever, name="mockserver", daemon=True).start()
+        # a short poll: stop() waits up to one interval, once per test
+        threading.Thread(target=self._httpd.serve_forever, args=(0.1,), name="mockserver", daemon=True).start()
         return self
 
     def stop(self) -> None:
