@@ -1,7 +1,7 @@
 """Helpers of the alert tests: config files with known sources, groups and channels, a real SMTP
-server (aiosmtpd on port 0), webhook receivers on the mock server, ``Seed`` to insert rows as the collect and analyse
-stages store them, and a realistic (fictional) day of posts whose personal numbers must arrive
-masked."""
+server (aiosmtpd on port 0), webhook receivers on the mock server, ``Seed`` to insert rows as the
+collect and analyse stages store them, and a realistic (fictional) day of posts whose personal
+numbers must arrive masked."""
 
 from __future__ import annotations
 
