@@ -119,6 +119,7 @@ class MockServer:
         self._patterns: list[tuple[re.Pattern[str], Answer]] = []
         self._lock = threading.Lock()
         self._httpd: _HTTPServer | None = None
+        self._port: int | None = None  # kept after stop(): a handler still asleep on a delay may build URLs
 
     def __enter__(self) -> Self:
         return self.start()
@@ -129,6 +130,7 @@ class MockServer:
 
     def start(self) -> Self:
         self._httpd = _HTTPServer(self)
+        self._port = int(self._httpd.server_address[1])
         # a short poll: stop() waits up to one interval, once per test
         threading.Thread(target=self._httpd.serve_forever, args=(0.1,), name="mockserver", daemon=True).start()
         return self
@@ -140,9 +142,13 @@ class MockServer:
             self._httpd = None
 
     @property
+    def running(self) -> bool:
+        return self._httpd is not None
+
+    @property
     def port(self) -> int:
-        assert self._httpd is not None, "the mock server is not running"
-        return int(self._httpd.server_address[1])
+        assert self._port is not None, "the mock server was never started"
+        return self._port
 
     @property
     def base(self) -> str:
@@ -227,6 +233,8 @@ class _Handler(SimpleHTTPRequestHandler):
                           found[1] if found else None)
         mock.record(request)  # before any delay: a test may wait for the request to arrive
         time.sleep(mock.delays.get(path, 0))
+        if not mock.running:
+            return  # stopped during the delay: the test is over, no one waits for the answer
         if found is not None:
             self._send(self._answer(found[0], request))
         elif self.command in ("GET", "HEAD") and mock.root is not None:

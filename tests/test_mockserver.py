@@ -39,8 +39,8 @@ def test_static_files_from_root_and_404_elsewhere(tmp_path: Path) -> None:
         assert fetch(server.url("/news/missing.html"))[0] == 404
         assert fetch(server.url("/news/a.html"), method="HEAD")[2] == b""
         assert server.hits == ["/news/a.html", "/news/missing.html", "/news/a.html"]
-    with pytest.raises(AssertionError, match="not running"):
-        server.url("/news/a.html")
+    with pytest.raises(urllib.error.URLError):  # stopped: the port is closed
+        urllib.request.urlopen(server.url("/news/a.html"), timeout=5)
 
 
 def test_without_root_unrouted_paths_are_404(mockserver: MockServer) -> None:
@@ -85,6 +85,26 @@ def test_delays_hold_the_answer_back_but_record_the_request_at_once(mockserver: 
     assert time.monotonic() - started < 0.9
     thread.join()
     assert time.monotonic() - started >= 1.0
+
+
+def test_a_request_still_delayed_at_stop_gets_no_answer() -> None:
+    outcomes: list[object] = []
+
+    def ask(url: str) -> None:
+        try:
+            outcomes.append(fetch(url)[0])
+        except OSError as error:  # the connection closed without an answer
+            outcomes.append(type(error))
+
+    with MockServer() as server:
+        server.route("/slow", lambda request: html(server.url("/next")))  # URLs still build after stop()
+        server.delays["/slow"] = 0.5
+        thread = threading.Thread(target=ask, args=(server.url("/slow"),))
+        thread.start()
+        while not server.hits:
+            time.sleep(0.01)
+    thread.join()
+    assert len(outcomes) == 1 and outcomes[0] not in (200, 500), outcomes
 
 
 def test_posted_bodies_and_headers_are_recorded(mockserver: MockServer) -> None:
