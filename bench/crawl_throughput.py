@@ -1,9 +1,9 @@
 """Crawl throughput of the whole Collect pipeline into the database, as a ratio to ``scrapy bench``.
 
 Generates a fixture site of N article pages (default 2,000) behind list pages, serves it from a
-separate process (http.server), crawls it with ``python -m crawlers.run`` into a fresh SQLite
-database (normalise → validate → dedupe → store, crawl_runs recorded), then runs ``scrapy bench``
-on the same machine. Prints pages/s of both and the ratio.
+thread of this process (the test suite's mock server), crawls it with ``python -m crawlers.run``
+into a fresh SQLite database (normalise → validate → dedupe → store, crawl_runs recorded), then
+runs ``scrapy bench`` on the same machine. Prints pages/s of both and the ratio.
 
 Modes: ``selectors`` (title/body/time selectors in config, the usual case for a configured site)
 and ``extraction`` (no body selector: main-text extraction with trafilatura + density scorer).
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from config import copy_shipped, load_config  # noqa: E402
 from storage.db import make_engine, upgrade  # noqa: E402
+from tests.mockserver import MockServer  # noqa: E402
 
 PER_LIST = 50
 PARAGRAPH = ("为切实维护社会治安稳定，市公安局自即日起在全市范围内开展夏季治安打击整治行动，"
@@ -56,12 +56,6 @@ def build_site(root: Path, articles: int) -> int:
     return lists
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def write_config(config_dir: Path, data_dir: Path, base: str, lists: int, articles: int, mode: str) -> None:
     copy_shipped(config_dir, data_dir)
     urls = ", ".join(f'"{base}/list-{n}.html"' for n in range(lists))
@@ -76,12 +70,9 @@ def run_ours(articles: int, mode: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         lists = build_site(root / "site", articles)
-        port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-                                   "--directory", str(root / "site")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            time.sleep(1.0)
-            write_config(root / "config", root / "data", f"http://127.0.0.1:{port}", lists, articles, mode)
+        # the crawl runs in its own process: serving from a thread here costs it no interpreter time
+        with MockServer(root=root / "site") as server:
+            write_config(root / "config", root / "data", server.base, lists, articles, mode)
             upgrade(make_engine(load_config(root / "config").database_url))
             started = time.perf_counter()
             done = subprocess.run([sys.executable, "-m", "crawlers.run", "bench", "--config", str(root / "config"),
@@ -89,9 +80,6 @@ def run_ours(articles: int, mode: str) -> dict[str, float]:
                                    "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=16"],
                                   capture_output=True, text=True, cwd=REPO, check=False)
             wall = time.perf_counter() - started
-        finally:
-            server.terminate()
-            server.wait()
         summary = json.loads(done.stdout.strip().splitlines()[-1].split(" ", 1)[1])
         engine = make_engine(load_config(root / "config").database_url)
         with engine.connect() as conn:

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,6 +29,7 @@ from sqlalchemy import func, select  # noqa: E402
 from config import copy_shipped, load_config  # noqa: E402
 from storage.db import make_engine, upgrade  # noqa: E402
 from storage.models import CrawlRunRow, PostRow  # noqa: E402
+from tests.mockserver import MockServer, Request, Response, html  # noqa: E402
 
 FAST = """daemon:
   analyze_every: 5s
@@ -42,30 +41,33 @@ FAST = """daemon:
 """
 
 
-class Feeds(BaseHTTPRequestHandler):
+FEED = re.compile(r"/feed.*")
+EVERYTHING_ELSE = re.compile(r"/.*")
+
+
+def feed(request: Request, base_url: str) -> Response:
     """``/feed/N.xml``: 20 items whose set shifts over time, so every crawl finds some new posts."""
+    tick = int(time.time() // 30)
+    base = datetime(2026, 11, 27, tzinfo=timezone.utc)
+    items = "".join(
+        f"<item><title>派出所民警执法争议通报 {request.target} {i}</title>"
+        f"<link>{base_url}/a{request.target}/{i}.html</link>"
+        f"<description>{'网民反映民警执法态度粗暴，引发投诉。' * 20}{i}</description>"
+        f"<pubDate>{format_datetime(base + timedelta(minutes=i))}</pubDate></item>"
+        for i in range(tick * 5, tick * 5 + 20))
+    body = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>b</title>'
+            f"<link>http://127.0.0.1/</link><description>b</description>{items}</channel></rss>").encode()
+    return Response(200, body, "application/rss+xml")
 
-    def log_message(self, *args: Any) -> None:
-        pass
 
-    def do_GET(self) -> None:
-        tick = int(time.time() // 30)
-        base = datetime(2026, 11, 27, tzinfo=timezone.utc)
-        items = "".join(
-            f"<item><title>派出所民警执法争议通报 {self.path} {i}</title>"
-            f"<link>http://127.0.0.1:{self.server.server_address[1]}/a{self.path}/{i}.html</link>"
-            f"<description>{'网民反映民警执法态度粗暴，引发投诉。' * 20}{i}</description>"
-            f"<pubDate>{format_datetime(base + timedelta(minutes=i))}</pubDate></item>"
-            for i in range(tick * 5, tick * 5 + 20))
-        body = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>b</title>'
-                f"<link>http://127.0.0.1/</link><description>b</description>{items}</channel></rss>").encode()
-        if not self.path.startswith("/feed"):
-            body = f"<html><body><article><h1>{self.path}</h1><p>{'正文内容。' * 200}</p></article></body></html>".encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml" if self.path.startswith("/feed") else "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+def article(request: Request) -> Response:
+    return html(f"<html><body><article><h1>{request.target}</h1><p>{'正文内容。' * 200}</p></article></body></html>")
+
+
+def serve_feeds(server: MockServer) -> None:
+    """Feeds under ``/feed``, an article page at every other path."""
+    server.route(FEED, lambda request: feed(request, server.base))
+    server.route(EVERYTHING_ELSE, article)
 
 
 def rss_mb(pid: int) -> float:
@@ -118,10 +120,10 @@ def main() -> None:
     parser.add_argument("--every", default="10s", help="crawl interval of each source")
     parser.add_argument("--sample", type=float, default=5.0, help="seconds between RSS samples")
     args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Feeds)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = MockServer().start()
+    serve_feeds(server)
     workdir = Path(tempfile.mkdtemp(prefix="yuqing-bench-"))
-    config = make_config(workdir, server.server_address[1], args.sources, args.every)
+    config = make_config(workdir, server.port, args.sources, args.every)
     engine = make_engine(load_config(config).database_url)
     upgrade(engine)
     engine.dispose()
@@ -144,7 +146,7 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(60)
-        server.shutdown()
+        server.stop()
     runs, posts = counts(config)
     print(f"duration={args.duration}s sources={args.sources} every={args.every} crawl_runs={runs} posts={posts}")
     print(f"daemon RSS: start={samples[0]:.1f} MB peak={max(samples):.1f} MB final={samples[-1]:.1f} MB "

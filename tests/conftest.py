@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from config import copy_shipped
 from storage.db import make_engine, upgrade
+from tests.mockserver import MockServer
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("YUQING_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -39,6 +40,13 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if var.startswith("YUQING_") and not var.startswith("YUQING_TEST_") and var != "YUQING_SHARED_DATA":
             monkeypatch.delenv(var)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+
+
+@pytest.fixture
+def mockserver() -> Iterator[MockServer]:
+    """The suite's HTTP server (``tests/mockserver.py``), started, with no routes and no root."""
+    with MockServer() as server:
+        yield server
 
 
 @pytest.fixture

@@ -1,18 +1,14 @@
 """Helpers of the alert tests: config files with known sources, groups and channels, a real SMTP
-server (aiosmtpd on port 0), a webhook server, ``Seed`` to insert rows as the collect and analyse
-stages store them, and a realistic (fictional) day of posts whose personal numbers must arrive
-masked."""
+server (aiosmtpd on port 0), webhook receivers on the mock server, ``Seed`` to insert rows as the
+collect and analyse stages store them, and a realistic (fictional) day of posts whose personal
+numbers must arrive masked."""
 
 from __future__ import annotations
 
 import email
 import email.policy
-import http.server
-import json
+import re
 import socket
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,6 +21,7 @@ from storage.context import AppContext
 from storage.db import make_engine, upgrade
 from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow, PostTopicRow
 from storage.repo import insert_post
+from tests.mockserver import MockServer, Request, Response, json_response
 from yuqing.base.post import Post
 
 SOURCES_YAML = """
@@ -105,38 +102,27 @@ def free_port() -> int:
 
 @dataclass
 class WebhookServer:
-    url: str
-    requests: list[dict[str, Any]] = field(default_factory=list)
+    """The webhook receivers on the mock server: every POST lands in ``requests``; WeCom, DingTalk
+    and Feishu are answered ``reply``, Slack a plain "ok", as the real services answer."""
+
+    server: MockServer
     reply: dict[str, Any] = field(default_factory=lambda: {"errcode": 0, "errmsg": "ok"})
 
+    def __post_init__(self) -> None:
+        self.server.route(re.compile(r"/.*"), self.answer)
 
-@contextmanager
-def serve_webhooks() -> Iterator[WebhookServer]:
-    """A local HTTP server recording each JSON POST and answering ``state.reply``."""
-    state = WebhookServer("")
+    @property
+    def url(self) -> str:
+        return self.server.base
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            state.requests.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body)})
-            # Slack answers a plain "ok"; WeCom, DingTalk and Feishu answer JSON.
-            data = b"ok" if self.path.startswith("/slack") else json.dumps(state.reply).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    @property
+    def requests(self) -> list[Request]:
+        return self.server.requests
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-    server.server_close()
+    def answer(self, request: Request) -> Response:
+        if request.path.startswith("/slack"):
+            return Response(200, b"ok", "application/json")
+        return json_response(self.reply)
 
 
 def write_config(config_dir: Path, db_url: str, smtp: SmtpServer | None = None, *, alerts: str = ALERTS_YAML) -> None:

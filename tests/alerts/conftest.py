@@ -10,9 +10,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from alerts_testlib import SmtpServer, WebhookServer, make_app, serve_webhooks, start_smtp  # noqa: E402
+from alerts_testlib import SmtpServer, WebhookServer, make_app, start_smtp  # noqa: E402
 
 from storage.context import AppContext  # noqa: E402
+from tests.mockserver import MockServer  # noqa: E402
 
 
 @pytest.fixture
@@ -25,9 +26,8 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-def webhook_server() -> Iterator[WebhookServer]:
-    with serve_webhooks() as state:
-        yield state
+def webhook_server(mockserver: MockServer) -> WebhookServer:
+    return WebhookServer(mockserver)
 
 
 @pytest.fixture

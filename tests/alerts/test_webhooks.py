@@ -49,9 +49,9 @@ def test_immediate_alert_reaches_every_webhook(config_dir: Path, tmp_path: Path,
     results = send_immediate_alerts(app, NOW, environ=_environ(webhook_server))
     duty = {r.channel: r.status for r in results if r.recipient in ("wecom", "ding", "feishu", "slack")}
     assert duty == {"wecom": "sent", "ding": "sent", "feishu": "sent", "slack": "sent"}
-    by_path = {urllib.parse.urlsplit(r["path"]).path: r for r in webhook_server.requests}
+    by_path = {r.path: r for r in webhook_server.requests}
 
-    wecom = by_path["/wecom"]["json"]
+    wecom = by_path["/wecom"].json()
     assert wecom["msgtype"] == "markdown"
     content = wecom["markdown"]["content"]
     # '*' would be markdown emphasis: masked digits arrive as full-width ＊
@@ -59,18 +59,18 @@ def test_immediate_alert_reaches_every_webhook(config_dir: Path, tmp_path: Path,
     assert "](http://evil" not in content and "［点我］（http://evil.example）" in content
 
     ding = by_path["/ding"]
-    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(ding["path"]).query))
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(ding.target).query))
     assert query["access_token"] == "t" and query["timestamp"] == str(int(NOW.timestamp() * 1000))
     mac = hmac.new(b"SECdingsecret", f"{query['timestamp']}\nSECdingsecret".encode(), hashlib.sha256).digest()
     assert query["sign"] == base64.b64encode(mac).decode()
-    assert ding["json"]["msgtype"] == "markdown" and ding["json"]["markdown"]["title"].startswith("【舆情快报·重大】")
+    assert ding.json()["msgtype"] == "markdown" and ding.json()["markdown"]["title"].startswith("【舆情快报·重大】")
 
-    feishu = by_path["/feishu"]["json"]
+    feishu = by_path["/feishu"].json()
     assert feishu["msg_type"] == "text" and feishu["timestamp"] == str(int(NOW.timestamp()))
     assert feishu["sign"] == webhook.feishu_sign("feishusecret", int(NOW.timestamp()))
     assert "138****5678" in feishu["content"]["text"]
-    assert "138****5678" in by_path["/slack"]["json"]["text"]
-    assert by_path["/slack"]["headers"]["Content-Type"].startswith("application/json")
+    assert "138****5678" in by_path["/slack"].json()["text"]
+    assert by_path["/slack"].headers["Content-Type"].startswith("application/json")
 
     webhook_server.requests.clear()
     assert send_immediate_alerts(app, NOW + timedelta(minutes=5), environ=_environ(webhook_server)) == []
@@ -85,7 +85,7 @@ def test_digest_summary_to_webhooks(config_dir: Path, tmp_path: Path, webhook_se
     results = send_digests(app, NOW, group_id="duty", environ=_environ(webhook_server))
     assert sorted(r.channel for r in results) == ["ding", "feishu", "slack", "wecom"]
     assert all(r.status == "sent" for r in results)
-    wecom = next(r for r in webhook_server.requests if r["path"].startswith("/wecom"))["json"]
+    wecom = next(r for r in webhook_server.requests if r.path.startswith("/wecom")).json()
     assert "舆情日报" in wecom["markdown"]["content"] and "负面 **8**" in wecom["markdown"]["content"]
     app.close()
 

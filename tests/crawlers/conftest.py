@@ -1,4 +1,4 @@
-"""Fixtures of the Collect tests: the fixture site on a free port and a config that points at it."""
+"""Fixtures of the Collect tests: the fixture site on the mock server and a config that points at it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +13,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from server import FixtureServer, start_server  # noqa: E402
-
 from storage.db import make_engine, upgrade  # noqa: E402
+from tests.mockserver import MockServer, Request, Response, file, html, redirect, sequence, status  # noqa: E402
 
 YUQING = str(Path(sys.executable).with_name("yuqing"))
 NOW = "2023-03-10T12:00:00+08:00"  # relative dates on the fixture site count back from here
@@ -90,12 +88,52 @@ sources:
 """
 
 
+SITE = Path(__file__).resolve().parent / "site"
+FLAKY_ARTICLE = ("<html><head><meta charset='utf-8'><title>故障恢复后的文章</title></head><body>"
+                 "<h1 class='title'>故障恢复后的文章</h1><span class='time'>2023-03-10 11:00</span>"
+                 "<div class='content'><p>服务器第一次返回错误，重试之后正常返回了这篇文章的正文内容。</p></div></body></html>")
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+BIG_PAGE_BYTES = 5 * 1024 * 1024  # over the 1 MiB max_page_bytes of the test config
+
+
+def api_posts(request: Request) -> Response:
+    """The paged JSON API: ``/api/posts?page=N`` is ``site/api/posts-N.json``, past the last page 404."""
+    page = SITE / "api" / f"posts-{request.query.get('page', '1')}.json"
+    if page.exists():
+        return Response(200, page.read_bytes(), "application/json")
+    return Response(404, b"{}", "application/json")
+
+
+def search(request: Request) -> Response:
+    """Site search: one result whose title repeats the keyword."""
+    word = request.query.get("q", "")
+    return html(f'<html><body><ul class="news-list"><li><a href="/news/a2.html">搜索结果：{word} 相关新闻</a></li>'
+                "</ul></body></html>")
+
+
+def big_page() -> Response:
+    filler = "<p>" + "很长的页面内容。" * 100 + "</p>\n"
+    return html("<html><body>" + filler * (BIG_PAGE_BYTES // len(filler.encode()) + 1) + "</body></html>")
+
+
+def serve_fixture_site(server: MockServer) -> None:
+    """The files under ``site/`` plus the routes that misbehave on purpose (``/err/…``)."""
+    server.root = SITE
+    server.route("/api/posts", api_posts)
+    server.route("/search", search)
+    server.route("/forum/list.html", file(SITE / "forum" / "list.html", "text/html; charset=utf-8"))  # GBK bytes
+    server.route("/err/flaky.html", sequence(status(500), html(FLAKY_ARTICLE)))  # fails once, then recovers
+    server.route("/err/slow.html", html("<html><body><h1>too late</h1></body></html>"))
+    server.delays["/err/slow.html"] = 3.0  # past the source's 1 s timeout
+    server.route("/err/loop.html", redirect("/err/loop.html"))
+    server.route("/err/image.png", Response(200, PNG, "image/png"))
+    server.route("/err/big.html", big_page())
+
+
 @pytest.fixture
-def site() -> Iterator[FixtureServer]:
-    server = start_server(slow_seconds=3.0)
-    yield server
-    server.shutdown()
-    server.server_close()
+def site(mockserver: MockServer) -> MockServer:
+    serve_fixture_site(mockserver)
+    return mockserver
 
 
 def write_config(config_dir: Path, base: str, database_url: str | None = None) -> Path:
@@ -111,7 +149,7 @@ def write_config(config_dir: Path, base: str, database_url: str | None = None) -
 
 
 @pytest.fixture
-def crawl_config(config_dir: Path, site: FixtureServer) -> Path:
+def crawl_config(config_dir: Path, site: MockServer) -> Path:
     """The test config on SQLite, database migrated."""
     write_config(config_dir, site.base)
     from config import load_config

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from conftest import FAST, NOW, YUQING, crawl, run_yuqing, write_config
-from server import FixtureServer
 from sqlalchemy import select
 
 from config import load_config
@@ -17,6 +16,7 @@ from storage.db import make_engine, session_factory, upgrade
 from storage.models import PostRow
 from storage.repo import to_post
 from storage.runs import last_runs, recent_runs
+from tests.mockserver import MockServer
 
 
 def stored(config_dir: Path, source_id: str | None = None) -> dict[str, tuple]:
@@ -44,7 +44,7 @@ def runs(config_dir: Path, source_id: str) -> list:
     return found
 
 
-def test_html_list_pages_to_article_pages(crawl_config: Path, site: FixtureServer) -> None:
+def test_html_list_pages_to_article_pages(crawl_config: Path, site: MockServer) -> None:
     [summary] = crawl(crawl_config, "news-test")
     assert summary["new"] == 5 and summary["errors"] == 1  # the list links one deleted article (404)
     assert summary["status"] == "partial"
@@ -66,7 +66,7 @@ def test_html_list_pages_to_article_pages(crawl_config: Path, site: FixtureServe
     assert "HTTP 404" in run.error_summary and "missing.html" in run.error_summary
 
 
-def test_second_crawl_stores_nothing_new_and_fetches_no_known_article(crawl_config: Path, site: FixtureServer) -> None:
+def test_second_crawl_stores_nothing_new_and_fetches_no_known_article(crawl_config: Path, site: MockServer) -> None:
     crawl(crawl_config, "news-test")
     first_hits = len(site.hits)
     [again] = crawl(crawl_config, "news-test")
@@ -76,7 +76,7 @@ def test_second_crawl_stores_nothing_new_and_fetches_no_known_article(crawl_conf
     assert len(stored(crawl_config)) == 5
 
 
-def test_refresh_fetches_stored_articles_again_without_storing_twice(crawl_config: Path, site: FixtureServer) -> None:
+def test_refresh_fetches_stored_articles_again_without_storing_twice(crawl_config: Path, site: MockServer) -> None:
     crawl(crawl_config, "news-test")
     sources = (crawl_config / "sources.yaml").read_text(encoding="utf-8")
     (crawl_config / "sources.yaml").write_text(sources.replace("    name: 测试新闻\n", "    name: 测试新闻\n    refresh: true\n"),
@@ -113,7 +113,7 @@ def test_message_board_posts_on_the_list_page(crawl_config: Path) -> None:
     assert (again["new"], again["duplicate"]) == (0, 2)
 
 
-def test_json_api_with_pagination(crawl_config: Path, site: FixtureServer) -> None:
+def test_json_api_with_pagination(crawl_config: Path, site: MockServer) -> None:
     [summary] = crawl(crawl_config, "api-test")
     assert (summary["status"], summary["pages"], summary["new"]) == ("ok", 3, 2)
     posts = stored(crawl_config)
@@ -123,7 +123,7 @@ def test_json_api_with_pagination(crawl_config: Path, site: FixtureServer) -> No
     assert [h for h in site.hits if h.startswith("/api/")] == ["/api/posts?page=1", "/api/posts?page=2", "/api/posts?page=3"]
 
 
-def test_rss_and_atom_feeds_follow_teasers(crawl_config: Path, site: FixtureServer) -> None:
+def test_rss_and_atom_feeds_follow_teasers(crawl_config: Path, site: MockServer) -> None:
     summaries = crawl(crawl_config, "rss-test")
     crawl(crawl_config, "atom-test")
     assert summaries[0]["new"] == 3
@@ -162,7 +162,7 @@ def test_news_sitemap_index(crawl_config: Path) -> None:
     assert posts["news/s2.html"][0] == "最高检发布检察公益诉讼起诉典型案例"
 
 
-def test_failures_are_recorded_and_do_not_stop_the_crawl(crawl_config: Path, site: FixtureServer) -> None:
+def test_failures_are_recorded_and_do_not_stop_the_crawl(crawl_config: Path, site: MockServer) -> None:
     [summary] = crawl(crawl_config, "errors-test")
     assert summary["status"] == "partial"
     posts = stored(crawl_config)
@@ -193,7 +193,7 @@ def test_all_continues_past_a_failing_source(crawl_config: Path) -> None:
     assert len(last) == 11 and all(r.finished_at for r in last.values())
 
 
-def test_search_url_expands_topic_keywords(crawl_config: Path, site: FixtureServer) -> None:
+def test_search_url_expands_topic_keywords(crawl_config: Path, site: MockServer) -> None:
     [summary] = crawl(crawl_config, "search-test", "--max-pages", "1")  # disabled, but asked by name
     searches = [h for h in site.hits if h.startswith("/search?q=")]
     assert "/search?q=%E6%B0%91%E8%AD%A6" in searches  # 民警, from topics.yaml
@@ -211,7 +211,7 @@ def test_two_crawls_racing_store_each_post_once(crawl_config: Path) -> None:
     assert news == 3
 
 
-def test_headers_and_cookies_come_from_the_environment(crawl_config: Path, site: FixtureServer,
+def test_headers_and_cookies_come_from_the_environment(crawl_config: Path, site: MockServer,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     sources = (crawl_config / "sources.yaml").read_text(encoding="utf-8")
     sources = sources.replace("    name: 测试留言板\n", "    name: 测试留言板\n    headers_env: {X-Api-Token: BOARD_TOKEN}\n"
@@ -220,16 +220,16 @@ def test_headers_and_cookies_come_from_the_environment(crawl_config: Path, site:
     monkeypatch.setenv("BOARD_TOKEN", "s3cret-token")
     monkeypatch.setenv("BOARD_SESSION", "abc123")
     crawl(crawl_config, "board-test")
-    seen = site.headers_seen["/board/index.html"]
+    seen = site.last_request("/board/index.html").headers
     assert seen["X-Api-Token"] == "s3cret-token" and "session=abc123" in seen["Cookie"]
     assert seen["User-Agent"].startswith("yuqing/")
     assert "s3cret-token" not in (crawl_config / "sources.yaml").read_text(encoding="utf-8")
 
 
-def test_a_crawl_process_past_its_timeout_is_killed_and_recorded(crawl_config: Path, site: FixtureServer) -> None:
+def test_a_crawl_process_past_its_timeout_is_killed_and_recorded(crawl_config: Path, site: MockServer) -> None:
     from crawlers.launch import crawl_source
 
-    site.slow_seconds = 60
+    site.delays["/err/slow.html"] = 60
     sources = (crawl_config / "sources.yaml").read_text(encoding="utf-8")
     (crawl_config / "sources.yaml").write_text(sources.replace("    timeout: 1\n", "    timeout: 50\n", 1),
                                                encoding="utf-8")
@@ -241,7 +241,7 @@ def test_a_crawl_process_past_its_timeout_is_killed_and_recorded(crawl_config: P
 
 
 @pytest.mark.postgres
-def test_crawl_into_postgresql(config_dir: Path, site: FixtureServer, postgres_schema_url: str) -> None:
+def test_crawl_into_postgresql(config_dir: Path, site: MockServer, postgres_schema_url: str) -> None:
     write_config(config_dir, site.base, postgres_schema_url)
     engine = make_engine(postgres_schema_url)
     upgrade(engine)

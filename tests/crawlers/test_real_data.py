@@ -5,10 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import threading
 from datetime import datetime, timezone
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,6 +21,7 @@ from crawlers.spiders.html import auto_links
 from crawlers.spiders.rss import entry_fields
 from storage.db import make_engine, upgrade
 from tests.conftest import shared_data
+from tests.mockserver import MockServer
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2021, 7, 1, tzinfo=timezone.utc)
@@ -40,27 +38,20 @@ def test_every_real_wechat_feed_parses_with_times() -> None:
     assert all(t is not None and datetime(2015, 1, 1, tzinfo=timezone.utc) < t < NOW for t in times)
 
 
-def test_real_feeds_crawled_into_the_database(config_dir: Path, site: object) -> None:
+def test_real_feeds_crawled_into_the_database(config_dir: Path, mockserver: MockServer) -> None:
     feeds = shared_data("wechat_feeds_rss", "feeds")
-    handler = partial(SimpleHTTPRequestHandler, directory=str(feeds))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        names = ["MjM5MjAxNDM4MA==.xml", "MzA4NDI3NjcyNA==.xml"]  # 人民日报, 新华社
-        base = f"http://127.0.0.1:{server.server_address[1]}"
-        write_config(config_dir, base)
-        urls = ", ".join(f'"{base}/{n}"' for n in names)
-        (config_dir / "sources.yaml").write_text(
-            f"sources:\n  - {{id: wechat, name: 公众号, kind: rss, start_urls: [{urls}], delay: 0, follow_articles: false,"
-            " obey_robots: false}\n", encoding="utf-8")
-        upgrade(make_engine(load_config(config_dir).database_url))
-        expected = {e.link for n in names for e in feedparser.parse((feeds / n).read_bytes()).entries}
-        [first] = crawl(config_dir, "wechat")
-        [second] = crawl(config_dir, "wechat")
-    finally:
-        server.shutdown()
-        server.server_close()
+    mockserver.root = feeds
+    names = ["MjM5MjAxNDM4MA==.xml", "MzA4NDI3NjcyNA==.xml"]  # 人民日报, 新华社
+    base = mockserver.base
+    write_config(config_dir, base)
+    urls = ", ".join(f'"{base}/{n}"' for n in names)
+    (config_dir / "sources.yaml").write_text(
+        f"sources:\n  - {{id: wechat, name: 公众号, kind: rss, start_urls: [{urls}], delay: 0, follow_articles: false,"
+        " obey_robots: false}\n", encoding="utf-8")
+    upgrade(make_engine(load_config(config_dir).database_url))
+    expected = {e.link for n in names for e in feedparser.parse((feeds / n).read_bytes()).entries}
+    [first] = crawl(config_dir, "wechat")
+    [second] = crawl(config_dir, "wechat")
     assert first["new"] == len(expected) > 20 and first["status"] == "ok"
     assert second["new"] == 0
 

@@ -1,5 +1,5 @@
 """Helpers for tests that run the real daemon (``yuqing run``) as a process: a config whose
-schedules fire seconds apart, a local RSS site on port 0, and a handle on the daemon process."""
+schedules fire seconds apart, a local RSS site on the mock server, and a handle on the daemon process."""
 
 from __future__ import annotations
 
@@ -10,20 +10,18 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
 from config import copy_shipped, load_config
 from storage.db import make_engine, upgrade
+from tests.mockserver import MockServer, Request, Response
 
 CLI_BOOT = "from yuqing.cli import main; main()"
 
@@ -39,23 +37,25 @@ FAST_DAEMON = """daemon:
 
 
 class Site:
-    """A tiny news site on 127.0.0.1:PORT: ``/feed.xml`` (RSS 2.0 with ``items`` entries, each with
-    its article page) and ``/slow`` which answers after ``slow_seconds``."""
+    """A tiny news site on the mock server: ``/feed.xml`` (RSS 2.0 with ``items`` entries, each with
+    its article page, answered after ``article_delay``) and ``/slow``, the feed a minute late."""
 
-    def __init__(self) -> None:
+    def __init__(self, server: MockServer) -> None:
+        self.server = server
         self.items = 3
-        self.slow_seconds = 60.0
         self.article_delay = 0.0
-        self.requests: list[str] = []
-        handler = self._handler()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        server.route("/robots.txt", Response(200, b"User-agent: *\nAllow: /\n", "text/plain"))
+        server.route("/feed.xml", self._feed)
+        server.route("/slow", self._feed)
+        server.delays["/slow"] = 60.0  # longer than any crawl a test lets run
+        server.route(re.compile(r"/news/(\d+)\.html"), self._article)
+
+    @property
+    def requests(self) -> list[str]:
+        return self.server.hits
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return self.server.url(path)
 
     def feed(self) -> bytes:
         base = datetime(2026, 11, 27, 6, 0, tzinfo=timezone.utc)
@@ -72,50 +72,18 @@ class Site:
         return (f"<html><head><meta charset='utf-8'><title>第{n}条</title></head><body><article>"
                 f"<h1>某县派出所民警执法引发争议 第{n}条</h1><p>{body}</p></article></body></html>").encode()
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        site = self
+    def _feed(self, request: Request) -> Response:
+        return Response(200, self.feed(), "application/rss+xml")
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                site.requests.append(self.path)
-                if self.path == "/robots.txt":
-                    return self._send(b"User-agent: *\nAllow: /\n", "text/plain")
-                if self.path.startswith("/slow"):
-                    time.sleep(site.slow_seconds)
-                    return self._send(site.feed(), "application/rss+xml")
-                if self.path.startswith("/feed"):
-                    return self._send(site.feed(), "application/rss+xml")
-                match = re.match(r"^/news/(\d+)\.html$", self.path)
-                if match:
-                    time.sleep(site.article_delay)
-                    return self._send(site.article(match.group(1)), "text/html; charset=utf-8")
-                self.send_error(404)
-
-            def _send(self, body: bytes, ctype: str) -> None:
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", ctype)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        return Handler
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def _article(self, request: Request) -> Response:
+        assert request.match is not None
+        time.sleep(self.article_delay)  # read per request: a test may slow the articles down mid-run
+        return Response(200, self.article(request.match.group(1)))
 
 
 @pytest.fixture
-def site() -> Iterator[Site]:
-    server = Site()
-    yield server
-    server.close()
+def site(mockserver: MockServer) -> Site:
+    return Site(mockserver)
 
 
 def source_yaml(source_id: str, url: str, every: str = "3s", enabled: bool = True, extra: str = "") -> str:
