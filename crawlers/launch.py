@@ -30,6 +30,7 @@ from yuqing.base.process import Children, ProcessResult, guarded, python_module,
 
 logger = logging.getLogger(__name__)
 SUMMARY_PREFIX = "YUQING-CRAWL "  # the last stdout line of ``python -m crawlers.run``
+ALREADY_RUNNING = 3  # exit status of ``python -m crawlers.run`` when the source is being crawled already
 COUNTS = ("pages", "items", "new", "duplicate", "dropped", "errors")
 
 
@@ -44,7 +45,9 @@ class CrawlOutcome:
 
     @property
     def status(self) -> str:
-        return self.run.status if self.run else "skipped"
+        if self.run is not None:
+            return self.run.status
+        return "already-running" if self.process.returncode == ALREADY_RUNNING else "skipped"
 
     def summary(self) -> dict[str, Any]:
         """The run as ``yuqing crawl`` prints it: status, counts and the error summary."""
@@ -76,7 +79,7 @@ def verdict(result: ProcessResult, timeout: float) -> tuple[str | None, str]:
     """What the supervisor must record of a finished process: (status, reason), or (None, "")."""
     if result.timed_out:
         return "timeout", f"killed after {timeout:g} s (crawl.subprocess_timeout)"
-    if result.returncode == 0:
+    if result.returncode in (0, ALREADY_RUNNING):  # done, or never started: the other crawl owns the rows
         return None, ""
     if result.interrupted:
         return "failed", "interrupted: shutting down"
@@ -126,6 +129,8 @@ def record_end(session: Session, source_id: str, launched: datetime, result: Pro
     """Make crawl_runs reflect how the process launched at ``launched`` ended; returns its run (the
     one its summary named, else the newest since the launch). A run the crawl finished itself is
     left alone, unless the process was killed for overrunning."""
+    if result.returncode == ALREADY_RUNNING:
+        return None
     run = get_run(session, run_id) if run_id is not None else run_of_launch(session, source_id, launched)
     status, reason = verdict(result, timeout)
     if status is None or (run is not None and run.status != "running" and not result.timed_out):

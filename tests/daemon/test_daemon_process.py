@@ -16,7 +16,7 @@ import pytest
 
 from storage import leases as lease
 from tests.daemon.conftest import CLI_BOOT, DaemonProcess, Site, db_engine, migrate, source_yaml, start, write_sources
-from yuqing.daemon.status import read_jobs
+from yuqing.daemon.status import scheduled_jobs
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,7 @@ def test_config_edit_applies_and_broken_edit_is_refused(daemon_config: Path, tmp
     daemon.wait_for(r"job=analyze target=- outcome=", count=2, after=mark)  # still running jobs
     assert daemon.proc.poll() is None
     # `yuqing status` itself refuses the broken config on disk: read the job store directly
-    assert "crawl:second-site" in {j["id"] for j in read_jobs(engine)}
+    assert "crawl:second-site" in scheduled_jobs(engine)
     engine.dispose()
     time.sleep(2.5)  # the same broken file is reported once, not on every poll
     assert daemon.log[mark:].count("config edit refused") == 1

@@ -16,6 +16,7 @@ import click
 from storage.context import AppContext
 from yuqing import __version__
 from yuqing.base.errors import ConfigError, YuqingError
+from yuqing.base.private import private_files
 
 # command name → "module:attribute"; each stage registers its commands here.
 LAZY_COMMANDS: dict[str, str] = {
@@ -86,6 +87,7 @@ def cli(ctx: click.Context, config_dir: str | None, verbose: bool) -> None:
       yuqing init && yuqing doctor
       yuqing --config /etc/yuqing config check
     """
+    private_files()  # the database and the outbox hold personal data: 0600 files, 0700 folders
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = AppContext.create(config_dir)

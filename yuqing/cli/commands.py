@@ -14,6 +14,7 @@ from config import load_config
 from storage.context import AppContext
 from storage.db import current_revision, head_revision, upgrade
 from yuqing.base.errors import ConfigError, YuqingError
+from yuqing.base.private import tighten
 from yuqing.cli.app import pass_app
 
 
@@ -31,6 +32,11 @@ def init(app: AppContext) -> None:
     for path in (config.data_dir, config.outbox_dir, config.models_dir, config.logs_dir):
         path.mkdir(parents=True, exist_ok=True)
     before, after = upgrade(app.engine)
+    for directory in dict.fromkeys((config.data_dir, config.outbox_dir)):
+        loosened = tighten(directory)
+        if loosened:
+            click.echo(f"note: {len(loosened)} path(s) under {directory} were readable by others; now private to "
+                       "this user (the data dir holds personal data)", err=True)
     state = "created" if before is None else ("already current" if before == after else f"upgraded from {before}")
     click.echo(f"data dir:  {config.data_dir}")
     click.echo(f"database:  {app.engine.url.render_as_string(hide_password=True)} ({state}, schema {after})")

@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 
 from crawlers.context import find_source
-from crawlers.launch import crawl_source
+from crawlers.launch import ALREADY_RUNNING, crawl_source
 from storage.context import AppContext
 from storage.runs import last_runs
 from yuqing.base.errors import CrawlError
@@ -43,8 +43,9 @@ def crawl(app: AppContext, source_id: str | None, all_sources: bool, max_pages: 
           as_json: bool, parallel: int, now: str | None, extra: tuple[str, ...]) -> None:
     """Crawl one source, or every enabled source, and print the counts of each run.
 
-    Each source runs in its own process; a failing source never stops the others.
-    Exit status 1 when any crawl failed.
+    Each source runs in its own process; a failing source never stops the others. A source that is
+    being crawled already (by the daemon or another `yuqing crawl`) is not crawled twice.
+    Exit status 1 when any crawl failed, else 3 when any source was being crawled already.
 
     \b
     Example:
@@ -68,14 +69,16 @@ def crawl(app: AppContext, source_id: str | None, all_sources: bool, max_pages: 
             ThreadPoolExecutor(max_workers=parallel) as pool:  # the status shows on a terminal only
         summaries = pool.map(lambda source: crawl_source(config, source.id, max_pages=max_pages, now=now,
                                                          extra=extra).summary(), sources)
-        failed = 0
+        statuses = []
         for summary in summaries:  # in config order, each as soon as it and those before it are done
-            failed += summary["status"] in ("failed", "timeout")
+            statuses.append(summary["status"])
             click.echo(json.dumps(summary, ensure_ascii=False) if as_json else "", nl=as_json)
             if not as_json:
                 _print_summary(summary)
-    if failed:
+    if {"failed", "timeout"} & set(statuses):
         raise SystemExit(1)
+    if "already-running" in statuses:
+        raise SystemExit(ALREADY_RUNNING)
 
 
 @click.group("sources")

@@ -12,6 +12,7 @@ from typing import Any
 
 from storage.context import AppContext
 from yuqing.base.clock import utcnow
+from yuqing.base.private import private_files
 from yuqing.base.process import tail
 from yuqing.daemon.logs import configure_logging
 from yuqing.daemon.stages import STAGE_JOBS
@@ -33,6 +34,7 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2 or argv[0] not in STAGE_JOBS:
         print(f"usage: python -m yuqing.daemon.isolated {{{','.join(STAGE_JOBS)}}} CONFIG_DIR [ARG]", file=sys.stderr)
         return 2
+    private_files()
     app = AppContext.create(argv[1])
     settings = app.config.settings
     configure_logging(settings.log_level, settings.log_format, stream=sys.stderr)

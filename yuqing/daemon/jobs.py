@@ -92,8 +92,6 @@ def crawl_job(runtime: Runtime, now: datetime, source_id: str) -> JobResult:
     source = config.sources.get(source_id)
     if source is None or not source.enabled:
         return "skipped", {"reason": "source removed or disabled"}
-    with runtime.app.sessions.begin() as session:  # e.g. its daemon was SIGKILLed mid-crawl
-        abandoned = runs.mark_abandoned(session, now, now, source_id)
     outcome = crawl_source(config, source_id, config_dir=runtime.snapshot_dir, children=runtime.children,
                            log_path=config.logs_dir / f"crawl-{source_id}.log",
                            env=runtime.child_env())
@@ -105,8 +103,6 @@ def crawl_job(runtime: Runtime, now: datetime, source_id: str) -> JobResult:
         runtime.request_analysis()
     counts: dict[str, Any] = {"status": row.status, "exit": outcome.process.returncode, "pages": row.pages,
                               "items": row.items, "new": row.new, "duplicate": row.duplicate, "errors": row.errors}
-    if abandoned:
-        counts["abandoned"] = abandoned
     if row.error_summary and row.status not in ("ok",):
         counts["error"] = row.error_summary[:200]
     return ("ok" if row.status in ("ok", "partial") else row.status), counts

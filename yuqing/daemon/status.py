@@ -39,15 +39,20 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat(timespec="seconds") if value else None
 
 
+def scheduled_jobs(engine: Engine, table: str = "apscheduler_jobs") -> dict[str, float | None]:
+    """Job id → next run time (a UNIX timestamp, ``None`` when paused) from APScheduler's table."""
+    if not inspect(engine).has_table(table):
+        return {}
+    jobs_t = Table(table, MetaData(), Column("id", String), Column("next_run_time", Float))
+    with engine.connect() as conn:
+        return {row.id: row.next_run_time for row in conn.execute(select(jobs_t.c.id, jobs_t.c.next_run_time))}
+
+
 def read_jobs(engine: Engine, config: Config, now: datetime, table: str = "apscheduler_jobs") -> list[dict[str, Any]]:
     """The jobs, soonest first: those persisted in APScheduler's table (ids and next run times only:
     the pickled job state is never unpickled here) and those of the current plan that have run, named
     from the plan, each with how it last ended."""
-    scheduled: dict[str, float | None] = {}
-    if inspect(engine).has_table(table):
-        jobs_t = Table(table, MetaData(), Column("id", String), Column("next_run_time", Float))
-        with engine.connect() as conn:
-            scheduled = {row.id: row.next_run_time for row in conn.execute(select(jobs_t.c.id, jobs_t.c.next_run_time))}
+    scheduled = scheduled_jobs(engine, table)
     names = {spec.id: spec.name for spec in plan_jobs(config, str(config.dir), now)}
     last = job_runs(engine)
     jobs = []
