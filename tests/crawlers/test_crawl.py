@@ -215,7 +215,7 @@ def test_two_crawls_racing_store_each_post_once(crawl_config: Path) -> None:
     assert sum(s["new"] for s in summaries) == 3
 
 
-def test_a_second_crawl_of_a_source_being_crawled_is_refused(crawl_config: Path, site: FixtureServer) -> None:
+def test_a_second_crawl_of_a_source_being_crawled_is_refused(crawl_config: Path, site: MockServer) -> None:
     """One crawl of a source at a time: the second says who holds it and exits 3, touching no run."""
     site.delays["/err/slow.html"] = 8
     sources = (crawl_config / "sources.yaml").read_text(encoding="utf-8")
@@ -304,7 +304,7 @@ def test_stored_urls_do_not_use_up_max_items(crawl_config: Path) -> None:
     assert sorted(stored(crawl_config)) == ["news/s1.html", "news/s2.html"]
 
 
-def test_crawl_logs_carry_urls_never_post_text(config_dir: Path, site: FixtureServer) -> None:
+def test_crawl_logs_carry_urls_never_post_text(config_dir: Path, site: MockServer) -> None:
     """Scrapy logs scraped items (DEBUG) and dropped ones (WARNING) with their whole content by
     default; ours name the URL and the reason only: posts name real people. What ``yuqing init`` and
     the crawl write is private whatever the umask they were started with."""
