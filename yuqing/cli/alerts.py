@@ -206,7 +206,7 @@ def deliveries_list(app: AppContext, failed: bool, limit: int, as_json: bool) ->
             click.echo(json.dumps(record, ensure_ascii=False))
         else:
             when = row.sent_at or row.next_attempt_at or row.created_at
-            error = f"  {record['last_error'][:120]}" if row.last_error else ""
+            error = f"  {redact(row.last_error)[:120]}" if row.last_error else ""
             click.echo(f"{row.id:>6} {row.status:8} {row.attempts}x {when:%Y-%m-%d %H:%M} {row.key}  "
                        f"{row.channel} → {row.recipient}{error}")
     if not rows and not as_json:
