@@ -52,7 +52,8 @@ def payload(kind: str, title: str, markdown: str, text: str) -> dict[str, Any]:
     if kind == "wecom":
         return {"msgtype": "markdown", "markdown": {"content": _truncate_bytes(markdown, WECOM_MAX_BYTES)}}
     if kind == "dingtalk":
-        return {"msgtype": "markdown", "markdown": {"title": title, "text": markdown}}
+        # The title is shown as plain text in the chat list; no tag survives there either.
+        return {"msgtype": "markdown", "markdown": {"title": feishu_text(title), "text": markdown}}
     if kind == "feishu":
         return {"msg_type": "text", "content": {"text": feishu_text(text)}}
     if kind == "slack":
