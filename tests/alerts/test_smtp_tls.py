@@ -19,8 +19,8 @@ from cryptography import x509
 
 from alerts.channels.mail import check_smtp, send_smtp
 from config.settings_model import MailSettings, SmtpSettings
-from yuqing.cli import cli
 from yuqing.base.errors import DeliveryError
+from yuqing.cli import cli
 
 MESSAGE = b"From: yuqing@example.cn\r\nTo: a@example.cn\r\nSubject: t\r\n\r\nhello\r\n"
 
@@ -151,7 +151,7 @@ def test_doctor_logs_in_and_verifies_the_certificate(config_dir: Path, tls: tupl
                     .replace("    security: none", "    security: starttls", 1)
                     .replace("    username:   ", "    username: yuqing   ", 1))
 
-        def doctor(ca: str, password: str) -> str:
+        def doctor(ca: str, password: str, settings: str = settings) -> str:
             (config_dir / "settings.yaml").write_text(settings.replace("    ca_file:  ", f"    ca_file: {ca}  ", 1),
                                                       encoding="utf-8")
             env = {**os.environ, "YUQING_SMTP_PASSWORD": password}
