@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import DeliveryRow
 from storage.sql import insert_ignore
+from yuqing.base.text import redact
 
 LEASE = timedelta(minutes=10)
 BASE_BACKOFF = timedelta(minutes=1)
@@ -39,6 +40,7 @@ class Outgoing:
     subject: str
     payload: dict[str, Any]
     not_before: datetime | None = None
+    note: str = ""    # what went wrong building it (an attachment left out): shown until it is sent
 
 
 @dataclass
@@ -65,7 +67,7 @@ def record(session: Session, outgoing: Iterable[Outgoing], now: datetime) -> lis
     for out in outgoing:
         stmt = insert_ignore(session.get_bind().dialect.name, DeliveryRow, KEY_COLUMNS).values(
             key=out.key, kind=out.kind, channel=out.channel, recipient=out.recipient, subject=out.subject,
-            status="pending", attempts=0, last_error="", created_at=now, updated_at=now,
+            status="pending", attempts=0, last_error=redact(out.note)[:2000], created_at=now, updated_at=now,
             next_attempt_at=out.not_before, sent_at=None, payload=out.payload,
         ).returning(DeliveryRow.id)
         new_id = session.execute(stmt).scalar_one_or_none()
@@ -104,9 +106,10 @@ def claim(session: Session, row_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def mark_sent(session: Session, row_id: int, now: datetime) -> None:
+def mark_sent(session: Session, row_id: int, now: datetime, note: str = "") -> None:
+    """Sent; ``note`` keeps what went wrong on the way (e.g. an attachment left out) visible."""
     session.execute(update(DeliveryRow).where(DeliveryRow.id == row_id).values(
-        status="sent", sent_at=now, updated_at=now, next_attempt_at=None, last_error=""))
+        status="sent", sent_at=now, updated_at=now, next_attempt_at=None, last_error=redact(note)[:2000]))
 
 
 def mark_failed(session: Session, row_id: int, now: datetime, error: str) -> None:
@@ -114,13 +117,13 @@ def mark_failed(session: Session, row_id: int, now: datetime, error: str) -> Non
     attempts = session.execute(select(DeliveryRow.attempts).where(DeliveryRow.id == row_id)).scalar_one()
     retry_at = now + backoff(attempts) if attempts < MAX_ATTEMPTS else None
     session.execute(update(DeliveryRow).where(DeliveryRow.id == row_id).values(
-        status="failed", last_error=error[:2000], updated_at=now, next_attempt_at=retry_at))
+        status="failed", last_error=redact(error)[:2000], updated_at=now, next_attempt_at=retry_at))
 
 
 def postpone(session: Session, row_id: int, until: datetime, now: datetime, reason: str) -> None:
     """Leave a row pending until ``until`` without counting an attempt (rate limit, quiet hours)."""
     session.execute(update(DeliveryRow).where(DeliveryRow.id == row_id).values(
-        next_attempt_at=until, updated_at=now, last_error=reason))
+        next_attempt_at=until, updated_at=now, last_error=redact(reason)))
 
 
 def rate_limit_until(session: Session, row: DeliveryRow, limit: int, now: datetime) -> datetime | None:

@@ -16,16 +16,23 @@ from config.sources_model import Source
 from nlp.pii import mask_pii
 from storage.health import HealthStatus
 from storage.runs import SourceRuns
+from yuqing.base.text import strip_controls
 
 MEDIA_LEVELS = ("中央级", "省级", "市级", "县区级", "境外")
 TITLE_MAX = 200
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+# Zero-width and line/paragraph separators; control and bidi characters go by ``strip_controls``.
+INVISIBLE_RE = re.compile(r"[\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 Mask = Callable[[str], str]
 
 
 def clean(text: str) -> str:
     """Crawled text made fit to show: no control, zero-width or bidi characters, one line."""
-    return " ".join(CONTROL_RE.sub("", text or "").split())
+    return " ".join(INVISIBLE_RE.sub("", strip_controls(text or "")).split())
+
+
+def clean_url(url: str) -> str:
+    """A stored link fit to show (rows stored before control characters were stripped on insert)."""
+    return strip_controls(url or "").strip()
 
 
 def no_mask(text: str) -> str:
@@ -235,7 +242,7 @@ def item_view(item: Item, sources: Mapping[str, Source], topic_names: Mapping[st
     source = sources.get(item.source_id)
     return ItemView(
         id=item.id, title=segments(title, term_spans(item.topics, "title", title)), title_plain=title,
-        source=source.name if source else item.source_id, time=local_time(item.time, tz), url=mask(item.url),
+        source=source.name if source else item.source_id, time=local_time(item.time, tz), url=mask(clean_url(item.url)),
         risk=risk_name(item.risk_level, names), risk_level=item.risk_level, negative=bool(item.negative),
         terms=[mask(t) for t in matched_terms(item.topics)],
         excerpt=excerpt(text, term_spans(item.topics, "text", text), chars),
@@ -251,7 +258,7 @@ def event_view(event: EventSummary, sources: Mapping[str, Source], names: Sequen
     return EventView(mask(clean(event.title))[:TITLE_MAX], event.post_count, event.source_count,
                      local_time(event.first_seen, tz),
                      local_time(event.last_seen, tz), risk_name(event.risk_level, names), event.risk_level,
-                     mask(event.url), source.name if source else event.source_id)
+                     mask(clean_url(event.url)), source.name if source else event.source_id)
 
 
 def coverage(relevant_by_source: Mapping[str, int], sources: Mapping[str, Source]) -> list[tuple[str, int]]:
@@ -290,7 +297,7 @@ def source_health(source: Source, runs: SourceRuns | None, collected: int,
         status, problem = f"{failed}次失败", False
     else:
         status, problem = "正常", False
-    error = (runs.last_error if runs else "")[:200]
+    error = clean(runs.last_error if runs else "")[:200]
     return SourceHealth(source.id, source.name, source.media_level or "", source.region or "", n_runs, failed,
                         collected, status, problem, error)
 

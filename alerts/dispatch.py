@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts import deliveries as dl
 from alerts.channels import webhook
 from alerts.channels.mail import send_email
+from alerts.messages import note
 from config import Config
 from config.alerts_model import Channel
 from storage.models import DeliveryRow
 from yuqing.base.errors import DeliveryError
+from yuqing.base.text import redact, redacted_traceback
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ def channel_by_id(config: Config, channel_id: str) -> Channel | None:
 def transmit(config: Config, job: Claimed, now: datetime, environ: Mapping[str, str]) -> None:
     """Send one recorded message; raises DeliveryError."""
     kind = job.payload.get("type", "email")
+    if job.payload.get("error"):
+        raise DeliveryError(str(job.payload["error"]), "see the log of the run that recorded it")
     if kind == "email":
         message = str(job.payload["eml"]).encode("utf-8")
         send_email(config.settings.mail, config.outbox_dir, job.key, job.recipient, message, environ)
@@ -75,18 +79,22 @@ def deliver_one(config: Config, sessions: sessionmaker[Session], row_id: int, no
     try:
         transmit(config, claimed, now, environ)
     except DeliveryError as exc:
-        error = exc.message
+        error = redact(exc.message)
     except Exception as exc:  # noqa: BLE001 — a bug on one recipient must not stop the others
-        logger.exception("delivery %s to %s failed unexpectedly", claimed.key, claimed.recipient)
-        error = f"{type(exc).__name__}: {exc}"
+        error = redact(f"{type(exc).__name__}: {exc}")
+        logger.error("delivery %s to %s failed unexpectedly: %s", claimed.key, claimed.recipient,
+                     redacted_traceback(exc))
+    warning = note(claimed.payload)
     with sessions.begin() as session:
         if error:
-            dl.mark_failed(session, row_id, now, error)
+            dl.mark_failed(session, row_id, now, f"{error}; {warning}" if warning else error)
         else:
-            dl.mark_sent(session, row_id, now)
+            dl.mark_sent(session, row_id, now, warning)
     status = "failed" if error else "sent"
-    logger.info("delivery %s %s → %s: %s %s", claimed.key, claimed.channel, claimed.recipient, status, error)
-    return dl.DeliveryResult(claimed.id, claimed.key, claimed.channel, claimed.recipient, status, error)
+    logger.info("delivery %s %s → %s: %s %s%s", claimed.key, claimed.channel, claimed.recipient, status, error,
+                f" ({warning})" if warning else "")
+    extras = {"warning": warning} if warning else {}
+    return dl.DeliveryResult(claimed.id, claimed.key, claimed.channel, claimed.recipient, status, error, extras)
 
 
 def deliver_due(config: Config, sessions: sessionmaker[Session], now: datetime, environ: Mapping[str, str],

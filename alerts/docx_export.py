@@ -6,19 +6,27 @@ import io
 from typing import Any
 
 from alerts.digest import Digest, ItemView
+from yuqing.base.text import strip_controls
+
+
+def xml_text(value: object) -> str:
+    """Text Word can hold: XML 1.0 refuses most control characters, lone surrogates and
+    U+FFFE/U+FFFF (python-docx raises ValueError on them), so they are dropped here whatever the
+    stored data holds — one bad character never costs the whole document."""
+    return strip_controls(str(value))
 
 
 def _add_item(doc: Any, index: int, item: ItemView) -> None:
     paragraph = doc.add_paragraph()
-    paragraph.add_run(f"{index}. " + (f"【{item.risk}】" if item.risk else ""))
+    paragraph.add_run(xml_text(f"{index}. " + (f"【{item.risk}】" if item.risk else "")))
     for seg in item.title:
-        run = paragraph.add_run(seg.text)
+        run = paragraph.add_run(xml_text(seg.text))
         run.bold = True
     meta = f"{item.source} {item.time}" + (f"  命中：{'、'.join(item.terms)}" if item.terms else "")
-    doc.add_paragraph(meta)
+    doc.add_paragraph(xml_text(meta))
     if item.excerpt:
-        doc.add_paragraph("".join(s.text for s in item.excerpt))
-    doc.add_paragraph(item.url)
+        doc.add_paragraph(xml_text("".join(s.text for s in item.excerpt)))
+    doc.add_paragraph(xml_text(item.url))
 
 
 def build_docx(d: Digest) -> bytes:
@@ -27,13 +35,13 @@ def build_docx(d: Digest) -> bytes:
     from docx.shared import Inches
 
     doc = Document()
-    doc.add_heading(d.title, level=0)
-    doc.add_paragraph(f"{d.group_name}　{d.period}")
+    doc.add_heading(xml_text(d.title), level=0)
+    doc.add_paragraph(xml_text(f"{d.group_name}　{d.period}"))
     doc.add_heading("总体情况", level=1)
-    doc.add_paragraph("；".join(f"{c.label}{c.value}（较上期{c.delta}）" for c in d.summary))
-    doc.add_paragraph(f"媒体覆盖：{d.coverage_text}")
+    doc.add_paragraph(xml_text("；".join(f"{c.label}{c.value}（较上期{c.delta}）" for c in d.summary)))
+    doc.add_paragraph(xml_text(f"媒体覆盖：{d.coverage_text}"))
     if d.zero:
-        doc.add_paragraph(d.zero_text)
+        doc.add_paragraph(xml_text(d.zero_text))
     if d.chart_png:
         doc.add_picture(io.BytesIO(d.chart_png), width=Inches(6))
     if d.items:
@@ -43,9 +51,9 @@ def build_docx(d: Digest) -> bytes:
     if d.events:
         doc.add_heading("热点事件（转载合并）", level=1)
         for e in d.events:
-            doc.add_paragraph(f"{e.title}（{e.post_count}篇，{e.source_count}个来源，{e.first_seen}至{e.last_seen}）")
+            doc.add_paragraph(xml_text(f"{e.title}（{e.post_count}篇，{e.source_count}个来源，{e.first_seen}至{e.last_seen}）"))
     for t in d.topics:
-        doc.add_heading(f"{t.name}：相关{t.relevant}篇，负面{t.negative}篇", level=2)
+        doc.add_heading(xml_text(f"{t.name}：相关{t.relevant}篇，负面{t.negative}篇"), level=2)
         for i, item in enumerate(t.items, 1):
             _add_item(doc, i, item)
     doc.add_heading("信息源运行情况", level=1)
@@ -54,7 +62,7 @@ def build_docx(d: Digest) -> bytes:
         cell.text = text
     for s in d.sources:
         for cell, text in zip(table.add_row().cells, (s.name, str(s.runs), str(s.collected), s.status), strict=True):
-            cell.text = text
+            cell.text = xml_text(text)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

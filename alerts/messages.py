@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,8 +17,10 @@ from alerts.deliveries import Outgoing
 from alerts.digest import Digest
 from config import Config
 from config.alerts_model import Group
+from yuqing.base.text import redact
 
 EMAIL = "email"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,16 +60,33 @@ def sender(config: Config) -> r.Sender:
 
 
 def _payload(target: Target, email: Callable[[str], EmailMessage], subject: str, markdown: str,
-             text: str) -> dict[str, Any]:
-    """What is stored to send ``target`` its copy: the whole email, or the webhook's JSON body."""
-    if target.type == EMAIL:
-        return {"type": EMAIL, "eml": email(target.recipient).as_string()}
-    return {"type": target.type, "body": webhook.payload(target.type, subject, markdown, text)}
+             text: str, warnings: list[str] | None = None) -> dict[str, Any]:
+    """What is stored to send ``target`` its copy: the whole email, or the webhook's JSON body.
+    A copy that cannot be built is stored with its ``error`` (its delivery fails visibly), so one
+    channel's problem never stops the others."""
+    try:
+        if target.type == EMAIL:
+            payload: dict[str, Any] = {"type": EMAIL, "eml": email(target.recipient).as_string()}
+        else:
+            payload = {"type": target.type, "body": webhook.payload(target.type, subject, markdown, text)}
+    except Exception as exc:  # noqa: BLE001 — recorded on this delivery, the other targets go on
+        logger.error("cannot build the %s message for %s: %s", target.channel, target.recipient,
+                     redact(f"{type(exc).__name__}: {exc}"))
+        payload = {"type": target.type, "error": redact(f"message could not be built: {type(exc).__name__}: {exc}")}
+    if warnings and target.type == EMAIL:
+        payload["warnings"] = list(warnings)
+    return payload
+
+
+def note(payload: dict[str, Any]) -> str:
+    """The problems recorded with a stored message, as one line for ``last_error``."""
+    return "; ".join(str(w) for w in payload.get("warnings") or [])
 
 
 def digest_messages(env: Environment, config: Config, d: Digest, targets: list[Target], key: str,
-                    now: datetime, docx: bytes | None = None) -> list[Outgoing]:
-    """One recorded message per target for a digest."""
+                    now: datetime, docx: bytes | None = None, warnings: list[str] | None = None) -> list[Outgoing]:
+    """One recorded message per target for a digest; ``warnings`` (an attachment that could not
+    be built) go with each email and stay visible on its delivery."""
     subject, text, markdown = r.digest_subject(d), r.digest_text(env, d), r.digest_markdown(env, d)
     html = r.digest_html(env, d) if any(t.type == EMAIL for t in targets) else ""
     attachment = (f"{d.title}-{d.group_id}-{d.date_label}.docx", docx) if docx else None
@@ -74,8 +94,12 @@ def digest_messages(env: Environment, config: Config, d: Digest, targets: list[T
     def email(to: str) -> EmailMessage:
         return r.build_email(sender(config), to, subject, text, html, key, now, d.chart_png, attachment)
 
-    return [Outgoing(key, "digest", t.channel, t.recipient, subject, _payload(t, email, subject, markdown, text))
-            for t in targets]
+    out = []
+    for t in targets:
+        payload = _payload(t, email, subject, markdown, text, warnings)
+        out.append(Outgoing(key, "digest", t.channel, t.recipient, subject, payload,
+                            note=payload.get("error") or note(payload)))
+    return out
 
 
 def alert_messages(env: Environment, config: Config, a: r.AlertView, targets: list[Target], key: str, kind: str,
@@ -87,5 +111,9 @@ def alert_messages(env: Environment, config: Config, a: r.AlertView, targets: li
     def email(to: str) -> EmailMessage:
         return r.build_email(sender(config), to, subject, text, html, key, now)
 
-    return [Outgoing(key, kind, t.channel, t.recipient, subject, _payload(t, email, subject, markdown, text),
-                     not_before) for t in targets]
+    out = []
+    for t in targets:
+        payload = _payload(t, email, subject, markdown, text)
+        out.append(Outgoing(key, kind, t.channel, t.recipient, subject, payload, not_before,
+                            note=payload.get("error", "")))
+    return out

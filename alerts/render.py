@@ -18,6 +18,7 @@ import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from alerts.digest import Digest
+from yuqing.base.text import strip_controls
 
 CHART_CID = "chart"
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
@@ -55,8 +56,9 @@ def href(value: object) -> str:
 
 
 def one_line(value: str) -> str:
-    """Header-safe text: no line breaks (no header injection), spaces collapsed."""
-    return " ".join(str(value).split())
+    """Header-safe text: no line breaks (no header injection), no control or bidi characters,
+    spaces collapsed."""
+    return " ".join(strip_controls(str(value)).split())
 
 
 def environment() -> Environment:

@@ -28,6 +28,7 @@ from config.alerts_model import Group
 from storage.context import AppContext
 from storage.db import require_current
 from yuqing.base.errors import DigestError, YuqingError
+from yuqing.base.text import redact, redacted_traceback
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +77,16 @@ def queue_digest(app: AppContext, group: Group, send_at: datetime, now: datetime
     if d.zero and not _send_empty(app, group):
         logger.info("digest %s: no negative items and send_empty is off; nothing sent", key)
         return []
-    docx = build_docx(d) if app.config.alerts.digest.docx else None
+    docx, warnings = None, []
+    if app.config.alerts.digest.docx:
+        try:
+            docx = build_docx(d)
+        except Exception as exc:  # noqa: BLE001 — the mail goes without its attachment, saying so
+            problem = redact(f"{type(exc).__name__}: {exc}")[:300]
+            logger.error("digest %s: the Word attachment could not be built, sending without it: %s", key, problem)
+            warnings.append(f"sent without the .docx attachment (it could not be built: {problem})")
     outgoing = messages.digest_messages(environment(), app.config, d, messages.group_targets(app.config, group),
-                                        key, now, docx)
+                                        key, now, docx, warnings)
     with app.session() as session:
         return dl.record(session, outgoing, now)
 
@@ -94,8 +102,8 @@ def send_digests(app: AppContext, now: datetime, group_id: str | None = None, da
         try:
             ids += queue_digest(app, group, digest_send_time(app, group, now, day), now)
         except Exception as exc:  # noqa: BLE001 — one group's problem must not stop the others
-            logger.exception("digest for group %s could not be built", group.id)
-            failed[group.id] = f"{type(exc).__name__}: {exc}"[:300]
+            failed[group.id] = redact(f"{type(exc).__name__}: {exc}")[:300]
+            logger.error("digest for group %s could not be built: %s", group.id, redacted_traceback(exc))
     results = deliver_due(app.config, app.sessions, now, _env(environ), ids)
     if failed:
         raise DigestError(failed, results)

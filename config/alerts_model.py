@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -18,6 +19,26 @@ def _check_time(value: str) -> str:
     if not TIME_RE.match(value):
         raise ValueError('must be a time of day "HH:MM", e.g. "08:00"')
     return value
+
+
+def webhook_url_problem(value: str) -> str | None:
+    """Why a webhook URL (from a channel's ``url_env``) cannot be used, or ``None``. Surrounding
+    whitespace is allowed (it is stripped); the message never repeats the URL (it holds a token)."""
+    url = value.strip()
+    if not url:
+        return "is empty"
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return "contains a space or control character inside the URL"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 — raises ValueError on a bad port
+    except ValueError:
+        return "is not a valid URL (check the host and port)"
+    if parts.scheme.lower() not in ("https", "http"):
+        return 'must start with "https://"'
+    if not parts.hostname:
+        return "has no host name"
+    return None
 
 
 class Channel(StrictModel):

@@ -17,6 +17,25 @@ from yuqing.base.errors import YuqingError
 
 HEADER_NAMES = {"keyword", "keywords", "word", "words", "关键词", "关键字", "敏感词", "词语", "词"}
 FORMATS = ("txt", "csv", "xlsx")
+# A spreadsheet cell starting with one of these is a formula (CSV/formula injection, OWASP):
+# exported cells get a leading "'" and imports take it off again.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _looks_guarded(value: str) -> bool:
+    """A cell that needs the quote: a formula start, or quotes in front of one (so a keyword that
+    itself begins with "'=" survives the round trip)."""
+    return value.startswith(FORMULA_START) or (value.startswith("'") and _looks_guarded(value[1:]))
+
+
+def guard_cell(value: str) -> str:
+    """A keyword as a spreadsheet cell that cannot run as a formula."""
+    return f"'{value}" if _looks_guarded(value) else value
+
+
+def unguard_cell(value: str) -> str:
+    """The keyword behind a cell written by ``guard_cell`` (other cells unchanged)."""
+    return value[1:] if value.startswith("'") and _looks_guarded(value[1:]) else value
 
 
 @dataclass
@@ -80,11 +99,11 @@ def read_rows(path: Path) -> tuple[list[str], str]:
         except Exception as exc:  # openpyxl raises many kinds for a broken file
             raise YuqingError(f"{path}: not a readable .xlsx workbook ({exc})", "save it again from Excel or WPS as .xlsx") from None
         rows = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
-        return _pick_column(rows), "xlsx"
+        return [unguard_cell(c.strip()) for c in _pick_column(rows)], "xlsx"
     text, encoding = decode_text(path.read_bytes(), str(path))
     if suffix == "txt":
         return text.splitlines(), encoding
-    return _pick_column(list(csv.reader(io.StringIO(text)))), encoding
+    return [unguard_cell(c.strip()) for c in _pick_column(list(csv.reader(io.StringIO(text))))], encoding
 
 
 def import_keywords(path: Path) -> KeywordImport:
@@ -108,7 +127,8 @@ def import_keywords(path: Path) -> KeywordImport:
 
 
 def export_keywords(path: Path, words: list[str], topic_name: str = "") -> None:
-    """Write keywords as TXT (UTF-8), CSV (UTF-8 with BOM, opens in Excel) or XLSX."""
+    """Write keywords as TXT (UTF-8), CSV (UTF-8 with BOM, opens in Excel) or XLSX; spreadsheet
+    cells are inert (``guard_cell``)."""
     suffix = path.suffix.lower().lstrip(".")
     if suffix == "txt":
         path.write_text("".join(f"{w}\n" for w in words), encoding="utf-8")
@@ -116,7 +136,7 @@ def export_keywords(path: Path, words: list[str], topic_name: str = "") -> None:
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["关键词"])
-            writer.writerows([w] for w in words)
+            writer.writerows([guard_cell(w)] for w in words)
     elif suffix == "xlsx":
         from openpyxl import Workbook
 
@@ -125,7 +145,7 @@ def export_keywords(path: Path, words: list[str], topic_name: str = "") -> None:
         sheet.title = (topic_name or "keywords")[:31]
         sheet.append(["关键词"])
         for word in words:
-            sheet.append([word])
+            sheet.append([guard_cell(word)])   # a string cell: openpyxl takes "=…" for a formula
         book.save(path)
     else:
         raise YuqingError(f"{path}: unsupported file type .{suffix}", "use .txt, .csv or .xlsx")

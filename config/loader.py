@@ -17,8 +17,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from config.alerts_model import AlertsFile
-from config.settings_model import Settings
+from config.alerts_model import AlertsFile, webhook_url_problem
+from config.settings_model import SMTP_PASSWORD_ENV, Settings
 from config.sources_model import SourcesFile
 from config.topics_model import TopicsFile
 from yuqing.base.errors import ConfigError, ConfigIssue
@@ -30,9 +30,15 @@ FILES: dict[str, type[BaseModel]] = {
     "alerts.yaml": AlertsFile,
 }
 
-SECRET_KEY_RE = re.compile(r"(password|passwd|secret|token|api_?key|access_?key|private_?key)$", re.I)
-CREDENTIAL_URL_RE = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s:]+:[^/@\s]+@", re.I)
-TOKEN_QUERY_RE = re.compile(r"[?&](access_token|key|token|secret|sign)=[^&\s]+", re.I)
+SECRET_KEY_RE = re.compile(r"(password|passwd|pwd|secret|token|api_?key|access_?key|private_?key)$", re.I)
+# scheme://[user]:password@host: an empty user (redis://:pw@host) and a password holding "/" or
+# ":" included; "host:8080/@user" (a port, then a path with "@") is not a password.
+CREDENTIAL_URL_RE = re.compile(r"\b[a-z][a-z0-9+.-]*://[^/@\s:?#]*:(?!\d+(?:[/?#]|$))[^@\s]+@", re.I)
+TOKEN_QUERY_RE = re.compile(
+    r"[?&;](access_?token|token|key|api_?key|apikey|secret|client_secret|sign|signature|password|passwd|pwd|auth)=[^&\s]+",
+    re.I)
+URL_SCHEME_RE = re.compile(r"\b[a-z][a-z0-9+.-]*://", re.I)
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # Settings that the environment overrides (the environment wins over settings.yaml).
 ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
@@ -47,6 +53,14 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "YUQING_SMTP_SECURITY": ("mail", "smtp", "security"),
     "YUQING_SMTP_USERNAME": ("mail", "smtp", "username"),
 }
+# Where each secret really comes from (the only ways yuqing reads one), by settings.yaml path.
+SECRET_ENV: dict[tuple[str, ...], str] = {
+    ("mail", "smtp", "password"): SMTP_PASSWORD_ENV,
+    ("database_url",): "YUQING_DATABASE_URL",
+    ("redis_url",): "YUQING_REDIS_URL",
+}
+ALL_SECRET_ENVS = (f"{SMTP_PASSWORD_ENV} (SMTP password), YUQING_DATABASE_URL, YUQING_REDIS_URL, and the "
+                   "variables that alerts.yaml channels name with url_env / secret_env")
 
 
 @dataclass(frozen=True)
@@ -205,28 +219,67 @@ def validation_issues(loaded: Loaded, model: type[BaseModel], exc: ValidationErr
     return issues
 
 
-def secret_issues(loaded: Loaded) -> list[ConfigIssue]:
-    """Secrets belong in the environment: refuse them in YAML, with the way to do it right."""
-    issues: list[ConfigIssue] = []
+def secret_hint(file: str, loc: tuple[Any, ...]) -> str:
+    """Where the secret at ``loc`` really belongs: an environment variable that yuqing reads."""
+    names = tuple(str(p) for p in loc if not isinstance(p, int))
+    if file == "settings.yaml":
+        if names in SECRET_ENV:
+            return f"remove it here and set the environment variable {SECRET_ENV[names]} instead"
+        if names[:2] == ("mail", "smtp"):
+            return f"remove it here and set the environment variable {SMTP_PASSWORD_ENV} (the SMTP password) instead"
+    if file == "alerts.yaml" and names[:1] == ("channels",) and len(loc) >= 2:
+        ident = f"YUQING_{str(loc[1]).upper()}" if isinstance(loc[1], str) else "YUQING_CHANNEL"
+        if names[-1:] and "url" in names[-1].lower():
+            return f'put the URL in an environment variable and name it here with "url_env" (e.g. url_env: {ident}_URL)'
+        return ('put it in an environment variable and name it here with "secret_env" '
+                '(e.g. secret_env: YUQING_DINGTALK_SECRET), or put the whole webhook URL in the variable named by "url_env"')
+    if file == "sources.yaml":
+        return ('put it in an environment variable and name it with "headers_env" / "cookies_env" '
+                '(e.g. headers_env: {Authorization: YUQING_SITE_TOKEN})')
+    return f"secrets are read only from the environment: {ALL_SECRET_ENVS}"
 
-    def walk(node: Any, loc: tuple[Any, ...]) -> None:
-        if loc and str(loc[-1]).endswith("_env"):
-            return  # e.g. headers_env: {Authorization: ENV_VAR}: the values name variables
+
+def secret_issues(loaded: Loaded) -> list[ConfigIssue]:
+    """Secrets belong in the environment: refuse them in YAML, with the variable that works. The
+    value itself is never repeated in a message."""
+    issues: list[ConfigIssue] = []
+    file = Path(loaded.name).name
+
+    def flag(loc: tuple[Any, ...], message: str) -> None:
+        issues.append(ConfigIssue(loaded.name, line_of(loaded.tree, loc), format_loc(loc),
+                                  f"{message}; {secret_hint(file, loc)}"))
+
+    def env_names(node: Any, loc: tuple[Any, ...]) -> None:
+        """Below a ``*_env`` key every value names a variable: anything else is a value pasted in."""
         if isinstance(node, dict):
             for key, value in node.items():
-                walk(value, (*loc, key))
+                env_names(value, (*loc, key))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                env_names(value, (*loc, i))
+        elif node is not None and not (isinstance(node, str) and ENV_NAME_RE.match(node.strip())):
+            flag(loc, "must be the NAME of an environment variable (letters, digits, '_'), not the value itself "
+                      "(it is not shown here)")
+
+    def walk(node: Any, loc: tuple[Any, ...]) -> None:
+        key = str(loc[-1]) if loc and not isinstance(loc[-1], int) else ""
+        if key.endswith("_env"):
+            env_names(node, loc)
+            return
+        if isinstance(node, dict):
+            for k, value in node.items():
+                walk(value, (*loc, k))
         elif isinstance(node, list):
             for i, value in enumerate(node):
                 walk(value, (*loc, i))
-        elif isinstance(node, str) and node.strip() and loc:
-            key = str(loc[-1]) if not isinstance(loc[-1], int) else ""
-            where = (loaded.name, line_of(loaded.tree, loc), format_loc(loc))
-            if SECRET_KEY_RE.search(key) and not key.endswith("_env"):
-                issues.append(ConfigIssue(*where, f'secrets must not be written in YAML; set an environment variable instead (e.g. "{key}_env: YUQING_{key.upper()}")'))
-            elif CREDENTIAL_URL_RE.match(node):
-                issues.append(ConfigIssue(*where, "this URL carries a password; remove it here and set the full URL in an environment variable (e.g. YUQING_DATABASE_URL)"))
-            elif TOKEN_QUERY_RE.search(node) and node.startswith("http"):
-                issues.append(ConfigIssue(*where, 'this URL carries a token; put the URL in an environment variable and name it with "url_env"'))
+        elif isinstance(node, (str, int, float)) and not isinstance(node, bool) and str(node).strip() and loc:
+            text = str(node)
+            if key and SECRET_KEY_RE.search(key):
+                flag(loc, "secrets must not be written in YAML")
+            elif CREDENTIAL_URL_RE.search(text):
+                flag(loc, "this URL carries a password")
+            elif TOKEN_QUERY_RE.search(text) and URL_SCHEME_RE.search(text):
+                flag(loc, "this URL carries a token or key")
 
     walk(loaded.data, ())
     return issues
@@ -268,6 +321,22 @@ def cross_file_issues(models: dict[str, BaseModel], trees: dict[str, Loaded]) ->
     return issues
 
 
+def webhook_env_issues(alerts: AlertsFile, loaded: Loaded, environ: typing.Mapping[str, str]) -> list[ConfigIssue]:
+    """A webhook URL set in the environment that could never be posted to (a space inside it, no
+    https://, a bad port) is reported at start, at the channel's ``url_env`` line, never echoed."""
+    issues = []
+    for ci, channel in enumerate(alerts.channels):
+        value = environ.get(channel.url_env or "")
+        problem = webhook_url_problem(value) if value is not None and channel.url_env else None
+        if problem:
+            loc = ("channels", ci, "url_env")
+            issues.append(ConfigIssue(loaded.name, line_of(loaded.tree, loc), format_loc(loc),
+                                      f"environment variable {channel.url_env} {problem} (its value is not shown: it "
+                                      f"holds the robot's token); set {channel.url_env} to the webhook URL exactly "
+                                      "as the service shows it, e.g. https://oapi.dingtalk.com/robot/send?access_token=…"))
+    return issues
+
+
 def load_models(config_dir: Path, environ: typing.Mapping[str, str],
                 overrides: typing.Mapping[str, str] | None = None) -> dict[str, BaseModel]:
     """Validate every file; raise one ConfigError listing every problem in every file.
@@ -286,12 +355,18 @@ def load_models(config_dir: Path, environ: typing.Mapping[str, str],
         if loaded is None:
             continue
         trees[name] = loaded
-        issues += secret_issues(loaded)
+        secrets = secret_issues(loaded)
+        issues += secrets
         data = apply_env(loaded.data, environ) if model is Settings else loaded.data
         try:
             models[name] = model.model_validate(data)
         except ValidationError as exc:
-            issues += validation_issues(loaded, model, exc)
+            # A message about a flagged key could repeat the secret ("got '…'"): the secret's own issue says enough.
+            flagged = {issue.key for issue in secrets}
+            issues += [i for i in validation_issues(loaded, model, exc) if i.key not in flagged]
+    alerts = models.get("alerts.yaml")
+    if isinstance(alerts, AlertsFile):
+        issues += webhook_env_issues(alerts, trees["alerts.yaml"], environ)
     if len(models) == len(FILES):
         for issue in cross_file_issues(models, trees):
             issues.append(ConfigIssue(trees["alerts.yaml"].name, issue.line, issue.key, issue.message))

@@ -6,21 +6,36 @@ import re
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from config.base import StrictModel, parse_duration
+
+SMTP_PASSWORD_ENV = "YUQING_SMTP_PASSWORD"
 
 
 class SmtpSettings(StrictModel):
     """An SMTP server; the password only ever comes from ``YUQING_SMTP_PASSWORD``. ``ca_file``
-    trusts a private CA (an intranet mail server) in addition to the system's."""
+    trusts a private CA (an intranet mail server) in addition to the system's. A login (``username``)
+    needs ``security: ssl`` or ``starttls``: the password is never sent in clear unless
+    ``allow_plaintext_auth: true`` says so (a relay on the same host)."""
 
     host: str = "127.0.0.1"
     port: int = Field(25, ge=1, le=65535)
     security: Literal["ssl", "starttls", "none"] = "none"
+    allow_plaintext_auth: bool = False
     username: str | None = None
     timeout: float = Field(30.0, gt=0)
     ca_file: str | None = None
+
+    @field_validator("username")
+    @classmethod
+    def _no_password_in_clear(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value and info.data.get("security") == "none" and not info.data.get("allow_plaintext_auth"):
+            raise ValueError(
+                f'with "security: none" the password ({SMTP_PASSWORD_ENV}) would cross the network in clear; '
+                'use "security: starttls" (port 587) or "security: ssl" (port 465), or, for a relay on this '
+                'host only, write "allow_plaintext_auth: true" to accept the risk')
+        return value
 
 
 class MailSettings(StrictModel):

@@ -10,27 +10,20 @@ from sqlalchemy.orm import Session
 
 from storage.models import PostRow
 from storage.sql import insert_ignore
-from yuqing.base.post import Post
+from yuqing.base.post import Post, url_hash
+from yuqing.base.text import strip_controls_deep
 
 POST_FIELDS = ("source_id", "url", "canonical_url", "title", "text", "author", "published_at",
                "fetched_at", "language", "views", "likes", "reposts", "comments", "extras")
 
 
-def without_nul(value: Any) -> Any:
-    """Crawled text may hold NUL characters, which PostgreSQL refuses in text: drop them."""
-    if isinstance(value, str):
-        return value.replace("\x00", "") if "\x00" in value else value
-    if isinstance(value, dict):
-        return {without_nul(k): without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [without_nul(v) for v in value]
-    return value
-
-
 def post_values(post: Post) -> dict[str, Any]:
     """The column values of a post's row."""
-    values = {name: without_nul(getattr(post, name)) for name in POST_FIELDS}
-    values["url_hash"] = post.key
+    # Crawled strings are stored without control characters and bidi overrides (NUL, which
+    # PostgreSQL refuses, among them): no later output — HTML, text, chat, Word, a mail header —
+    # has to remember a \x01 in a URL or a U+202E in a title.
+    values = {name: strip_controls_deep(getattr(post, name)) for name in POST_FIELDS}
+    values["url_hash"] = url_hash(values["canonical_url"])
     return values
 
 

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from config.alerts_model import Channel
+from config.alerts_model import Channel, webhook_url_problem
 from yuqing.base.errors import DeliveryError
+from yuqing.base.text import redact
 
 TIMEOUT = 15.0
 WECOM_MAX_BYTES = 4000
@@ -26,16 +27,37 @@ def _truncate_bytes(text: str, limit: int) -> str:
     return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore") + "…"
 
 
+# Slack's own escaping (https://api.slack.com/reference/surfaces/formatting#escaping): with "&",
+# "<" and ">" escaped no crawled string can mention (<!channel>, <@U…>) or link (<url|label>).
+SLACK_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# Feishu text messages interpret tags (<at user_id="all">, <a>, <b> …) and [label](url) links and
+# define no escape: the characters are replaced by their full-width forms, as in chat markdown.
+FEISHU_ESCAPES = str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］"})
+
+
+def slack_text(text: str) -> str:
+    """Plain text inert in a Slack message: no mention, link or channel broadcast."""
+    return text.translate(SLACK_ESCAPES)
+
+
+def feishu_text(text: str) -> str:
+    """Plain text inert in a Feishu text message: no <at>, no tag, no [label](url) link."""
+    return text.translate(FEISHU_ESCAPES)
+
+
 def payload(kind: str, title: str, markdown: str, text: str) -> dict[str, Any]:
-    """The JSON body each service documents for a markdown (or text) message."""
+    """The JSON body each service documents for a markdown (or text) message. ``markdown`` has
+    its crawled strings made inert already (WeCom, DingTalk); ``text`` is the plain render and is
+    escaped here for the service that reads it (Feishu, Slack)."""
     if kind == "wecom":
         return {"msgtype": "markdown", "markdown": {"content": _truncate_bytes(markdown, WECOM_MAX_BYTES)}}
     if kind == "dingtalk":
-        return {"msgtype": "markdown", "markdown": {"title": title, "text": markdown}}
+        # The title is shown as plain text in the chat list; no tag survives there either.
+        return {"msgtype": "markdown", "markdown": {"title": feishu_text(title), "text": markdown}}
     if kind == "feishu":
-        return {"msg_type": "text", "content": {"text": text}}
+        return {"msg_type": "text", "content": {"text": feishu_text(text)}}
     if kind == "slack":
-        return {"text": text}
+        return {"text": slack_text(text)}
     raise ValueError(f"not a webhook channel type: {kind}")
 
 
@@ -67,7 +89,7 @@ def signed(channel: Channel, url: str, body: dict[str, Any], secret: str | None,
 
 
 def _check_reply(channel: Channel, status: int, raw: bytes) -> None:
-    text = raw.decode("utf-8", "replace")[:300]
+    text = redact(raw.decode("utf-8", "replace")[:300])
     if channel.type == "slack":
         if status != 200 or text.strip() not in ("ok", ""):
             raise DeliveryError(f"Slack webhook answered {status}: {text}")
@@ -84,22 +106,28 @@ def _check_reply(channel: Channel, status: int, raw: bytes) -> None:
 
 def post(channel: Channel, body: dict[str, Any], environ: Mapping[str, str], now: datetime,
          timeout: float = TIMEOUT) -> None:
-    """POST one message to the channel's webhook (URL and secret from the environment)."""
-    url = environ.get(channel.url_env or "")
+    """POST one message to the channel's webhook (URL and secret from the environment). Every
+    error is a DeliveryError whose message never holds the URL's token, timestamp or signature."""
+    url = (environ.get(channel.url_env or "") or "").strip()
     if not url:
         raise DeliveryError(f"channel {channel.id}: environment variable {channel.url_env} is not set",
                             f"export {channel.url_env}=<the robot's webhook URL>")
-    secret = environ.get(channel.secret_env) if channel.secret_env else None
+    problem = webhook_url_problem(url)
+    if problem:
+        raise DeliveryError(f"channel {channel.id}: {channel.url_env} {problem}",
+                            f"set {channel.url_env} to the robot's webhook URL exactly as the service shows it")
+    secret = (environ.get(channel.secret_env) or "").strip() if channel.secret_env else None
     if channel.secret_env and not secret:
         raise DeliveryError(f"channel {channel.id}: environment variable {channel.secret_env} is not set")
     url, body = signed(channel, url, body, secret, now)
-    request = urllib.request.Request(url, data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
-                                     headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
     try:
+        request = urllib.request.Request(url, data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                                         headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (URL from admin env)
             status, raw = response.status, response.read(65536)
     except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"channel {channel.id}: HTTP {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise DeliveryError(f"channel {channel.id}: cannot reach the webhook: {exc}") from None
+        raise DeliveryError(f"channel {channel.id}: HTTP {exc.code} {redact(str(exc.reason))}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:   # http.client.InvalidURL is a ValueError
+        raise DeliveryError(f"channel {channel.id}: cannot reach the webhook: {redact(str(exc))}",
+                            f"check {channel.url_env} and that the service is reachable") from None
     _check_reply(channel, status, raw)

@@ -54,7 +54,7 @@ def test_init_then_doctor_on_the_embedded_default(config_dir: Path, tmp_path: Pa
     doctor = run("--config", str(config_dir), "doctor")
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     lines = doctor.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["ok"] * 4
+    assert [line.split()[0] for line in lines] == ["ok"] * 5   # config, data dir, database, mail, webhooks
     assert any("outbox" in line for line in lines)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from yuqing.base.clock import utcnow
+from yuqing.base.text import strip_controls
 
 # Query parameters that only track the reader; dropping them makes reposted links compare equal.
 TRACKING_PARAMS = frozenset(
@@ -24,7 +25,7 @@ INDEX_PAGES = ("index.html", "index.htm", "index.shtml", "index.php", "default.h
 def canonicalize_url(url: str) -> str:
     """Return the canonical form of ``url``: lower-case scheme and host, no fragment, no tracking
     parameters, sorted query, no default port, and ``/index.html`` folded to ``/``."""
-    parts = urlsplit(url.strip())
+    parts = urlsplit(strip_controls(url).strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     port = parts.port
@@ -82,7 +83,7 @@ class Post:
     @property
     def key(self) -> str:
         """The unique key of this post in storage (hash of the canonical URL)."""
-        return url_hash(self.canonical_url)
+        return url_hash(strip_controls(self.canonical_url))
 
     @property
     def engagement(self) -> int:

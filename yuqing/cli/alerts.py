@@ -26,6 +26,7 @@ from alerts.service import (
 )
 from storage.context import AppContext
 from yuqing.base.errors import YuqingError
+from yuqing.base.text import redact
 from yuqing.cli.app import pass_app
 
 
@@ -46,7 +47,8 @@ def _echo_results(results: list[dl.DeliveryResult], as_json: bool = False) -> No
             click.echo(json.dumps(dataclasses.asdict(r), ensure_ascii=False, default=str))
         return
     for r in results:
-        tail = f"  ({r.error})" if r.error else ""
+        problem = r.error or r.extras.get("warning", "")
+        tail = f"  ({problem})" if problem else ""
         click.echo(f"{r.status:8} {r.key}  {r.channel} → {r.recipient}{tail}")
     if not results:
         click.echo("nothing to send")
@@ -199,12 +201,12 @@ def deliveries_list(app: AppContext, failed: bool, limit: int, as_json: bool) ->
                   "status": row.status, "attempts": row.attempts, "created_at": row.created_at.isoformat(),
                   "sent_at": row.sent_at.isoformat() if row.sent_at else None,
                   "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
-                  "last_error": row.last_error}
+                  "last_error": redact(row.last_error)}
         if as_json:
             click.echo(json.dumps(record, ensure_ascii=False))
         else:
             when = row.sent_at or row.next_attempt_at or row.created_at
-            error = f"  {row.last_error[:120]}" if row.last_error else ""
+            error = f"  {redact(row.last_error)[:120]}" if row.last_error else ""
             click.echo(f"{row.id:>6} {row.status:8} {row.attempts}x {when:%Y-%m-%d %H:%M} {row.key}  "
                        f"{row.channel} → {row.recipient}{error}")
     if not rows and not as_json:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-import smtplib
 import sys
 import tempfile
 from collections.abc import Callable
 
 import click
 
+from alerts.channels.mail import check_smtp
 from config import load_config
+from config.alerts_model import webhook_url_problem
 from storage.context import AppContext
 from storage.db import current_revision, head_revision, upgrade
 from yuqing.base.errors import ConfigError, YuqingError
@@ -103,16 +104,30 @@ def _check_mail(app: AppContext) -> str:
         if not os.access(outbox, os.W_OK):
             raise YuqingError(f"outbox {outbox} is not writable")
         return f"outbox {outbox} is writable (no SMTP server configured)"
-    smtp = mail.smtp
-    client_cls = smtplib.SMTP_SSL if smtp.security == "ssl" else smtplib.SMTP
-    try:
-        with client_cls(smtp.host, smtp.port, timeout=min(smtp.timeout, 10)) as client:
-            if smtp.security == "starttls":
-                client.starttls()
-            client.noop()
-    except (OSError, smtplib.SMTPException) as exc:
-        raise YuqingError(f"SMTP {smtp.host}:{smtp.port} unreachable: {exc}", "check mail.smtp in settings.yaml") from None
-    return f"SMTP {smtp.host}:{smtp.port} ({smtp.security}) answers"
+    # Connects as sending does (TLS, certificate verified) and logs in: a wrong password or an
+    # untrusted certificate shows here, not at the first digest.
+    doctor_mail = mail.model_copy(update={"smtp": mail.smtp.model_copy(update={"timeout": min(mail.smtp.timeout, 10)})})
+    return check_smtp(doctor_mail, os.environ)
+
+
+def _check_webhooks(app: AppContext) -> str:
+    """Every webhook channel's URL (and signing secret) is set and usable; values never shown."""
+    problems, ready = [], []
+    for channel in app.config.alerts.channels:
+        if channel.type == "email" or not channel.url_env:
+            continue
+        value = os.environ.get(channel.url_env)
+        problem = "is not set" if not value else webhook_url_problem(value)
+        if problem:
+            problems.append(f"{channel.id}: {channel.url_env} {problem}")
+        elif channel.secret_env and not os.environ.get(channel.secret_env):
+            problems.append(f"{channel.id}: {channel.secret_env} is not set")
+        else:
+            ready.append(channel.id)
+    if problems:
+        raise YuqingError("; ".join(problems), "export each variable with the robot's webhook URL (and secret) "
+                          "exactly as the service shows it, then `yuqing alerts test --channel ID`")
+    return f"{len(ready)} webhook channel(s) configured" + (f": {', '.join(ready)}" if ready else "")
 
 
 CHECKS: list[tuple[str, Callable[[AppContext], str]]] = [
@@ -120,6 +135,7 @@ CHECKS: list[tuple[str, Callable[[AppContext], str]]] = [
     ("data dir", _check_data_dir),
     ("database", _check_database),
     ("mail", _check_mail),
+    ("webhooks", _check_webhooks),
 ]
 
 

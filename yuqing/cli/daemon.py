@@ -69,7 +69,10 @@ def print_status(status: Status, console: Console) -> None:
     console.print("deliveries: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none"))
     for item in status.deliveries["open"]:
         console.print(f"  {item['status']:7} {item['key']} → {item['channel']}:{item['recipient']} "
-                      f"attempts={item['attempts']} {item['error']}")
+                      f"attempts={item['attempts']} {escape(item['error'])}")
+    for item in status.deliveries.get("sent_with_problems", []):
+        console.print(f"  [yellow]sent with a problem[/yellow] {item['key']} → {item['channel']}:{item['recipient']} "
+                      f"{escape(item['problem'])}")
 
 
 def status_app(app: AppContext) -> AppContext:

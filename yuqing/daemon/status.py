@@ -16,6 +16,7 @@ from storage import leases as lease
 from storage.jobruns import job_runs
 from storage.models import DeliveryRow
 from storage.runs import health_of
+from yuqing.base.text import redact
 from yuqing.daemon.plan import plan_jobs
 
 RUNS_SHOWN = 3
@@ -84,15 +85,20 @@ def source_rows(engine: Engine, config: Config) -> list[dict[str, Any]]:
 
 
 def delivery_summary(engine: Engine) -> dict[str, Any]:
-    """Counts by status, and the newest pending and failed deliveries."""
+    """Counts by status, the newest pending and failed deliveries, and the newest sent ones that
+    carry a note (sent without an attachment that could not be built)."""
     with engine.connect() as conn:
         counts = dict(conn.execute(select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)).all())
         rows = list(conn.execute(select(DeliveryRow).where(DeliveryRow.status.in_(["pending", "failed"]))
                                  .order_by(DeliveryRow.updated_at.desc()).limit(DELIVERIES_SHOWN)))
+        noted = list(conn.execute(select(DeliveryRow).where(DeliveryRow.status == "sent", DeliveryRow.last_error != "")
+                                  .order_by(DeliveryRow.updated_at.desc()).limit(DELIVERIES_SHOWN)))
     return {"counts": counts, "open": [
         {"key": r.key, "channel": r.channel, "recipient": r.recipient, "status": r.status,
-         "attempts": r.attempts, "error": r.last_error[:160], "next_attempt_at": iso(r.next_attempt_at)}
-        for r in rows]}
+         "attempts": r.attempts, "error": redact(r.last_error)[:160], "next_attempt_at": iso(r.next_attempt_at)}
+        for r in rows], "sent_with_problems": [
+        {"key": r.key, "channel": r.channel, "recipient": r.recipient, "sent_at": iso(r.sent_at),
+         "problem": redact(r.last_error)[:160]} for r in noted]}
 
 
 def collect_status(engine: Engine, config: Config, now: datetime) -> Status:
