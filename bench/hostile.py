@@ -25,14 +25,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "crawlers"))
 
-from hostile import HostileServer, gzip_bomb, rss, start_hostile  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from config import copy_shipped, load_config  # noqa: E402
 from storage.db import make_engine, session_factory, upgrade  # noqa: E402
 from storage.models import CrawlRunRow  # noqa: E402
+from tests.crawlers.hostile import HostileServer, gzip_bomb, rss, start_hostile  # noqa: E402
 
 TARGET_MB = 500
 LONG = "。这是一段足够长的正文内容，用来确认条目本身携带全文，因此不会被当作摘要去抓取原文页面。" * 2
