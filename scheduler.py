@@ -92,8 +92,12 @@ class Daemon:
         self.install_signals()
         if self.settings.metrics_port:
             self.runtime.metrics.serve(self.settings.metrics_host, self.settings.metrics_port)
-        log.info("daemon started: owner=%s config=%s database=%s", self.owner, self.app.config_dir,
-                 self.app.engine.url.render_as_string(hide_password=True))
+        log.info(
+            "daemon started: owner=%s config=%s database=%s",
+            self.owner,
+            self.app.config_dir,
+            self.app.engine.url.render_as_string(hide_password=True),
+        )
         try:
             while not self.stop_requested:
                 self.step(utcnow())
@@ -185,9 +189,12 @@ class Daemon:
         current = lease.holder(engine, LEASE_NAME)
         holder = current.owner if current else "nobody"
         if holder != self.standby_holder:
-            log.warning("standby: lease %r is held by %s until %s; this daemon runs no jobs until it "
-                        "expires or is released", LEASE_NAME, holder,
-                        current.expires_at.isoformat() if current else "-")
+            log.warning(
+                "standby: lease %r is held by %s until %s; this daemon runs no jobs until it expires or is released",
+                LEASE_NAME,
+                holder,
+                current.expires_at.isoformat() if current else "-",
+            )
             self.standby_holder = holder
         self.runtime.metrics.leader.set(0)
 
@@ -232,21 +239,35 @@ class Daemon:
         """One log line for a run that did not happen (missed while down, or still running)."""
         outcome = "missed" if event.code == EVENT_JOB_MISSED else "skipped-still-running"
         kind, _, target = event.job_id.partition(":")
-        log.info("job=%s target=%s outcome=%s", kind, target or "-", outcome,
-                 extra={"job": kind, "target": target or "-", "outcome": outcome})
+        log.info(
+            "job=%s target=%s outcome=%s",
+            kind,
+            target or "-",
+            outcome,
+            extra={"job": kind, "target": target or "-", "outcome": outcome},
+        )
         self.runtime.metrics.job_runs.labels(kind, outcome).inc()
 
     def apply_plan(self, config: Config, catch_up_all: bool = False) -> None:
         assert self.scheduler is not None
         report = reconcile(self.scheduler, plan_jobs(config, str(self.app.config_dir), utcnow()))
-        log.info("jobs reconciled: %s%s", report,
-                 "".join(f" {label}={','.join(ids)}" for label, ids in
-                         (("+", report.added), ("~", report.changed), ("-", report.removed)) if ids))
+        log.info(
+            "jobs reconciled: %s%s",
+            report,
+            "".join(
+                f" {label}={','.join(ids)}"
+                for label, ids in (("+", report.added), ("~", report.changed), ("-", report.removed))
+                if ids
+            ),
+        )
         fresh = set(report.added + report.changed) | (set(report.kept) if catch_up_all else set())
         grace = timedelta(seconds=self.settings.seconds("digest_misfire_grace"))
         for job_id in due_digests(self.scheduler, fresh, utcnow(), grace):
-            log.info("digest %s was due within daemon.digest_misfire_grace: running it now "
-                     "(deliveries are keyed, so a digest already sent is not sent again)", job_id)
+            log.info(
+                "digest %s was due within daemon.digest_misfire_grace: running it now "
+                "(deliveries are keyed, so a digest already sent is not sent again)",
+                job_id,
+            )
             self.scheduler.modify_job(job_id, next_run_time=datetime.now(timezone.utc))
 
     def request_analysis(self) -> None:
@@ -285,9 +306,13 @@ class Daemon:
                 log.warning("settings %s changed: takes effect after a restart", name)
         if self.leader and self.scheduler is not None:
             self.apply_plan(config)
-        log.info("config reloaded: %d sources (%d enabled), %d topics, %d groups",
-                 len(config.sources.sources), sum(s.enabled for s in config.sources.sources),
-                 len(config.topics.topics), len(config.alerts.groups))
+        log.info(
+            "config reloaded: %d sources (%d enabled), %d topics, %d groups",
+            len(config.sources.sources),
+            sum(s.enabled for s in config.sources.sources),
+            len(config.topics.topics),
+            len(config.alerts.groups),
+        )
         return True
 
     def refuse(self, exc: ConfigError, new_print: str, now: datetime) -> None:
@@ -295,14 +320,17 @@ class Daemon:
         self.runtime.metrics.reloads.labels("rejected").inc()
         log.error("config edit refused, the previous config keeps running: %s", exc.message)
         if self.leader:
-            body = ("配置文件修改有误，未生效；系统继续按修改前的配置运行。\n\n" + exc.message +
-                    "\n\n请修正上述行后执行 `yuqing config check`。")
-            stages.send_admin_alert(self.app, "【舆情监测】配置修改未生效：配置有误", body,
-                                    f"admin:config:{new_print[:16]}", now)
+            body = (
+                "配置文件修改有误，未生效；系统继续按修改前的配置运行。\n\n"
+                + exc.message
+                + "\n\n请修正上述行后执行 `yuqing config check`。"
+            )
+            stages.send_admin_alert(
+                self.app, "【舆情监测】配置修改未生效：配置有误", body, f"admin:config:{new_print[:16]}", now
+            )
 
 
-def due_digests(scheduler: BackgroundScheduler, job_ids: set[str], now: datetime,
-                grace: timedelta) -> list[str]:
+def due_digests(scheduler: BackgroundScheduler, job_ids: set[str], now: datetime, grace: timedelta) -> list[str]:
     """Digest jobs among ``job_ids`` whose latest scheduled time lies within ``grace`` before ``now``:
     a new or rescheduled digest, or one missed while no daemon ran, is caught up at once."""
     due = []

@@ -60,16 +60,18 @@ def _claim(session: Session, config: Config, row_id: int, now: datetime) -> Clai
     if row.kind == "alert" and channel is not None:
         until = dl.rate_limit_until(session, row, channel.rate_limit_per_hour, now)
         if until is not None:
-            reason = (f"rate limit of {channel.rate_limit_per_hour}/h reached on {row.channel}; "
-                      f"waits until {until:%H:%M} UTC")
+            reason = (
+                f"rate limit of {channel.rate_limit_per_hour}/h reached on {row.channel}; waits until {until:%H:%M} UTC"
+            )
             dl.postpone(session, row_id, until, now, reason)
             return dl.DeliveryResult(row.id, row.key, row.channel, row.recipient, "pending", reason)
     job = Claimed(row.id, row.key, row.channel, row.recipient, dict(row.payload or {}))
     return job if dl.claim(session, row_id, now) else None
 
 
-def deliver_one(config: Config, sessions: sessionmaker[Session], row_id: int, now: datetime,
-                environ: Mapping[str, str]) -> dl.DeliveryResult | None:
+def deliver_one(
+    config: Config, sessions: sessionmaker[Session], row_id: int, now: datetime, environ: Mapping[str, str]
+) -> dl.DeliveryResult | None:
     """Claim, send and record one delivery; ``None`` when another process has it."""
     with sessions.begin() as session:
         claimed = _claim(session, config, row_id, now)
@@ -82,8 +84,9 @@ def deliver_one(config: Config, sessions: sessionmaker[Session], row_id: int, no
         error = redact(exc.message)
     except Exception as exc:  # noqa: BLE001 — a bug on one recipient must not stop the others
         error = redact(f"{type(exc).__name__}: {exc}")
-        logger.error("delivery %s to %s failed unexpectedly: %s", claimed.key, claimed.recipient,
-                     redacted_traceback(exc))
+        logger.error(
+            "delivery %s to %s failed unexpectedly: %s", claimed.key, claimed.recipient, redacted_traceback(exc)
+        )
     warning = note(claimed.payload)
     with sessions.begin() as session:
         if error:
@@ -91,14 +94,26 @@ def deliver_one(config: Config, sessions: sessionmaker[Session], row_id: int, no
         else:
             dl.mark_sent(session, row_id, now, warning)
     status = "failed" if error else "sent"
-    logger.info("delivery %s %s → %s: %s %s%s", claimed.key, claimed.channel, claimed.recipient, status, error,
-                f" ({warning})" if warning else "")
+    logger.info(
+        "delivery %s %s → %s: %s %s%s",
+        claimed.key,
+        claimed.channel,
+        claimed.recipient,
+        status,
+        error,
+        f" ({warning})" if warning else "",
+    )
     extras = {"warning": warning} if warning else {}
     return dl.DeliveryResult(claimed.id, claimed.key, claimed.channel, claimed.recipient, status, error, extras)
 
 
-def deliver_due(config: Config, sessions: sessionmaker[Session], now: datetime, environ: Mapping[str, str],
-                ids: Sequence[int] | None = None) -> list[dl.DeliveryResult]:
+def deliver_due(
+    config: Config,
+    sessions: sessionmaker[Session],
+    now: datetime,
+    environ: Mapping[str, str],
+    ids: Sequence[int] | None = None,
+) -> list[dl.DeliveryResult]:
     """Send every due delivery (or the due ones among ``ids``)."""
     with sessions.begin() as session:
         due = dl.due_ids(session, now, ids)

@@ -36,8 +36,11 @@ def init(app: AppContext) -> None:
     for directory in dict.fromkeys((config.data_dir, config.outbox_dir)):
         loosened = tighten(directory)
         if loosened:
-            click.echo(f"note: {len(loosened)} path(s) under {directory} were readable by others; now private to "
-                       "this user (the data dir holds personal data)", err=True)
+            click.echo(
+                f"note: {len(loosened)} path(s) under {directory} were readable by others; now private to "
+                "this user (the data dir holds personal data)",
+                err=True,
+            )
     state = "created" if before is None else ("already current" if before == after else f"upgraded from {before}")
     click.echo(f"data dir:  {config.data_dir}")
     click.echo(f"database:  {app.engine.url.render_as_string(hide_password=True)} ({state}, schema {after})")
@@ -70,8 +73,10 @@ def config_check(app: AppContext) -> None:
         click.echo(f"{len(exc.issues)} problem(s) in {app.config_dir}", err=True)
         sys.exit(1)
     enabled = sum(1 for s in config.sources.sources if s.enabled)
-    click.echo(f"OK: {app.config_dir}: {len(config.sources.sources)} sources ({enabled} enabled), "
-               f"{len(config.topics.topics)} topics, {len(config.alerts.groups)} recipient groups")
+    click.echo(
+        f"OK: {app.config_dir}: {len(config.sources.sources)} sources ({enabled} enabled), "
+        f"{len(config.topics.topics)} topics, {len(config.alerts.groups)} recipient groups"
+    )
 
 
 def _check_config(app: AppContext) -> str:
@@ -125,8 +130,11 @@ def _check_webhooks(app: AppContext) -> str:
         else:
             ready.append(channel.id)
     if problems:
-        raise YuqingError("; ".join(problems), "export each variable with the robot's webhook URL (and secret) "
-                          "exactly as the service shows it, then `yuqing alerts test --channel ID`")
+        raise YuqingError(
+            "; ".join(problems),
+            "export each variable with the robot's webhook URL (and secret) "
+            "exactly as the service shows it, then `yuqing alerts test --channel ID`",
+        )
     return f"{len(ready)} webhook channel(s) configured" + (f": {', '.join(ready)}" if ready else "")
 
 

@@ -40,26 +40,33 @@ def run_command(app: AppContext, verbose: bool) -> None:
     try:
         import scheduler
     except ImportError as exc:  # e.g. a stage entry point missing after a partial upgrade
-        raise YuqingError(f"the daemon cannot start: {exc}",
-                          "yuqing's installation is incomplete or mixed with another version: reinstall it "
-                          "(./start.sh, or pip install -e . in the checkout) and run `yuqing doctor`") from exc
+        raise YuqingError(
+            f"the daemon cannot start: {exc}",
+            "yuqing's installation is incomplete or mixed with another version: reinstall it "
+            "(./start.sh, or pip install -e . in the checkout) and run `yuqing doctor`",
+        ) from exc
     sys.exit(scheduler.main(app.config_dir, verbose=verbose))
 
 
 def print_status(status: Status, console: Console) -> None:
     """The human-readable status: lease, jobs, sources, deliveries."""
     held = status.lease
-    console.print(f"daemon: {'running, lease held by ' + held['owner'] if held and held['alive'] else 'not running'}"
-                  + (f" (until {held['expires_at']})" if held and held['alive'] else ""))
+    console.print(
+        f"daemon: {'running, lease held by ' + held['owner'] if held and held['alive'] else 'not running'}"
+        + (f" (until {held['expires_at']})" if held and held["alive"] else "")
+    )
     jobs = Table("job", "schedule", "next run (UTC)", "last run", title="Scheduled jobs", title_justify="left")
     for job in status.jobs:
         last = f"{job['last_run']} {job['last_outcome']}" if job["last_outcome"] else "not run yet"
-        jobs.add_row(job["id"], job["name"], job["next_run"] or ("paused" if job["scheduled"] else "not scheduled"),
-                     last)
+        jobs.add_row(
+            job["id"], job["name"], job["next_run"] or ("paused" if job["scheduled"] else "not scheduled"), last
+        )
     console.print(jobs if status.jobs else "no jobs scheduled yet (start `yuqing run`)")
     for job in (j for j in status.jobs if j["failed"]):
-        console.print(f"[red]FAILED[/red] job {job['id']}: {job['last_outcome']} at {job['last_run']}: "
-                      f"{escape(job['error'])} (last ok: {job['last_ok'] or 'never'})")
+        console.print(
+            f"[red]FAILED[/red] job {job['id']}: {job['last_outcome']} at {job['last_run']}: "
+            f"{escape(job['error'])} (last ok: {job['last_ok'] or 'never'})"
+        )
     sources = Table("source", "enabled", "health", "last runs (newest first)", title="Sources", title_justify="left")
     for src in status.sources:
         runs = "; ".join(f"{r['started_at']} {r['status']} new={r['new']}" for r in src["runs"]) or "never run"
@@ -68,11 +75,15 @@ def print_status(status: Status, console: Console) -> None:
     counts = status.deliveries["counts"]
     console.print("deliveries: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none"))
     for item in status.deliveries["open"]:
-        console.print(f"  {item['status']:7} {item['key']} → {item['channel']}:{item['recipient']} "
-                      f"attempts={item['attempts']} {escape(item['error'])}")
+        console.print(
+            f"  {item['status']:7} {item['key']} → {item['channel']}:{item['recipient']} "
+            f"attempts={item['attempts']} {escape(item['error'])}"
+        )
     for item in status.deliveries.get("sent_with_problems", []):
-        console.print(f"  [yellow]sent with a problem[/yellow] {item['key']} → {item['channel']}:{item['recipient']} "
-                      f"{escape(item['problem'])}")
+        console.print(
+            f"  [yellow]sent with a problem[/yellow] {item['key']} → {item['channel']}:{item['recipient']} "
+            f"{escape(item['problem'])}"
+        )
 
 
 def status_app(app: AppContext) -> AppContext:
@@ -86,10 +97,12 @@ def status_app(app: AppContext) -> AppContext:
         if found is None:
             raise
         snapshot, data_dir = found
-        fallback = AppContext(config_dir=snapshot,
-                              _config=load_config(snapshot, {**os.environ, "YUQING_DATA_DIR": str(data_dir)}))
-        click.echo(f"warning: {exc}\nshowing the status with the configuration the daemon last accepted "
-                   f"({snapshot})", err=True)
+        fallback = AppContext(
+            config_dir=snapshot, _config=load_config(snapshot, {**os.environ, "YUQING_DATA_DIR": str(data_dir)})
+        )
+        click.echo(
+            f"warning: {exc}\nshowing the status with the configuration the daemon last accepted ({snapshot})", err=True
+        )
         return fallback
 
 

@@ -25,8 +25,17 @@ from storage.context import AppContext
 from yuqing.base.clock import utcnow
 from yuqing.base.errors import DigestError
 
-__all__ = ["STAGE_JOBS", "JobResult", "as_counts", "prefixed", "retry_pending", "run_analysis", "send_admin_alert", "send_digests",
-           "send_immediate_alerts"]
+__all__ = [
+    "STAGE_JOBS",
+    "JobResult",
+    "as_counts",
+    "prefixed",
+    "retry_pending",
+    "run_analysis",
+    "send_admin_alert",
+    "send_digests",
+    "send_immediate_alerts",
+]
 
 log = logging.getLogger(__name__)
 
@@ -96,4 +105,7 @@ def retry_stages(app: AppContext, now: datetime) -> JobResult:
 
 
 STAGE_JOBS: dict[str, Callable[..., JobResult]] = {
-    "analyze": analyze_stages, "digest": digest_stages, "retry": retry_stages}
+    "analyze": analyze_stages,
+    "digest": digest_stages,
+    "retry": retry_stages,
+}
