@@ -29,7 +29,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from socket import socket
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, BinaryIO, Self
 from urllib.parse import parse_qs, urlsplit
 
 HOST = "127.0.0.1"
@@ -64,6 +64,9 @@ class Response:
     body: bytes = b""
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
+    # a body written as it goes, without Content-Length (the connection's end ends it): called with the
+    # socket's file and an event set when the server stops
+    stream: Callable[[BinaryIO, threading.Event], None] | None = None
 
 
 Handler = Callable[[Request], Response]
@@ -118,6 +121,7 @@ class MockServer:
         self._exact: dict[str, Answer] = {}
         self._patterns: list[tuple[re.Pattern[str], Answer]] = []
         self._lock = threading.Lock()
+        self.stopping = threading.Event()  # set by stop(): streaming answers end
         self._httpd: _HTTPServer | None = None
         self._port: int | None = None  # kept after stop(): a handler still asleep on a delay may build URLs
 
@@ -135,6 +139,7 @@ class MockServer:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -153,8 +158,10 @@ class MockServer:
     def base(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def url(self, target: str) -> str:
-        return self.base + target
+    def url(self, target: str, host: str = HOST) -> str:
+        """``target`` on this server; ``host`` names it otherwise (``localhost``: another host name for
+        the same address)."""
+        return f"http://{host}:{self.port}{target}"
 
     def route(self, path: str | re.Pattern[str], answer: Answer) -> None:
         """Answer requests for ``path`` (exact, query aside; or a pattern the whole path matches),
@@ -268,11 +275,16 @@ class _Handler(SimpleHTTPRequestHandler):
         try:
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(response.body)))
+            if response.stream is None:
+                self.send_header("Content-Length", str(len(response.body)))
             for name, value in response.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            if self.command != "HEAD":
+            if self.command == "HEAD":
+                return
+            if response.stream is not None:
+                response.stream(self.wfile, self.server.mock.stopping)
+            else:
                 self.wfile.write(response.body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client hung up (a page over its size limit, a killed crawl): expected

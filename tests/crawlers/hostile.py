@@ -1,6 +1,5 @@
-"""A hostile web server for crawl tests and ``bench/hostile.py``: a site written by strangers.
+"""A hostile site for crawl tests and ``bench/hostile.py``, served by the one mock server.
 
-Self-contained (standard library only) so it can be folded into a shared mock server later.
 ``HostileServer.route(path, body, ...)`` serves fixed bytes; ``drip`` and ``endless`` stream; every
 request's path and headers are kept in ``hits`` / ``headers_seen``.
 """
@@ -11,10 +10,9 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import urlsplit
+from typing import BinaryIO
+
+from tests.mockserver import MockServer, Response, redirect
 
 CHUNK = 64 * 1024
 
@@ -47,105 +45,65 @@ def rss(items: list[tuple[str, str, str]], encoding: str = "utf-8", declared: st
     return text.encode(encoding)
 
 
-@dataclass
-class Route:
-    status: int = 200
-    body: bytes = b""
-    ctype: str = "text/html; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-    stream: Callable[[Handler], None] | None = None
-
-
-class HostileServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class HostileServer:
+    """A site written by strangers, on the one mock server (``tests/mockserver.py``): fixed bytes
+    under any Content-Type, redirects, a page that drips and one that never ends; ``hits`` and
+    ``headers_seen`` say what the crawler asked for and sent."""
 
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.routes: dict[str, Route] = {}
-        self.hits: list[str] = []
-        self.headers_seen: dict[str, dict[str, str]] = {}
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
+        self.mock = MockServer().start()
 
     @property
     def port(self) -> int:
-        return int(self.server_address[1])
+        return self.mock.port
+
+    @property
+    def hits(self) -> list[str]:
+        return self.mock.hits
+
+    @property
+    def headers_seen(self) -> dict[str, dict[str, str]]:
+        """Target → the headers of its latest request."""
+        return {r.target: r.headers for r in list(self.mock.requests)}
 
     def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        return self.mock.url(path, host)
 
     def route(
         self, path: str, body: bytes = b"", ctype: str = "text/html; charset=utf-8", status: int = 200, **headers: str
     ) -> None:
-        self.routes[path] = Route(status, body, ctype, headers)
+        self.mock.route(path, Response(status, body, ctype, headers))
 
     def redirect(self, path: str, location: str) -> None:
-        self.routes[path] = Route(302, b"", headers={"Location": location})
+        self.mock.route(path, redirect(location))
 
     def drip(self, path: str, interval: float = 1.0) -> None:
         """A page that sends one byte every ``interval`` seconds, forever."""
 
-        def send(handler: Handler) -> None:
-            handler.start(200, "text/html; charset=utf-8")
-            handler.wfile.write(b"<html><body>")
-            while not self.stop.wait(interval):
-                handler.wfile.write(b"x")
-                handler.wfile.flush()
+        def send(out: BinaryIO, stopping: threading.Event) -> None:
+            out.write(b"<html><body>")
+            while not stopping.wait(interval):
+                out.write(b"x")
+                out.flush()
 
-        self.routes[path] = Route(stream=send)
+        self.mock.route(path, Response(stream=send))
 
     def endless(self, path: str, chunk: bytes = b"<p>" + "无穷无尽的页面。".encode() * 1000 + b"</p>") -> None:
         """A page without Content-Length that never ends (as fast as the client reads)."""
 
-        def send(handler: Handler) -> None:
-            handler.start(200, "text/html; charset=utf-8")
-            while not self.stop.is_set():
-                handler.wfile.write(chunk)
+        def send(out: BinaryIO, stopping: threading.Event) -> None:
+            while not stopping.is_set():
+                out.write(chunk)
 
-        self.routes[path] = Route(stream=send)
+        self.mock.route(path, Response(stream=send))
 
     def close(self) -> None:
-        self.stop.set()
-        self.shutdown()
-        self.server_close()
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: HostileServer
-    protocol_version = "HTTP/1.0"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
-        pass
-
-    def start(self, status: int, ctype: str, **headers: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        path = urlsplit(self.path).path
-        with self.server.lock:
-            self.server.hits.append(self.path)
-            self.server.headers_seen[self.path] = dict(self.headers.items())
-        route = self.server.routes.get(path) or Route(404, b"not found")
-        try:
-            if route.stream is not None:
-                route.stream(self)
-                return
-            self.start(route.status, route.ctype, **{"Content-Length": str(len(route.body)), **route.headers})
-            self.wfile.write(route.body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the crawler hung up: expected for pages over its limits
+        self.mock.stop()
 
 
 def start_hostile() -> HostileServer:
-    """A hostile server on a free port of 127.0.0.1, serving in a daemon thread."""
-    server = HostileServer()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    """A hostile server on a free port of 127.0.0.1."""
+    return HostileServer()
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
