@@ -101,9 +101,11 @@ class DaemonSettings(StrictModel):
     digest_misfire_grace: str = "6h"
     stage_processes: bool = True
     stage_timeout: str = "30m"
+    delivery_lease: str = "90s"
 
     @field_validator("analyze_every", "health_check_every", "retry_every", "lease_ttl", "reload_poll",
-                     "shutdown_timeout", "crawl_kill_grace", "digest_misfire_grace", "stage_timeout")
+                     "shutdown_timeout", "crawl_kill_grace", "digest_misfire_grace", "stage_timeout",
+                     "delivery_lease")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)
