@@ -101,6 +101,16 @@ def due_ids(session: Session, now: datetime, ids: Sequence[int] | None = None) -
     return list(session.scalars(stmt))
 
 
+def next_retry_at(session: Session, now: datetime, horizon: datetime) -> datetime | None:
+    """When the first open delivery may be sent (``now`` for one due already), among those due
+    before ``horizon`` (e.g. claims of a sender that was cut off); ``None`` when there is none."""
+    stmt = select(DeliveryRow.next_attempt_at).where(
+        DeliveryRow.status.in_(RETRYABLE), DeliveryRow.attempts < MAX_ATTEMPTS,
+        or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= horizon))
+    times = [t or now for t in session.scalars(stmt)]
+    return min(times) if times else None
+
+
 def claim(session: Session, row_id: int, now: datetime, lease: timedelta = LEASE) -> int | None:
     """Take a due row for sending until ``now + lease`` (``now``: the time of this claim, not of the
     run's start); returns the claim's attempt number (its token for ``renew_claim``), or ``None``
@@ -112,7 +122,8 @@ def claim(session: Session, row_id: int, now: datetime, lease: timedelta = LEASE
         .values(attempts=DeliveryRow.attempts + 1, next_attempt_at=now + lease, updated_at=now)
         .returning(DeliveryRow.attempts)
     )
-    return cast("int | None", session.execute(stmt).scalar_one_or_none())
+    attempt: int | None = session.execute(stmt).scalar_one_or_none()
+    return attempt
 
 
 def renew_claim(session: Session, row_id: int, attempt: int, now: datetime, lease: timedelta = LEASE) -> bool:

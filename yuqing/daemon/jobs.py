@@ -73,10 +73,13 @@ def remember(runtime: Runtime, kind: str, job_id: str, outcome: str, seconds: fl
     failed. A crawl's failures reach them through the source-health check instead."""
     now = utcnow()
     error = str(counts.get("error", ""))
+    if kind == "digest":
+        runtime.owe(job_id, outcome not in OK_OUTCOMES and outcome != "interrupted")
     try:
         record_job_run(runtime.app.engine, job_id, kind, outcome, now, seconds, error)
     except SQLAlchemyError as exc:
         log.error("job=%s outcome could not be recorded: %s", job_id, exc)
+        runtime.on_fault("jobruns", exc)
     if outcome in OK_OUTCOMES or outcome == "interrupted" or kind not in ALERTING_JOBS:
         return
     day = now.astimezone(ZoneInfo(runtime.app.config.settings.timezone)).date().isoformat()
