@@ -43,7 +43,15 @@ from yuqing.base.clock import utcnow
 from yuqing.base.errors import ConfigError
 from yuqing.daemon import runtime as runtimes
 from yuqing.daemon import stages
-from yuqing.daemon.faults import KIND_ZH, fault_kind, free_bytes, human_bytes, local_time, probe_data_dir
+from yuqing.daemon.faults import (
+    KIND_ZH,
+    PROBE_BYTES,
+    fault_kind,
+    free_bytes,
+    human_bytes,
+    local_time,
+    probe_data_dir,
+)
 from yuqing.daemon.logs import configure_logging
 from yuqing.daemon.plan import plan_jobs, reconcile
 from yuqing.daemon.runtime import Runtime
@@ -205,6 +213,9 @@ class Daemon:
             self.reload(now)
             return
         current = fingerprint(self.app.config_dir)
+        if self.fallback is not None and current == self.print:
+            log.warning("config fixed: the files in %s are again the configuration running", self.app.config_dir)
+            self.fallback, self.rejected = None, None
         if current in (self.print, self.rejected):
             self.pending = None
         elif current != self.pending:
@@ -273,6 +284,11 @@ class Daemon:
         """Become degraded after a fault; while degraded, probe and resume when the fault has ended."""
         with self.fault_lock:
             seen, self.fault_seen = self.fault_seen, None
+        data_dir = self.app.config.data_dir
+        if seen is None and self.degraded_since is None and free_bytes(data_dir) < PROBE_BYTES:
+            # nothing failed yet, but nothing can be written: say so before a job store write fails
+            seen = ("data dir", f"the data dir {data_dir} is full ({human_bytes(free_bytes(data_dir))} free)")
+            self.runtime.metrics.faults.labels("data dir").inc()
         if seen is not None and self.degraded_since is None:
             self.enter_degraded(now, *seen)
             return
@@ -526,7 +542,7 @@ class Daemon:
         if snapshot is None:
             return False  # files changed while we read them; the next poll reloads again
         self.runtime.snapshot_dir = snapshot
-        self.print, self.rejected = new_print, None
+        self.print, self.rejected, self.fallback = new_print, None, None
         self.runtime.metrics.reloads.labels("applied").inc()
         for name in ("database_url", "data_dir"):
             if getattr(old.settings, name) != getattr(config.settings, name):

@@ -31,6 +31,8 @@ def fault_kind(exc: BaseException | str, data_dir: Path) -> str:
 
 def free_bytes(path: Path) -> int:
     """Free space on the file system of ``path`` (0 when it cannot be read)."""
+    while not path.exists() and path.parent != path:
+        path = path.parent  # not created yet: the file system it would be created on
     try:
         return shutil.disk_usage(path).free
     except OSError:
