@@ -26,7 +26,7 @@ from typing import Any
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
@@ -98,8 +98,8 @@ class GuardedJobStore(SQLAlchemyJobStore):
     def _guard(self, name: str, *args: Any) -> Any:
         try:
             return getattr(super(), name)(*args)
-        except JobLookupError:
-            raise
+        except (JobLookupError, ConflictingIdError):
+            raise  # answers, not faults (reconcile replaces a conflicting job)
         except Exception as exc:
             self.on_fault("jobstore", exc)
             raise
@@ -337,7 +337,12 @@ class Daemon:
             acquired = lease.acquire(self.app.engine, LEASE_NAME, self.owner, now, ttl)
         except Exception as exc:  # noqa: BLE001 - still degraded
             self.runtime.metrics.faults.labels("probe").inc()
-            if time.monotonic() - self.degraded_logged >= STILL_DEGRADED_LOG:
+            kind = fault_kind(exc, self.app.config.data_dir)
+            if kind != self.degraded_kind:
+                log.error("degraded: %s since %s (was: %s): %s", kind, self.degraded_since.isoformat(timespec="seconds"),
+                          self.degraded_kind, exc)
+                self.degraded_kind, self.degraded_logged = kind, time.monotonic()
+            elif time.monotonic() - self.degraded_logged >= STILL_DEGRADED_LOG:
                 self.degraded_logged = time.monotonic()
                 log.error("still degraded: %s since %s: %s", self.degraded_kind,
                           self.degraded_since.isoformat(timespec="seconds"), exc)
