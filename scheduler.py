@@ -333,6 +333,8 @@ class Daemon:
         assert self.degraded_since is not None
         try:
             probe_data_dir(self.app.config.data_dir)
+            # connections opened while the database file was read-only stay read-only: open new ones
+            self.app.engine.dispose()
             ttl = timedelta(seconds=self.settings.seconds("lease_ttl"))
             acquired = lease.acquire(self.app.engine, LEASE_NAME, self.owner, now, ttl)
         except Exception as exc:  # noqa: BLE001 - still degraded
