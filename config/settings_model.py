@@ -78,6 +78,7 @@ class CrawlSettings(StrictModel):
     concurrency: int = Field(8, ge=1, le=256)
     delay: float = Field(0.5, ge=0)
     max_page_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    allow_private_addresses: bool = False
     subprocess_timeout: int = Field(1800, ge=10)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
@@ -111,6 +112,12 @@ class Source(StrictModel):
     to_simplified: bool = False
     headers_env: dict[str, str] = Field(default_factory=dict)
     cookies_env: dict[str, str] = Field(default_factory=dict)
+    credential_hosts: list[str] | None = Field(
+        None, description="origins (scheme://host[:port]) that get headers_env / cookies_env; "
+                          "default: the origins of start_urls and search_url")
+    allow_private: bool = Field(
+        False, description="true: may fetch loopback/private/link-local addresses (default: only a "
+                           "start URL's own host when it is on one)")
     selectors: Selectors | None = None
     json_paths: JsonPaths | None = None
     notes: str | None = None
@@ -121,6 +128,25 @@ class Source(StrictModel):
         if value is not None and "{keyword}" not in value:
             raise ValueError('must contain "{keyword}", e.g. "https://example.cn/search?q={keyword}"')
         return value
+
+    @field_validator("credential_hosts")
+    @classmethod
+    def _origins(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        origins = []
+        for entry in value:
+            parts = urlsplit(entry.strip())
+            try:
+                port = parts.port
+            except ValueError:
+                port = -1
+            if (parts.scheme not in ("http", "https") or not parts.hostname or port == -1
+                    or parts.path not in ("", "/") or parts.query or parts.fragment or parts.username):
+                raise ValueError(f'"{entry}" is not an origin: write scheme://host[:port], '
+                                 'e.g. "https://api.example.cn" or "http://10.0.0.5:8080"')
+            origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
+        return origins
 
     @model_validator(mode="after")
     def _kind_needs(self) -> Source:

@@ -94,6 +94,8 @@ def crawl_settings(config: Config, source: Source, max_pages: int | None = None)
         "DOWNLOAD_DELAY": crawl.delay if source.delay is None else source.delay,
         "AUTOTHROTTLE_START_DELAY": crawl.delay if source.delay is None else source.delay,
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": crawl.max_page_bytes // 2,
+        "YUQING_ALLOW_PRIVATE": crawl.allow_private_addresses or source.allow_private,
         "DEPTH_LIMIT": (max_pages or source.max_pages) + source.max_depth,
         "CLOSESPIDER_TIMEOUT": crawl.subprocess_timeout,
         **redis_settings(config, source),

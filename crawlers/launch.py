@@ -82,7 +82,7 @@ def verdict(result: ProcessResult, timeout: float) -> tuple[str | None, str]:
     if result.returncode in (0, ALREADY_RUNNING):  # done, or never started: the other crawl owns the rows
         return None, ""
     if result.interrupted:
-        return "failed", "interrupted: shutting down"
+        return "failed", "interrupted: the daemon was shutting down"
     lines = [line for line in result.output_tail.splitlines() if line.strip()]
     last = lines[-1] if lines else ""
     return "failed", f"crawl process exited with {result.returncode}: {last}"[:500]

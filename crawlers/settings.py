@@ -14,8 +14,10 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
 DOWNLOAD_DELAY = 0.5
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
-DOWNLOAD_WARNSIZE = 0
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # also bounds decompressed bodies (HttpCompressionMiddleware)
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+# Only http and https are fetched: no file:, data:, ftp: or s3: handler a link could reach.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
@@ -33,6 +35,8 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 
 DOWNLOADER_MIDDLEWARES = {
+    "crawlers.middlewares.UrlPolicyMiddleware": 50,  # before robots.txt and every other middleware
+    "crawlers.middlewares.CredentialsMiddleware": 720,  # after cookies (700): never in the cookie jar
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.BackoffRetryMiddleware": 550,
 }

@@ -83,11 +83,8 @@ class SourceSpider(scrapy.Spider):
     def _request(self, url: str, callback: Any, meta: dict[str, Any], **kwargs: Any) -> Request:
         if self.source.obey_robots is False:
             meta["dont_obey_robotstxt"] = True
-        headers = {name: os.environ[var] for name, var in self.source.headers_env.items() if var in os.environ}
-        cookies: dict[str | bytes, Any] = {name: os.environ[var] for name, var in self.source.cookies_env.items()
-                                           if var in os.environ}
-        return Request(url, callback=callback, errback=self.on_error, meta=meta, headers=headers or None,
-                       cookies=cookies or None, **kwargs)
+        # headers_env / cookies_env are added by CredentialsMiddleware, for the source's origins only
+        return Request(url, callback=callback, errback=self.on_error, meta=meta, **kwargs)
 
     def listing(self, url: str, page: int, callback: Any = None, **kwargs: Any) -> Request:
         """A request for a list page, feed, API page or sitemap (counted against max_pages)."""
@@ -198,6 +195,8 @@ class SourceSpider(scrapy.Spider):
         elif failure.check(IgnoreRequest):
             if "robots" in str(failure.value):
                 self.crawler.stats.inc_value("yuqing/robots_forbidden")
+            elif "DOWNLOAD_MAXSIZE" in str(failure.value):  # HttpCompressionMiddleware's limit
+                self.record_error("page too large once decompressed (over max_page_bytes)", url)
             else:
                 self.record_error(str(failure.value) or "request ignored", url)
         else:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterator
 from typing import Any
 
 from lxml import etree
 from scrapy.http import Response
 
+from crawlers.policy import TooLarge, gunzip_bounded
 from crawlers.spiders.base import SourceSpider
 
 NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
@@ -19,10 +19,11 @@ def local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def parse_sitemap(body: bytes) -> tuple[str, list[dict[str, str | None]]]:
-    """``("index"|"urlset", entries)``; each entry has loc, lastmod, and news title/time if any."""
+def parse_sitemap(body: bytes, max_size: int = 0) -> tuple[str, list[dict[str, str | None]]]:
+    """``("index"|"urlset", entries)``; each entry has loc, lastmod, and news title/time if any.
+    A gzipped sitemap is decompressed up to ``max_size`` bytes (0: no limit), else ``TooLarge``."""
     if body[:2] == b"\x1f\x8b":
-        body = gzip.decompress(body)
+        body = gunzip_bounded(body, max_size)
     root = etree.fromstring(body, parser=PARSER)
     if root is None:
         return "urlset", []
@@ -48,7 +49,15 @@ class SitemapSpider(SourceSpider):
                 if line.lower().startswith("sitemap:"):
                     yield from self.next_listing(line.split(":", 1)[1].strip(), response)
             return
-        kind, entries = parse_sitemap(response.body)
+        limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        try:
+            kind, entries = parse_sitemap(response.body, limit)
+        except TooLarge:
+            self.record_error(f"sitemap too large once decompressed (over {limit} bytes)", response.url)
+            return
+        except OSError:
+            self.record_error("sitemap is not valid gzip", response.url)
+            return
         if not entries:
             self.record_error("empty or unreadable sitemap", response.url)
         for entry in entries:

@@ -91,7 +91,7 @@ def docx_text(msg: EmailMessage) -> str | None:
 def requests_by_path(server: WebhookServer) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for r in server.requests:
-        out.setdefault(r["path"].split("?")[0], []).append(r["json"])
+        out.setdefault(r.path, []).append(r.json())
     return out
 
 

@@ -143,7 +143,7 @@ def test_sent_mail_and_webhooks_carry_no_personal_number(config_dir: Path, tmp_p
     kinds = {r.key.split(":")[1] if r.key.startswith("alert:") else "digest" for r in sent}
     assert {"event", "surge", "digest"} <= kinds
     mails = mail_texts(app.config.outbox_dir)
-    hooks = [r["path"] + json.dumps(r["json"], ensure_ascii=False) for r in webhook_server.requests]
+    hooks = [r.target + json.dumps(r.json(), ensure_ascii=False) for r in webhook_server.requests]
     assert mails and hooks
     for text in mails + hooks:
         assert not leaks(text), (leaks(text), text[:300])
