@@ -145,8 +145,9 @@ class Daemon:
         else:
             self.print = fingerprint(app.config_dir)
             snapshot = write_snapshot(app.config_dir, config.data_dir / "run", self.print) or app.config_dir
-        self.runtime = Runtime(app=app, snapshot_dir=snapshot, request_analysis=self.request_analysis,
-                               on_fault=self.on_fault, owe=self.owe)
+        self.runtime = Runtime(
+            app=app, snapshot_dir=snapshot, request_analysis=self.request_analysis, on_fault=self.on_fault, owe=self.owe
+        )
         self.scheduler: BackgroundScheduler | None = None
         self.leader = False
         self.lease_expires = utcnow()
@@ -178,8 +179,12 @@ class Daemon:
         self.install_signals()
         if self.settings.metrics_port:
             self.runtime.metrics.serve(self.settings.metrics_host, self.settings.metrics_port)
-        log.info("daemon started: owner=%s config=%s database=%s", self.owner, self.app.config_dir,
-                 self.app.engine.url.render_as_string(hide_password=True))
+        log.info(
+            "daemon started: owner=%s config=%s database=%s",
+            self.owner,
+            self.app.config_dir,
+            self.app.engine.url.render_as_string(hide_password=True),
+        )
         try:
             while not self.stop_requested:
                 self.step(utcnow())
@@ -310,22 +315,36 @@ class Daemon:
                 lease.expire(self.app.engine, LEASE_NAME, self.owner, now)
             except Exception as exc:  # noqa: BLE001 - it then expires by itself within lease_ttl
                 log.debug("could not give the lease up: %s", exc)
-        log.error("degraded: %s since %s (%s in %s; data dir %s has %s free): no jobs run and the lease is "
-                  "given up so that a standby daemon can take over; checking every %.0fs and resuming by itself",
-                  self.degraded_kind, now.isoformat(timespec="seconds"), error, where, data_dir,
-                  human_bytes(free_bytes(data_dir)), self.poll_seconds())
+        log.error(
+            "degraded: %s since %s (%s in %s; data dir %s has %s free): no jobs run and the lease is "
+            "given up so that a standby daemon can take over; checking every %.0fs and resuming by itself",
+            self.degraded_kind,
+            now.isoformat(timespec="seconds"),
+            error,
+            where,
+            data_dir,
+            human_bytes(free_bytes(data_dir)),
+            self.poll_seconds(),
+        )
         self.alert_degraded(now)
 
     def alert_degraded(self, now: datetime) -> None:
         assert self.degraded_since is not None
         since = self.degraded_since
-        body = (f"舆情监测服务无法正常运行：{KIND_ZH.get(self.degraded_kind, self.degraded_kind)}。\n"
-                f"开始时间：{local_time(since, self.app.config.settings.timezone)}\n"
-                f"数据目录：{self.app.config.data_dir}（剩余空间 {human_bytes(free_bytes(self.app.config.data_dir))}）\n\n"
-                "在此期间不执行采集、分析和推送任务；故障排除后服务自动恢复，并补发期间应发的日报，不会重复发送。\n"
-                "请释放磁盘空间或恢复数据目录的写权限，并执行 `yuqing status` 查看状态。")
-        sent = stages.send_admin_alert(self.app, f"【舆情监测】服务降级：{KIND_ZH.get(self.degraded_kind, '故障')}",
-                                       body, f"admin:degraded:{since.isoformat(timespec='seconds')}", now)
+        body = (
+            f"舆情监测服务无法正常运行：{KIND_ZH.get(self.degraded_kind, self.degraded_kind)}。\n"
+            f"开始时间：{local_time(since, self.app.config.settings.timezone)}\n"
+            f"数据目录：{self.app.config.data_dir}（剩余空间 {human_bytes(free_bytes(self.app.config.data_dir))}）\n\n"
+            "在此期间不执行采集、分析和推送任务；故障排除后服务自动恢复，并补发期间应发的日报，不会重复发送。\n"
+            "请释放磁盘空间或恢复数据目录的写权限，并执行 `yuqing status` 查看状态。"
+        )
+        sent = stages.send_admin_alert(
+            self.app,
+            f"【舆情监测】服务降级：{KIND_ZH.get(self.degraded_kind, '故障')}",
+            body,
+            f"admin:degraded:{since.isoformat(timespec='seconds')}",
+            now,
+        )
         self.degraded_alerted = bool(sent) and "error" not in sent
 
     def try_recover(self, now: datetime) -> None:
@@ -341,20 +360,33 @@ class Daemon:
             self.runtime.metrics.faults.labels("probe").inc()
             kind = fault_kind(exc, self.app.config.data_dir)
             if kind != self.degraded_kind:
-                log.error("degraded: %s since %s (was: %s): %s", kind, self.degraded_since.isoformat(timespec="seconds"),
-                          self.degraded_kind, exc)
+                log.error(
+                    "degraded: %s since %s (was: %s): %s",
+                    kind,
+                    self.degraded_since.isoformat(timespec="seconds"),
+                    self.degraded_kind,
+                    exc,
+                )
                 self.degraded_kind, self.degraded_logged = kind, time.monotonic()
             elif time.monotonic() - self.degraded_logged >= STILL_DEGRADED_LOG:
                 self.degraded_logged = time.monotonic()
-                log.error("still degraded: %s since %s: %s", self.degraded_kind,
-                          self.degraded_since.isoformat(timespec="seconds"), exc)
+                log.error(
+                    "still degraded: %s since %s: %s",
+                    self.degraded_kind,
+                    self.degraded_since.isoformat(timespec="seconds"),
+                    exc,
+                )
             return
         since, kind = self.degraded_since, self.degraded_kind
         self.degraded_since = None
         self.runtime.metrics.degraded.set(0)
-        log.warning("recovered from %s (degraded since %s, %.0fs): %s", kind, since.isoformat(timespec="seconds"),
-                    (now - since).total_seconds(),
-                    "resuming jobs and catching up the runs missed meanwhile" if acquired else "standing by")
+        log.warning(
+            "recovered from %s (degraded since %s, %.0fs): %s",
+            kind,
+            since.isoformat(timespec="seconds"),
+            (now - since).total_seconds(),
+            "resuming jobs and catching up the runs missed meanwhile" if acquired else "standing by",
+        )
         if not acquired:
             return
         self.lease_expires = now + ttl
@@ -363,12 +395,15 @@ class Daemon:
             self.become_leader(now)
         finally:
             self.recovering = False
-        body = (f"舆情监测服务已恢复正常（{KIND_ZH.get(kind, kind)}，自 {local_time(since, self.app.config.settings.timezone)} "
-                f"至 {local_time(now, self.app.config.settings.timezone)}）。期间错过的任务正在补做，应发的日报补发一次。")
+        body = (
+            f"舆情监测服务已恢复正常（{KIND_ZH.get(kind, kind)}，自 {local_time(since, self.app.config.settings.timezone)} "
+            f"至 {local_time(now, self.app.config.settings.timezone)}）。期间错过的任务正在补做，应发的日报补发一次。"
+        )
         if not self.degraded_alerted:
             body += "\n（降级开始时告警未能发出。）"
-        stages.send_admin_alert(self.app, "【舆情监测】服务已恢复", body,
-                                f"admin:recovered:{since.isoformat(timespec='seconds')}", now)
+        stages.send_admin_alert(
+            self.app, "【舆情监测】服务已恢复", body, f"admin:recovered:{since.isoformat(timespec='seconds')}", now
+        )
 
     def owe(self, job_id: str, owed: bool) -> None:
         """A digest job ended without its digest recorded or sent (``owed``), or did send it."""
@@ -410,9 +445,12 @@ class Daemon:
         current = lease.holder(engine, LEASE_NAME)
         holder = current.owner if current else "nobody"
         if holder != self.standby_holder:
-            log.warning("standby: lease %r is held by %s until %s; this daemon runs no jobs until it "
-                        "expires or is released", LEASE_NAME, holder,
-                        current.expires_at.isoformat() if current else "-")
+            log.warning(
+                "standby: lease %r is held by %s until %s; this daemon runs no jobs until it expires or is released",
+                LEASE_NAME,
+                holder,
+                current.expires_at.isoformat() if current else "-",
+            )
             self.standby_holder = holder
         self.runtime.metrics.leader.set(0)
 
@@ -443,8 +481,11 @@ class Daemon:
         skip a run missed beyond its grace time)."""
         assert self.scheduler is not None
         now = datetime.now(timezone.utc)
-        overdue = [job.id for job in self.scheduler.get_jobs()
-                   if job.next_run_time is not None and job.next_run_time < now and not job.id.startswith("digest:")]
+        overdue = [
+            job.id
+            for job in self.scheduler.get_jobs()
+            if job.next_run_time is not None and job.next_run_time < now and not job.id.startswith("digest:")
+        ]
         for job_id in overdue:
             self.scheduler.modify_job(job_id, next_run_time=now)
         if overdue:
@@ -469,10 +510,18 @@ class Daemon:
         """Started on the last accepted snapshot because the config is broken: tell the admins."""
         assert self.fallback is not None
         exc, snapshot = self.fallback
-        body = ("服务重启时配置文件有误，已按上次生效的配置启动（采集、分析和推送照常运行）。\n\n" + exc.message +
-                f"\n\n上次生效的配置：{snapshot}\n请修正上述行后执行 `yuqing config check`；修正后自动生效，无需重启。")
-        stages.send_admin_alert(self.app, "【舆情监测】配置有误：已按上次生效的配置启动", body,
-                                f"admin:config:{(self.rejected or '')[:16]}", now)
+        body = (
+            "服务重启时配置文件有误，已按上次生效的配置启动（采集、分析和推送照常运行）。\n\n"
+            + exc.message
+            + f"\n\n上次生效的配置：{snapshot}\n请修正上述行后执行 `yuqing config check`；修正后自动生效，无需重启。"
+        )
+        stages.send_admin_alert(
+            self.app,
+            "【舆情监测】配置有误：已按上次生效的配置启动",
+            body,
+            f"admin:config:{(self.rejected or '')[:16]}",
+            now,
+        )
 
     def step_down(self, reason: str) -> None:
         log.error("lost the lease: %s; pausing all jobs and waiting on standby", reason)
@@ -501,21 +550,35 @@ class Daemon:
         """One log line for a run that did not happen (missed while down, or still running)."""
         outcome = "missed" if event.code == EVENT_JOB_MISSED else "skipped-still-running"
         kind, _, target = event.job_id.partition(":")
-        log.info("job=%s target=%s outcome=%s", kind, target or "-", outcome,
-                 extra={"job": kind, "target": target or "-", "outcome": outcome})
+        log.info(
+            "job=%s target=%s outcome=%s",
+            kind,
+            target or "-",
+            outcome,
+            extra={"job": kind, "target": target or "-", "outcome": outcome},
+        )
         self.runtime.metrics.job_runs.labels(kind, outcome).inc()
 
     def apply_plan(self, config: Config, catch_up_all: bool = False) -> None:
         assert self.scheduler is not None
         report = reconcile(self.scheduler, plan_jobs(config, str(self.app.config_dir), utcnow()))
-        log.info("jobs reconciled: %s%s", report,
-                 "".join(f" {label}={','.join(ids)}" for label, ids in
-                         (("+", report.added), ("~", report.changed), ("-", report.removed)) if ids))
+        log.info(
+            "jobs reconciled: %s%s",
+            report,
+            "".join(
+                f" {label}={','.join(ids)}"
+                for label, ids in (("+", report.added), ("~", report.changed), ("-", report.removed))
+                if ids
+            ),
+        )
         fresh = set(report.added + report.changed) | (set(report.kept) if catch_up_all else set())
         grace = timedelta(seconds=self.settings.seconds("digest_misfire_grace"))
         for job_id in due_digests(self.scheduler, fresh, utcnow(), grace, self.app):
-            log.info("digest %s was due within daemon.digest_misfire_grace and is not recorded yet: running it now "
-                     "(deliveries are keyed, so a digest already sent is not sent again)", job_id)
+            log.info(
+                "digest %s was due within daemon.digest_misfire_grace and is not recorded yet: running it now "
+                "(deliveries are keyed, so a digest already sent is not sent again)",
+                job_id,
+            )
             self.scheduler.modify_job(job_id, next_run_time=datetime.now(timezone.utc))
 
     def request_analysis(self) -> None:
@@ -556,9 +619,13 @@ class Daemon:
                 log.warning("settings %s changed: takes effect after a restart", name)
         if self.leader and self.scheduler is not None:
             self.apply_plan(config)
-        log.info("config reloaded: %d sources (%d enabled), %d topics, %d groups",
-                 len(config.sources.sources), sum(s.enabled for s in config.sources.sources),
-                 len(config.topics.topics), len(config.alerts.groups))
+        log.info(
+            "config reloaded: %d sources (%d enabled), %d topics, %d groups",
+            len(config.sources.sources),
+            sum(s.enabled for s in config.sources.sources),
+            len(config.topics.topics),
+            len(config.alerts.groups),
+        )
         return True
 
     def refuse(self, exc: ConfigError, new_print: str, now: datetime) -> None:
@@ -566,14 +633,19 @@ class Daemon:
         self.runtime.metrics.reloads.labels("rejected").inc()
         log.error("config edit refused, the previous config keeps running: %s", exc.message)
         if self.leader:
-            body = ("配置文件修改有误，未生效；系统继续按修改前的配置运行。\n\n" + exc.message +
-                    "\n\n请修正上述行后执行 `yuqing config check`。")
-            stages.send_admin_alert(self.app, "【舆情监测】配置修改未生效：配置有误", body,
-                                    f"admin:config:{new_print[:16]}", now)
+            body = (
+                "配置文件修改有误，未生效；系统继续按修改前的配置运行。\n\n"
+                + exc.message
+                + "\n\n请修正上述行后执行 `yuqing config check`。"
+            )
+            stages.send_admin_alert(
+                self.app, "【舆情监测】配置修改未生效：配置有误", body, f"admin:config:{new_print[:16]}", now
+            )
 
 
-def due_digests(scheduler: BackgroundScheduler, job_ids: set[str], now: datetime,
-                grace: timedelta, app: AppContext | None = None) -> list[str]:
+def due_digests(
+    scheduler: BackgroundScheduler, job_ids: set[str], now: datetime, grace: timedelta, app: AppContext | None = None
+) -> list[str]:
     """Digest jobs among ``job_ids`` whose latest scheduled time lies within ``grace`` before ``now``:
     a new or rescheduled digest, or one missed while no daemon ran, is caught up at once. With
     ``app``, a digest already recorded is left out (its unsent deliveries are the retry job's): a
@@ -618,8 +690,11 @@ def main(config_dir: str | os.PathLike[str] | None = None, verbose: bool = False
     configure_logging("DEBUG" if verbose else settings.log_level, settings.log_format)
     if fallback is not None:
         log.error("the configuration in %s is broken: %s", app.config_dir, fallback[0].message)
-        log.error("starting with the configuration last accepted (%s): fix the files (`yuqing config check`); "
-                  "the fixed config is taken up without a restart", fallback[1])
+        log.error(
+            "starting with the configuration last accepted (%s): fix the files (`yuqing config check`); "
+            "the fixed config is taken up without a restart",
+            fallback[1],
+        )
     daemon = Daemon(app, fallback)
     clean = daemon.run()
     app.close()

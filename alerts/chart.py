@@ -13,14 +13,27 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 # File-name fragments of common CJK fonts, most preferred first.
-CJK_FONT_NAMES = ("notosanscjk", "notosanssc", "sourcehansans", "wqy-microhei", "wqy-zenhei", "droidsansfallback",
-                  "msyh", "simhei", "pingfang", "notoserifcjk", "ukai", "uming")
+CJK_FONT_NAMES = (
+    "notosanscjk",
+    "notosanssc",
+    "sourcehansans",
+    "wqy-microhei",
+    "wqy-zenhei",
+    "droidsansfallback",
+    "msyh",
+    "simhei",
+    "pingfang",
+    "notoserifcjk",
+    "ukai",
+    "uming",
+)
 
 
 def find_cjk_font(paths: Sequence[str] | None = None) -> str | None:
     """The path of an installed font that covers Chinese, or ``None``."""
     if paths is None:
         from matplotlib import font_manager
+
         paths = font_manager.findSystemFonts()
     ranked = []
     for path in paths:
@@ -41,6 +54,7 @@ def _labels(cjk: bool) -> tuple[str, str, str]:
 def render_chart(points: Sequence[tuple[str, int, int]], font_path: str | None = None) -> bytes:
     """A bar chart of (label, relevant, negative) per day, as PNG bytes."""
     import matplotlib
+
     matplotlib.use("Agg", force=True)
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties

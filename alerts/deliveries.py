@@ -47,7 +47,7 @@ class Outgoing:
     subject: str
     payload: dict[str, Any]
     not_before: datetime | None = None
-    note: str = ""    # what went wrong building it (an attachment left out): shown until it is sent
+    note: str = ""  # what went wrong building it (an attachment left out): shown until it is sent
 
 
 @dataclass
@@ -72,11 +72,25 @@ def record(session: Session, outgoing: Iterable[Outgoing], now: datetime) -> lis
     """Record messages as pending (those recorded before are left alone); returns new row ids."""
     ids = []
     for out in outgoing:
-        stmt = insert_ignore(session.get_bind().dialect.name, DeliveryRow, KEY_COLUMNS).values(
-            key=out.key, kind=out.kind, channel=out.channel, recipient=out.recipient, subject=out.subject,
-            status="pending", attempts=0, last_error=redact(out.note)[:2000], created_at=now, updated_at=now,
-            next_attempt_at=out.not_before, sent_at=None, payload=out.payload,
-        ).returning(DeliveryRow.id)
+        stmt = (
+            insert_ignore(session.get_bind().dialect.name, DeliveryRow, KEY_COLUMNS)
+            .values(
+                key=out.key,
+                kind=out.kind,
+                channel=out.channel,
+                recipient=out.recipient,
+                subject=out.subject,
+                status="pending",
+                attempts=0,
+                last_error=redact(out.note)[:2000],
+                created_at=now,
+                updated_at=now,
+                next_attempt_at=out.not_before,
+                sent_at=None,
+                payload=out.payload,
+            )
+            .returning(DeliveryRow.id)
+        )
         new_id = session.execute(stmt).scalar_one_or_none()
         if new_id is not None:
             ids.append(new_id)
@@ -92,10 +106,15 @@ def known_keys(session: Session, keys: Sequence[str]) -> set[str]:
 
 def due_ids(session: Session, now: datetime, ids: Sequence[int] | None = None) -> list[int]:
     """Pending or failed rows whose time has come (and that have attempts left)."""
-    stmt = select(DeliveryRow.id).where(
-        DeliveryRow.status.in_(RETRYABLE), DeliveryRow.attempts < MAX_ATTEMPTS,
-        or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now),
-    ).order_by(DeliveryRow.id)
+    stmt = (
+        select(DeliveryRow.id)
+        .where(
+            DeliveryRow.status.in_(RETRYABLE),
+            DeliveryRow.attempts < MAX_ATTEMPTS,
+            or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now),
+        )
+        .order_by(DeliveryRow.id)
+    )
     if ids is not None:
         stmt = stmt.where(DeliveryRow.id.in_(list(ids)))
     return list(session.scalars(stmt))
@@ -105,8 +124,10 @@ def next_retry_at(session: Session, now: datetime, horizon: datetime) -> datetim
     """When the first open delivery may be sent (``now`` for one due already), among those due
     before ``horizon`` (e.g. claims of a sender that was cut off); ``None`` when there is none."""
     stmt = select(DeliveryRow.next_attempt_at).where(
-        DeliveryRow.status.in_(RETRYABLE), DeliveryRow.attempts < MAX_ATTEMPTS,
-        or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= horizon))
+        DeliveryRow.status.in_(RETRYABLE),
+        DeliveryRow.attempts < MAX_ATTEMPTS,
+        or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= horizon),
+    )
     times = [t or now for t in session.scalars(stmt)]
     return min(times) if times else None
 
@@ -117,8 +138,11 @@ def claim(session: Session, row_id: int, now: datetime, lease: timedelta = LEASE
     when another process took it or it is not due."""
     stmt = (
         update(DeliveryRow)
-        .where(DeliveryRow.id == row_id, DeliveryRow.status.in_(RETRYABLE),
-               or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now))
+        .where(
+            DeliveryRow.id == row_id,
+            DeliveryRow.status.in_(RETRYABLE),
+            or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now),
+        )
         .values(attempts=DeliveryRow.attempts + 1, next_attempt_at=now + lease, updated_at=now)
         .returning(DeliveryRow.attempts)
     )
@@ -129,42 +153,58 @@ def claim(session: Session, row_id: int, now: datetime, lease: timedelta = LEASE
 def renew_claim(session: Session, row_id: int, attempt: int, now: datetime, lease: timedelta = LEASE) -> bool:
     """Extend our claim (``attempt``: what ``claim`` returned) while a long send is in progress;
     False when the row is no longer ours."""
-    stmt = (update(DeliveryRow)
-            .where(DeliveryRow.id == row_id, DeliveryRow.status.in_(RETRYABLE), DeliveryRow.attempts == attempt)
-            .values(next_attempt_at=now + lease))
+    stmt = (
+        update(DeliveryRow)
+        .where(DeliveryRow.id == row_id, DeliveryRow.status.in_(RETRYABLE), DeliveryRow.attempts == attempt)
+        .values(next_attempt_at=now + lease)
+    )
     return cast(CursorResult[Any], session.execute(stmt)).rowcount == 1
 
 
 def mark_sent(session: Session, row_id: int, now: datetime, note: str = "") -> None:
     """Sent; ``note`` keeps what went wrong on the way (e.g. an attachment left out) visible."""
-    session.execute(update(DeliveryRow).where(DeliveryRow.id == row_id).values(
-        status="sent", sent_at=now, updated_at=now, next_attempt_at=None, last_error=redact(note)[:2000]))
+    session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id == row_id)
+        .values(status="sent", sent_at=now, updated_at=now, next_attempt_at=None, last_error=redact(note)[:2000])
+    )
 
 
 def mark_failed(session: Session, row_id: int, now: datetime, error: str) -> None:
     """Failed: retried after a backoff that doubles with each attempt, until MAX_ATTEMPTS."""
     attempts = session.execute(select(DeliveryRow.attempts).where(DeliveryRow.id == row_id)).scalar_one()
     retry_at = now + backoff(attempts) if attempts < MAX_ATTEMPTS else None
-    session.execute(update(DeliveryRow).where(DeliveryRow.id == row_id).values(
-        status="failed", last_error=redact(error)[:2000], updated_at=now, next_attempt_at=retry_at))
+    session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id == row_id)
+        .values(status="failed", last_error=redact(error)[:2000], updated_at=now, next_attempt_at=retry_at)
+    )
 
 
 def postpone(session: Session, row_id: int, until: datetime, now: datetime, reason: str) -> None:
     """Leave a row pending until ``until`` without counting an attempt (rate limit, quiet hours)."""
-    session.execute(update(DeliveryRow).where(DeliveryRow.id == row_id).values(
-        next_attempt_at=until, updated_at=now, last_error=redact(reason)))
+    session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id == row_id)
+        .values(next_attempt_at=until, updated_at=now, last_error=redact(reason))
+    )
 
 
 def rate_limit_until(session: Session, row: DeliveryRow, limit: int, now: datetime) -> datetime | None:
     """When the channel's hourly alert budget is used up: the time a slot frees, else ``None``.
     Alerts are counted by key, so one alert to several recipients counts once."""
     since = now - timedelta(hours=1)
-    sent = (DeliveryRow.channel == row.channel, DeliveryRow.kind == "alert", DeliveryRow.status == "sent",
-            DeliveryRow.sent_at >= since)
+    sent = (
+        DeliveryRow.channel == row.channel,
+        DeliveryRow.kind == "alert",
+        DeliveryRow.status == "sent",
+        DeliveryRow.sent_at >= since,
+    )
     if session.scalar(select(func.count()).where(*sent, DeliveryRow.key == row.key)):
         return None
-    count, oldest = session.execute(select(func.count(distinct(DeliveryRow.key)), func.min(DeliveryRow.sent_at))
-                                    .where(*sent)).one()
+    count, oldest = session.execute(
+        select(func.count(distinct(DeliveryRow.key)), func.min(DeliveryRow.sent_at)).where(*sent)
+    ).one()
     if count < limit:
         return None
     return (oldest or now) + timedelta(hours=1)

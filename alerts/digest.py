@@ -231,8 +231,15 @@ def matched_terms(topics: Sequence[Any]) -> list[str]:
     return list(words)
 
 
-def item_view(item: Item, sources: Mapping[str, Source], topic_names: Mapping[str, str], names: Sequence[str],
-              tz: tzinfo, chars: int, mask: Mask) -> ItemView:
+def item_view(
+    item: Item,
+    sources: Mapping[str, Source],
+    topic_names: Mapping[str, str],
+    names: Sequence[str],
+    tz: tzinfo,
+    chars: int,
+    mask: Mask,
+) -> ItemView:
     """One post, masked, with its terms highlighted in the title and an excerpt of the text."""
     # Masking keeps lengths (digits become '*'), so term offsets stay valid on masked text.
     # The link is masked too: personal data in a query or path (?mobile=…) is sent otherwise.
@@ -241,24 +248,39 @@ def item_view(item: Item, sources: Mapping[str, Source], topic_names: Mapping[st
         title = title[:TITLE_MAX] + "…"
     source = sources.get(item.source_id)
     return ItemView(
-        id=item.id, title=segments(title, term_spans(item.topics, "title", title)), title_plain=title,
-        source=source.name if source else item.source_id, time=local_time(item.time, tz), url=mask(clean_url(item.url)),
-        risk=risk_name(item.risk_level, names), risk_level=item.risk_level, negative=bool(item.negative),
+        id=item.id,
+        title=segments(title, term_spans(item.topics, "title", title)),
+        title_plain=title,
+        source=source.name if source else item.source_id,
+        time=local_time(item.time, tz),
+        url=mask(clean_url(item.url)),
+        risk=risk_name(item.risk_level, names),
+        risk_level=item.risk_level,
+        negative=bool(item.negative),
         terms=[mask(t) for t in matched_terms(item.topics)],
         excerpt=excerpt(text, term_spans(item.topics, "text", text), chars),
-        topics=[topic_names.get(t.get("topic", ""), t.get("topic", "")) for t in item.topics or []
-                if isinstance(t, dict)],
+        topics=[
+            topic_names.get(t.get("topic", ""), t.get("topic", "")) for t in item.topics or [] if isinstance(t, dict)
+        ],
         event_note=f"同一事件共{item.event_posts}篇，{item.event_sources}个来源" if item.event_posts > 1 else "",
     )
 
 
-def event_view(event: EventSummary, sources: Mapping[str, Source], names: Sequence[str], tz: tzinfo,
-               mask: Mask) -> EventView:
+def event_view(
+    event: EventSummary, sources: Mapping[str, Source], names: Sequence[str], tz: tzinfo, mask: Mask
+) -> EventView:
     source = sources.get(event.source_id)
-    return EventView(mask(clean(event.title))[:TITLE_MAX], event.post_count, event.source_count,
-                     local_time(event.first_seen, tz),
-                     local_time(event.last_seen, tz), risk_name(event.risk_level, names), event.risk_level,
-                     mask(clean_url(event.url)), source.name if source else event.source_id)
+    return EventView(
+        mask(clean(event.title))[:TITLE_MAX],
+        event.post_count,
+        event.source_count,
+        local_time(event.first_seen, tz),
+        local_time(event.last_seen, tz),
+        risk_name(event.risk_level, names),
+        event.risk_level,
+        mask(clean_url(event.url)),
+        source.name if source else event.source_id,
+    )
 
 
 def coverage(relevant_by_source: Mapping[str, int], sources: Mapping[str, Source]) -> list[tuple[str, int]]:
@@ -279,8 +301,9 @@ def coverage_text(levels: Sequence[tuple[str, int]]) -> str:
     return "，".join(f"{level}媒体{n}篇" if level != "其他" else f"其他来源{n}篇" for level, n in levels)
 
 
-def source_health(source: Source, runs: SourceRuns | None, collected: int,
-                  streak: HealthStatus | None = None) -> SourceHealth:
+def source_health(
+    source: Source, runs: SourceRuns | None, collected: int, streak: HealthStatus | None = None
+) -> SourceHealth:
     """One enabled source's state over the window: silence is never shown as a quiet day. ``streak`` is
     the daemon's verdict on the source's latest runs (failing N runs in a row, or no new posts for
     longer than it usually goes without); a source it alerts on is a problem here too."""
@@ -298,20 +321,37 @@ def source_health(source: Source, runs: SourceRuns | None, collected: int,
     else:
         status, problem = "正常", False
     error = clean(runs.last_error if runs else "")[:200]
-    return SourceHealth(source.id, source.name, source.media_level or "", source.region or "", n_runs, failed,
-                        collected, status, problem, error)
+    return SourceHealth(
+        source.id,
+        source.name,
+        source.media_level or "",
+        source.region or "",
+        n_runs,
+        failed,
+        collected,
+        status,
+        problem,
+        error,
+    )
 
 
 def zero_text(counts: Counts, healthy: int, total_sources: int) -> str:
     """The plain statement of a day without negative items (零舆情) with the coverage proving it."""
-    text = (f"本期未发现负面舆情（零舆情）。监测覆盖：{total_sources}个信息源中{healthy}个运行正常，"
-            f"共采集{counts.collected}篇，其中相关{counts.relevant}篇。")
+    text = (
+        f"本期未发现负面舆情（零舆情）。监测覆盖：{total_sources}个信息源中{healthy}个运行正常，"
+        f"共采集{counts.collected}篇，其中相关{counts.relevant}篇。"
+    )
     if healthy < total_sources:
-        text += f"注意：{total_sources - healthy}个信息源采集异常（见“信息源运行情况”），零舆情结论仅覆盖运行正常的来源。"
+        text += (
+            f"注意：{total_sources - healthy}个信息源采集异常（见“信息源运行情况”），零舆情结论仅覆盖运行正常的来源。"
+        )
     return text
 
 
 def summary(current: Counts, previous: Counts) -> list[Change]:
-    return [Change("采集", current.collected, previous.collected), Change("相关", current.relevant, previous.relevant),
-            Change("负面", current.negative, previous.negative),
-            Change("高风险", current.high_risk, previous.high_risk)]
+    return [
+        Change("采集", current.collected, previous.collected),
+        Change("相关", current.relevant, previous.relevant),
+        Change("负面", current.negative, previous.negative),
+        Change("高风险", current.high_risk, previous.high_risk),
+    ]

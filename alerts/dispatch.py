@@ -79,8 +79,9 @@ def claim_lease(config: Config) -> timedelta:
 class Renewal:
     """Renews one claim every third of its lease while the send is in progress (a thread)."""
 
-    def __init__(self, sessions: sessionmaker[Session], row_id: int, attempt: int, clock: Clock,
-                 lease: timedelta) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], row_id: int, attempt: int, clock: Clock, lease: timedelta
+    ) -> None:
         self.sessions, self.row_id, self.attempt, self.clock, self.lease = sessions, row_id, attempt, clock, lease
         self.done = threading.Event()
         self.thread = threading.Thread(target=self.run, name=f"claim-{row_id}", daemon=True)
@@ -112,8 +113,9 @@ def _claim(session: Session, config: Config, row_id: int, now: datetime) -> Clai
     if row.kind == "alert" and channel is not None:
         until = dl.rate_limit_until(session, row, channel.rate_limit_per_hour, now)
         if until is not None:
-            reason = (f"rate limit of {channel.rate_limit_per_hour}/h reached on {row.channel}; "
-                      f"waits until {until:%H:%M} UTC")
+            reason = (
+                f"rate limit of {channel.rate_limit_per_hour}/h reached on {row.channel}; waits until {until:%H:%M} UTC"
+            )
             dl.postpone(session, row_id, until, now, reason)
             return dl.DeliveryResult(row.id, row.key, row.channel, row.recipient, "pending", reason)
     attempt = dl.claim(session, row_id, now, claim_lease(config))
@@ -122,8 +124,14 @@ def _claim(session: Session, config: Config, row_id: int, now: datetime) -> Clai
     return Claimed(row.id, row.key, row.channel, row.recipient, dict(row.payload or {}), attempt)
 
 
-def deliver_one(config: Config, sessions: sessionmaker[Session], row_id: int, now: datetime,
-                environ: Mapping[str, str], clock: Clock | None = None) -> dl.DeliveryResult | None:
+def deliver_one(
+    config: Config,
+    sessions: sessionmaker[Session],
+    row_id: int,
+    now: datetime,
+    environ: Mapping[str, str],
+    clock: Clock | None = None,
+) -> dl.DeliveryResult | None:
     """Claim, send and record one delivery; ``None`` when another process has it. ``now``: the
     time the run started (message dates); ``clock``: the time of each step (claim, mark)."""
     clock = clock or Clock(now)
@@ -139,8 +147,9 @@ def deliver_one(config: Config, sessions: sessionmaker[Session], row_id: int, no
         error = redact(exc.message)
     except Exception as exc:  # noqa: BLE001 — a bug on one recipient must not stop the others
         error = redact(f"{type(exc).__name__}: {exc}")
-        logger.error("delivery %s to %s failed unexpectedly: %s", claimed.key, claimed.recipient,
-                     redacted_traceback(exc))
+        logger.error(
+            "delivery %s to %s failed unexpectedly: %s", claimed.key, claimed.recipient, redacted_traceback(exc)
+        )
     warning = note(claimed.payload)
     with sessions.begin() as session:
         if error:
@@ -148,14 +157,26 @@ def deliver_one(config: Config, sessions: sessionmaker[Session], row_id: int, no
         else:
             dl.mark_sent(session, row_id, clock(), warning)
     status = "failed" if error else "sent"
-    logger.info("delivery %s %s → %s: %s %s%s", claimed.key, claimed.channel, claimed.recipient, status, error,
-                f" ({warning})" if warning else "")
+    logger.info(
+        "delivery %s %s → %s: %s %s%s",
+        claimed.key,
+        claimed.channel,
+        claimed.recipient,
+        status,
+        error,
+        f" ({warning})" if warning else "",
+    )
     extras = {"warning": warning} if warning else {}
     return dl.DeliveryResult(claimed.id, claimed.key, claimed.channel, claimed.recipient, status, error, extras)
 
 
-def deliver_due(config: Config, sessions: sessionmaker[Session], now: datetime, environ: Mapping[str, str],
-                ids: Sequence[int] | None = None) -> list[dl.DeliveryResult]:
+def deliver_due(
+    config: Config,
+    sessions: sessionmaker[Session],
+    now: datetime,
+    environ: Mapping[str, str],
+    ids: Sequence[int] | None = None,
+) -> list[dl.DeliveryResult]:
     """Send every due delivery (or the due ones among ``ids``)."""
     clock = Clock(now)
     with sessions.begin() as session:

@@ -20,7 +20,7 @@ from storage.runs import health_of, window_runs
 TOPIC_ITEMS = 3
 MAX_EVENTS = 10
 SERIES_DAYS = 7
-OVERFETCH = 5   # posts fetched per item shown, so reposts folded into one still fill the list
+OVERFETCH = 5  # posts fetched per item shown, so reposts folded into one still fill the list
 
 
 def group_scope(config: Config, group: Group) -> q.Scope:
@@ -38,8 +38,7 @@ def high_level(config: Config) -> int:
 
 
 def scoped_sources(config: Config, scope: q.Scope) -> list[Source]:
-    return [s for s in config.sources.sources
-            if s.enabled and (scope.source_ids is None or s.id in scope.source_ids)]
+    return [s for s in config.sources.sources if s.enabled and (scope.source_ids is None or s.id in scope.source_ids)]
 
 
 def digest_title(config: Config, group: Group) -> str:
@@ -96,8 +95,9 @@ def fill_texts(session: Session, items: list[q.Item]) -> None:
         item.text = texts.get(item.id, "")
 
 
-def topic_sections(session: Session, config: Config, scope: q.Scope, start: datetime, end: datetime,
-                   view: View) -> tuple[list[d.TopicSection], list[str]]:
+def topic_sections(
+    session: Session, config: Config, scope: q.Scope, start: datetime, end: datetime, view: View
+) -> tuple[list[d.TopicSection], list[str]]:
     """A section per topic with posts (most negative first), and the names of the quiet ones."""
     per_topic = q.topic_counts(session, start, end, scope)
     sections, quiet = [], []
@@ -108,8 +108,9 @@ def topic_sections(session: Session, config: Config, scope: q.Scope, start: date
         if not relevant:
             quiet.append(topic.name)
             continue
-        items = one_per_event(session, q.topic_items(session, start, end, scope, topic.id, TOPIC_ITEMS * OVERFETCH),
-                              TOPIC_ITEMS)
+        items = one_per_event(
+            session, q.topic_items(session, start, end, scope, topic.id, TOPIC_ITEMS * OVERFETCH), TOPIC_ITEMS
+        )
         fill_texts(session, items)
         sections.append(d.TopicSection(topic.id, topic.name, relevant, negative, [view(i) for i in items]))
     sections.sort(key=lambda s: (-s.negative, -s.relevant))
@@ -122,14 +123,21 @@ def health(session: Session, config: Config, scope: q.Scope, start: datetime, en
     collected = q.collected_by_source(session, start, end)
     sources = scoped_sources(config, scope)
     daemon = config.settings.daemon
-    rows = [d.source_health(s, runs.get(s.id), collected.get(s.id, 0),
-                            health_of(session, s.id, daemon.fail_runs_alert, daemon.empty_runs_alert, before=end)[0])
-            for s in sources]
+    rows = [
+        d.source_health(
+            s,
+            runs.get(s.id),
+            collected.get(s.id, 0),
+            health_of(session, s.id, daemon.fail_runs_alert, daemon.empty_runs_alert, before=end)[0],
+        )
+        for s in sources
+    ]
     return sorted(rows, key=lambda h: (not h.problem, h.name))
 
 
-def gather_digest(session: Session, config: Config, group: Group, start: datetime, end: datetime,
-                  now: datetime, chart: bool = True) -> d.Digest:
+def gather_digest(
+    session: Session, config: Config, group: Group, start: datetime, end: datetime, now: datetime, chart: bool = True
+) -> d.Digest:
     """The digest of ``group`` for the window [start, end)."""
     tz = ZoneInfo(config.settings.timezone)
     scope, level, view = group_scope(config, group), high_level(config), viewer(config, tz)
@@ -147,15 +155,25 @@ def gather_digest(session: Session, config: Config, group: Group, start: datetim
     mask = d.masker(config.alerts.digest.mask_pii)
     events = q.events(session, start, end, scope, MAX_EVENTS)
     return d.Digest(
-        title=digest_title(config, group), group_id=group.id, group_name=group.name,
+        title=digest_title(config, group),
+        group_id=group.id,
+        group_name=group.name,
         period=f"{start.astimezone(tz):%Y-%m-%d %H:%M} 至 {end.astimezone(tz):%Y-%m-%d %H:%M}",
-        start=start.astimezone(tz), end=end.astimezone(tz), generated=now.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-        summary=d.summary(current, previous), zero=current.negative == 0,
-        zero_text=d.zero_text(current, healthy, len(sources_health)), items=[view(i) for i in items],
+        start=start.astimezone(tz),
+        end=end.astimezone(tz),
+        generated=now.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        summary=d.summary(current, previous),
+        zero=current.negative == 0,
+        zero_text=d.zero_text(current, healthy, len(sources_health)),
+        items=[view(i) for i in items],
         events=[d.event_view(e, sources, config.alerts.risk.names, tz, mask) for e in events],
-        topics=sections, quiet_topics=quiet, coverage=levels, coverage_text=d.coverage_text(levels),
+        topics=sections,
+        quiet_topics=quiet,
+        coverage=levels,
+        coverage_text=d.coverage_text(levels),
         # Crawl errors quote the URLs they failed on, which may carry personal data.
         sources=[replace(h, error=mask(h.error)) for h in sources_health],
-        source_problems=len(sources_health) - healthy, series=points,
+        source_problems=len(sources_health) - healthy,
+        series=points,
         chart_png=render_chart(points) if chart else None,
     )

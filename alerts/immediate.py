@@ -74,13 +74,19 @@ def post_view(config: Config, item: q.Item, event: q.EventSummary | None, level:
     if view.terms:
         lines.append(f"命中：{'、'.join(view.terms)}")
     if event:
-        lines.append(f"事件：已合并{event.post_count}篇转载，涉及{event.source_count}个来源，"
-                     f"首现{d.local_time(event.first_seen, tz)}")
+        lines.append(
+            f"事件：已合并{event.post_count}篇转载，涉及{event.source_count}个来源，"
+            f"首现{d.local_time(event.first_seen, tz)}"
+        )
     excerpt = "".join(s.text for s in view.excerpt)
     if excerpt:
         lines.append(f"摘要：{excerpt}")
-    return AlertView(subject=f"【舆情快报·{risk}】{view.title_plain}", headline=f"[{risk}] {view.title_plain}",
-                     lines=lines, url=view.url)
+    return AlertView(
+        subject=f"【舆情快报·{risk}】{view.title_plain}",
+        headline=f"[{risk}] {view.title_plain}",
+        lines=lines,
+        url=view.url,
+    )
 
 
 def surge_units(session: Session, config: Config, now: datetime) -> list[Unit]:
@@ -110,19 +116,32 @@ def surge_units(session: Session, config: Config, now: datetime) -> list[Unit]:
     return units
 
 
-def surge_view(session: Session, config: Config, topic_id: str, name: str, current: int, average: float,
-               now: datetime, tz: ZoneInfo) -> AlertView:
+def surge_view(
+    session: Session,
+    config: Config,
+    topic_id: str,
+    name: str,
+    current: int,
+    average: float,
+    now: datetime,
+    tz: ZoneInfo,
+) -> AlertView:
     """The surge alert: the counts against the baseline and the top negative posts (masked)."""
     surge = config.alerts.surge
-    lines = [f"近{surge.window_hours}小时负面信息{current}篇，前{surge.baseline_days}天同长度时段平均{average:.1f}篇"
-             f"（阈值：{surge.factor:g}倍且不少于{surge.min_count}篇）。"]
+    lines = [
+        f"近{surge.window_hours}小时负面信息{current}篇，前{surge.baseline_days}天同长度时段平均{average:.1f}篇"
+        f"（阈值：{surge.factor:g}倍且不少于{surge.min_count}篇）。"
+    ]
     top = q.topic_items(session, now - timedelta(hours=surge.window_hours), now, q.Scope(), topic_id, SURGE_TOP)
     view = viewer(config, tz)
     for n, item in enumerate((i for i in top if i.negative), 1):
         shown = view(item)
         lines.append(f"{n}. {shown.title_plain}（{shown.source} {shown.time}）{shown.url}")
-    return AlertView(subject=f"【舆情快报·激增】{name}：{surge.window_hours}小时内负面{current}篇",
-                     headline=f"[激增] {name}负面信息激增", lines=lines)
+    return AlertView(
+        subject=f"【舆情快报·激增】{name}：{surge.window_hours}小时内负面{current}篇",
+        headline=f"[激增] {name}负面信息激增",
+        lines=lines,
+    )
 
 
 def _in_scope(config: Config, scope: q.Scope, unit: Unit) -> bool:
@@ -130,8 +149,9 @@ def _in_scope(config: Config, scope: q.Scope, unit: Unit) -> bool:
         return scope.topic_ids is None or unit.topic_id in scope.topic_ids
     for item in unit.items:
         topics = {t.get("topic") for t in item.topics or [] if isinstance(t, dict)}
-        if (scope.source_ids is None or item.source_id in scope.source_ids) and \
-                (scope.topic_ids is None or topics & scope.topic_ids):
+        if (scope.source_ids is None or item.source_id in scope.source_ids) and (
+            scope.topic_ids is None or topics & scope.topic_ids
+        ):
             return True
     return False
 

@@ -59,8 +59,14 @@ def sender(config: Config) -> r.Sender:
     return r.Sender(config.settings.mail.from_name, config.settings.mail.from_addr)
 
 
-def _payload(target: Target, email: Callable[[str], EmailMessage], subject: str, markdown: str,
-             text: str, warnings: list[str] | None = None) -> dict[str, Any]:
+def _payload(
+    target: Target,
+    email: Callable[[str], EmailMessage],
+    subject: str,
+    markdown: str,
+    text: str,
+    warnings: list[str] | None = None,
+) -> dict[str, Any]:
     """What is stored to send ``target`` its copy: the whole email, or the webhook's JSON body.
     A copy that cannot be built is stored with its ``error`` (its delivery fails visibly), so one
     channel's problem never stops the others."""
@@ -70,8 +76,12 @@ def _payload(target: Target, email: Callable[[str], EmailMessage], subject: str,
         else:
             payload = {"type": target.type, "body": webhook.payload(target.type, subject, markdown, text)}
     except Exception as exc:  # noqa: BLE001 — recorded on this delivery, the other targets go on
-        logger.error("cannot build the %s message for %s: %s", target.channel, target.recipient,
-                     redact(f"{type(exc).__name__}: {exc}"))
+        logger.error(
+            "cannot build the %s message for %s: %s",
+            target.channel,
+            target.recipient,
+            redact(f"{type(exc).__name__}: {exc}"),
+        )
         payload = {"type": target.type, "error": redact(f"message could not be built: {type(exc).__name__}: {exc}")}
     if warnings and target.type == EMAIL:
         payload["warnings"] = list(warnings)
@@ -83,8 +93,16 @@ def note(payload: dict[str, Any]) -> str:
     return "; ".join(str(w) for w in payload.get("warnings") or [])
 
 
-def digest_messages(env: Environment, config: Config, d: Digest, targets: list[Target], key: str,
-                    now: datetime, docx: bytes | None = None, warnings: list[str] | None = None) -> list[Outgoing]:
+def digest_messages(
+    env: Environment,
+    config: Config,
+    d: Digest,
+    targets: list[Target],
+    key: str,
+    now: datetime,
+    docx: bytes | None = None,
+    warnings: list[str] | None = None,
+) -> list[Outgoing]:
     """One recorded message per target for a digest; ``warnings`` (an attachment that could not
     be built) go with each email and stay visible on its delivery."""
     subject, text, markdown = r.digest_subject(d), r.digest_text(env, d), r.digest_markdown(env, d)
@@ -97,13 +115,24 @@ def digest_messages(env: Environment, config: Config, d: Digest, targets: list[T
     out = []
     for t in targets:
         payload = _payload(t, email, subject, markdown, text, warnings)
-        out.append(Outgoing(key, "digest", t.channel, t.recipient, subject, payload,
-                            note=payload.get("error") or note(payload)))
+        out.append(
+            Outgoing(
+                key, "digest", t.channel, t.recipient, subject, payload, note=payload.get("error") or note(payload)
+            )
+        )
     return out
 
 
-def alert_messages(env: Environment, config: Config, a: r.AlertView, targets: list[Target], key: str, kind: str,
-                   now: datetime, not_before: datetime | None = None) -> list[Outgoing]:
+def alert_messages(
+    env: Environment,
+    config: Config,
+    a: r.AlertView,
+    targets: list[Target],
+    key: str,
+    kind: str,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> list[Outgoing]:
     """One recorded message per target for an immediate or admin alert."""
     subject, text, markdown = r.one_line(a.subject), r.alert_text(env, a), r.alert_markdown(env, a)
     html = r.alert_html(env, a)
@@ -114,6 +143,7 @@ def alert_messages(env: Environment, config: Config, a: r.AlertView, targets: li
     out = []
     for t in targets:
         payload = _payload(t, email, subject, markdown, text)
-        out.append(Outgoing(key, kind, t.channel, t.recipient, subject, payload, not_before,
-                            note=payload.get("error", "")))
+        out.append(
+            Outgoing(key, kind, t.channel, t.recipient, subject, payload, not_before, note=payload.get("error", ""))
+        )
     return out

@@ -83,8 +83,9 @@ def _scope_filters(scope: Scope, *, topics: bool = True) -> list[ColumnElement[b
     if scope.source_ids is not None:
         filters.append(PostRow.source_id.in_(sorted(scope.source_ids)))
     if topics and scope.topic_ids is not None:
-        filters.append(exists().where(PostTopicRow.post_id == PostRow.id,
-                                      PostTopicRow.topic_id.in_(sorted(scope.topic_ids))))
+        filters.append(
+            exists().where(PostTopicRow.post_id == PostRow.id, PostTopicRow.topic_id.in_(sorted(scope.topic_ids)))
+        )
     return filters
 
 
@@ -112,12 +113,26 @@ def counts(session: Session, start: datetime, end: datetime, scope: Scope, high_
 
 
 ITEM_COLUMNS = (
-    PostRow.id, PostRow.source_id, PostRow.title, PostRow.url, PostRow.published_at, PostRow.fetched_at,
-    AnalysisRow.negative, AnalysisRow.negative_score, AnalysisRow.risk_level, AnalysisRow.risk_score,
-    AnalysisRow.event_id, AnalysisRow.topics, AnalysisRow.reasons,
+    PostRow.id,
+    PostRow.source_id,
+    PostRow.title,
+    PostRow.url,
+    PostRow.published_at,
+    PostRow.fetched_at,
+    AnalysisRow.negative,
+    AnalysisRow.negative_score,
+    AnalysisRow.risk_level,
+    AnalysisRow.risk_score,
+    AnalysisRow.event_id,
+    AnalysisRow.topics,
+    AnalysisRow.reasons,
 )
-RANKING = (AnalysisRow.risk_level.desc(), AnalysisRow.risk_score.desc(), AnalysisRow.negative_score.desc(),
-           PostRow.id.desc())
+RANKING = (
+    AnalysisRow.risk_level.desc(),
+    AnalysisRow.risk_score.desc(),
+    AnalysisRow.negative_score.desc(),
+    PostRow.id.desc(),
+)
 
 
 def _items(session: Session, stmt: Any) -> list[Item]:
@@ -127,9 +142,11 @@ def _items(session: Session, stmt: Any) -> list[Item]:
 def negative_items(session: Session, start: datetime, end: datetime, scope: Scope, limit: int) -> list[Item]:
     """The scope's negative relevant posts of the window, highest risk first."""
     stmt = (
-        select(*ITEM_COLUMNS).join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        select(*ITEM_COLUMNS)
+        .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
         .where(_in_window(start, end), _relevant_in_scope(scope), AnalysisRow.negative.is_(True))
-        .order_by(*RANKING).limit(limit)
+        .order_by(*RANKING)
+        .limit(limit)
     )
     return _items(session, stmt)
 
@@ -137,8 +154,11 @@ def negative_items(session: Session, start: datetime, end: datetime, scope: Scop
 def topic_counts(session: Session, start: datetime, end: datetime, scope: Scope) -> dict[str, tuple[int, int]]:
     """Per topic: (relevant posts, negative posts) in the window."""
     stmt = (
-        select(PostTopicRow.topic_id, func.count(),
-               func.coalesce(func.sum(case((AnalysisRow.negative.is_(True), 1), else_=0)), 0))
+        select(
+            PostTopicRow.topic_id,
+            func.count(),
+            func.coalesce(func.sum(case((AnalysisRow.negative.is_(True), 1), else_=0)), 0),
+        )
         .select_from(PostTopicRow)
         .join(PostRow, PostRow.id == PostTopicRow.post_id)
         .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
@@ -150,14 +170,17 @@ def topic_counts(session: Session, start: datetime, end: datetime, scope: Scope)
     return {topic: (int(total), int(neg)) for topic, total, neg in session.execute(stmt)}
 
 
-def topic_items(session: Session, start: datetime, end: datetime, scope: Scope, topic_id: str,
-                limit: int) -> list[Item]:
+def topic_items(
+    session: Session, start: datetime, end: datetime, scope: Scope, topic_id: str, limit: int
+) -> list[Item]:
     """The top posts of one topic in the window: negative and high-risk first."""
     stmt = (
-        select(*ITEM_COLUMNS).join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        select(*ITEM_COLUMNS)
+        .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
         .join(PostTopicRow, and_(PostTopicRow.post_id == PostRow.id, PostTopicRow.topic_id == topic_id))
         .where(_in_window(start, end), AnalysisRow.relevant.is_(True), *_scope_filters(scope, topics=False))
-        .order_by(AnalysisRow.negative.desc(), *RANKING).limit(limit)
+        .order_by(AnalysisRow.negative.desc(), *RANKING)
+        .limit(limit)
     )
     return _items(session, stmt)
 
@@ -173,8 +196,10 @@ def texts(session: Session, post_ids: Sequence[int]) -> dict[int, str]:
 def relevant_by_source(session: Session, start: datetime, end: datetime, scope: Scope) -> dict[str, int]:
     """Relevant posts of the window per source (for coverage by media level)."""
     stmt = (
-        select(PostRow.source_id, func.count()).join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .where(_in_window(start, end), _relevant_in_scope(scope)).group_by(PostRow.source_id)
+        select(PostRow.source_id, func.count())
+        .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(_in_window(start, end), _relevant_in_scope(scope))
+        .group_by(PostRow.source_id)
     )
     return {source: int(n) for source, n in session.execute(stmt)}
 
@@ -188,36 +213,52 @@ def collected_by_source(session: Session, start: datetime, end: datetime) -> dic
 def events(session: Session, start: datetime, end: datetime, scope: Scope, limit: int) -> list[EventSummary]:
     """Events (merged reposts, at least two posts) with a relevant post in the window."""
     touched = (
-        select(AnalysisRow.event_id).join(PostRow, PostRow.id == AnalysisRow.post_id)
+        select(AnalysisRow.event_id)
+        .join(PostRow, PostRow.id == AnalysisRow.post_id)
         .where(_in_window(start, end), _relevant_in_scope(scope), AnalysisRow.event_id.is_not(None))
     )
     stmt = (
-        _event_select().where(EventRow.id.in_(touched), EventRow.post_count >= 2)
-        .order_by(EventRow.risk_level.desc(), EventRow.post_count.desc(), EventRow.id).limit(limit)
+        _event_select()
+        .where(EventRow.id.in_(touched), EventRow.post_count >= 2)
+        .order_by(EventRow.risk_level.desc(), EventRow.post_count.desc(), EventRow.id)
+        .limit(limit)
     )
     return _event_summaries(session, stmt)
 
 
 def _event_select() -> Any:
-    return (
-        select(EventRow.id, EventRow.title, EventRow.post_count, EventRow.source_count, EventRow.first_seen,
-               EventRow.last_seen, EventRow.risk_level, PostRow.url, PostRow.source_id, PostRow.title)
-        .outerjoin(PostRow, PostRow.id == EventRow.representative_post_id)
-    )
+    return select(
+        EventRow.id,
+        EventRow.title,
+        EventRow.post_count,
+        EventRow.source_count,
+        EventRow.first_seen,
+        EventRow.last_seen,
+        EventRow.risk_level,
+        PostRow.url,
+        PostRow.source_id,
+        PostRow.title,
+    ).outerjoin(PostRow, PostRow.id == EventRow.representative_post_id)
 
 
 def _event_summaries(session: Session, stmt: Any) -> list[EventSummary]:
-    return [EventSummary(eid, title or ptitle or "", pc, sc, fs, ls, rl, url or "", sid or "")
-            for eid, title, pc, sc, fs, ls, rl, url, sid, ptitle in session.execute(stmt)]
+    return [
+        EventSummary(eid, title or ptitle or "", pc, sc, fs, ls, rl, url or "", sid or "")
+        for eid, title, pc, sc, fs, ls, rl, url, sid, ptitle in session.execute(stmt)
+    ]
 
 
 def alert_candidates(session: Session, since: datetime, min_level: int) -> list[Item]:
     """Relevant posts collected since ``since`` at or above ``min_level`` (theirs or their event's)."""
     event_level = select(EventRow.risk_level).where(EventRow.id == AnalysisRow.event_id).scalar_subquery()
     stmt = (
-        select(*ITEM_COLUMNS).join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .where(PostRow.fetched_at >= since, AnalysisRow.relevant.is_(True),
-               or_(AnalysisRow.risk_level >= min_level, func.coalesce(event_level, 0) >= min_level))
+        select(*ITEM_COLUMNS)
+        .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(
+            PostRow.fetched_at >= since,
+            AnalysisRow.relevant.is_(True),
+            or_(AnalysisRow.risk_level >= min_level, func.coalesce(event_level, 0) >= min_level),
+        )
         .order_by(*RANKING)
     )
     return _items(session, stmt)
@@ -234,11 +275,15 @@ def event_rows(session: Session, event_ids: Sequence[int]) -> dict[int, EventSum
 def negative_topic_count(session: Session, start: datetime, end: datetime, topic_id: str) -> int:
     """Negative relevant posts of one topic collected in a window (for surge detection)."""
     stmt = (
-        select(func.count()).select_from(PostTopicRow)
+        select(func.count())
+        .select_from(PostTopicRow)
         .join(PostRow, PostRow.id == PostTopicRow.post_id)
         .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .where(PostTopicRow.topic_id == topic_id, _in_window(start, end),
-               AnalysisRow.relevant.is_(True), AnalysisRow.negative.is_(True))
+        .where(
+            PostTopicRow.topic_id == topic_id,
+            _in_window(start, end),
+            AnalysisRow.relevant.is_(True),
+            AnalysisRow.negative.is_(True),
+        )
     )
     return int(session.execute(stmt).scalar_one())
-

@@ -23,8 +23,24 @@ from yuqing.base.text import strip_controls
 CHART_CID = "chart"
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 # Characters that would let a crawled string add links or formatting to chat markdown.
-MD_ESCAPES = str.maketrans({"[": "［", "]": "］", "(": "（", ")": "）", "*": "＊", "_": "＿", "`": "｀",
-                            "#": "＃", "<": "＜", ">": "＞", "|": "｜", "~": "～", "\n": " ", "\r": " "})
+MD_ESCAPES = str.maketrans(
+    {
+        "[": "［",
+        "]": "］",
+        "(": "（",
+        ")": "）",
+        "*": "＊",
+        "_": "＿",
+        "`": "｀",
+        "#": "＃",
+        "<": "＜",
+        ">": "＞",
+        "|": "｜",
+        "~": "～",
+        "\n": " ",
+        "\r": " ",
+    }
+)
 
 
 @dataclass
@@ -65,7 +81,9 @@ def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("alerts", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True, default=False),
-        undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False,
+        undefined=StrictUndefined,
+        trim_blocks=False,
+        lstrip_blocks=False,
     )
     env.filters["md"] = md_escape
     env.filters["mdurl"] = md_url
@@ -124,8 +142,17 @@ def _address(name: str, addr: str) -> Address:
     return Address(display_name=one_line(name), username=local, domain=domain or "localhost")
 
 
-def build_email(sender: Sender, to: str, subject: str, text: str, html: str, key: str, now: datetime,
-                chart_png: bytes | None = None, docx: tuple[str, bytes] | None = None) -> EmailMessage:
+def build_email(
+    sender: Sender,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    key: str,
+    now: datetime,
+    chart_png: bytes | None = None,
+    docx: tuple[str, bytes] | None = None,
+) -> EmailMessage:
     """multipart/alternative (text, then HTML related to its inline chart), optionally inside
     multipart/mixed with a Word attachment. The subject is RFC 2047 encoded by the policy."""
     msg = EmailMessage(policy=SMTP)

@@ -96,14 +96,20 @@ def queue_digest(app: AppContext, group: Group, send_at: datetime, now: datetime
             problem = redact(f"{type(exc).__name__}: {exc}")[:300]
             logger.error("digest %s: the Word attachment could not be built, sending without it: %s", key, problem)
             warnings.append(f"sent without the .docx attachment (it could not be built: {problem})")
-    outgoing = messages.digest_messages(environment(), app.config, d, messages.group_targets(app.config, group),
-                                        key, now, docx, warnings)
+    outgoing = messages.digest_messages(
+        environment(), app.config, d, messages.group_targets(app.config, group), key, now, docx, warnings
+    )
     with app.session() as session:
         return dl.record(session, outgoing, now)
 
 
-def send_digests(app: AppContext, now: datetime, group_id: str | None = None, day: date | None = None,
-                 environ: Mapping[str, str] | None = None) -> list[dl.DeliveryResult]:
+def send_digests(
+    app: AppContext,
+    now: datetime,
+    group_id: str | None = None,
+    day: date | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[dl.DeliveryResult]:
     """Record and send each enabled group's due digest (exactly once per group and day). A group
     whose digest cannot be built is a ``DigestError``, raised after the other groups' are sent."""
     require_current(app.engine)
@@ -127,8 +133,9 @@ def retry_pending(app: AppContext, now: datetime, environ: Mapping[str, str] | N
     return deliver_due(app.config, app.sessions, now, _env(environ))
 
 
-def send_immediate_alerts(app: AppContext, now: datetime,
-                          environ: Mapping[str, str] | None = None) -> list[dl.DeliveryResult]:
+def send_immediate_alerts(
+    app: AppContext, now: datetime, environ: Mapping[str, str] | None = None
+) -> list[dl.DeliveryResult]:
     """Alert at once on posts/events at or above ``immediate.min_level`` and on surges; also
     sends alerts postponed by quiet hours or the rate limit whose time has come."""
     require_current(app.engine)
@@ -139,15 +146,21 @@ def send_immediate_alerts(app: AppContext, now: datetime,
     return deliver_due(app.config, app.sessions, now, _env(environ))
 
 
-def send_admin_alert(app: AppContext, subject: str, body: str, key: str, now: datetime,
-                     environ: Mapping[str, str] | None = None) -> list[dl.DeliveryResult]:
+def send_admin_alert(
+    app: AppContext, subject: str, body: str, key: str, now: datetime, environ: Mapping[str, str] | None = None
+) -> list[dl.DeliveryResult]:
     """Email ``alerts.yaml`` admins once per ``key`` (e.g. ``admin:source-failing:SRC:2026-11-27``)."""
     require_current(app.engine)
     mask = masker(app.config.alerts.digest.mask_pii)
-    view = AlertView(subject=mask(f"【系统告警】{subject}"), headline=mask(f"系统告警：{subject}"),
-                     lines=[mask(line) for line in body.splitlines()] or [""], footer="舆情监测系统自动告警（管理员）。")
-    outgoing = messages.alert_messages(environment(), app.config, view, messages.admin_targets(app.config), key,
-                                       "admin", now)
+    view = AlertView(
+        subject=mask(f"【系统告警】{subject}"),
+        headline=mask(f"系统告警：{subject}"),
+        lines=[mask(line) for line in body.splitlines()] or [""],
+        footer="舆情监测系统自动告警（管理员）。",
+    )
+    outgoing = messages.alert_messages(
+        environment(), app.config, view, messages.admin_targets(app.config), key, "admin", now
+    )
     with app.session() as session:
         ids = dl.record(session, outgoing, now)
     return deliver_due(app.config, app.sessions, now, _env(environ), ids)

@@ -36,13 +36,16 @@ def posts_200(n: int) -> list[str]:
     """n texts of 200 characters cut from real Weibo posts (or synthetic text where data is absent)."""
     path = SHARED / "weibo2018" / "train.txt"
     if path.exists():
-        stream = "".join(line.split(",", 2)[2] for line in path.read_text(encoding="utf-8").splitlines()
-                         if line.count(",") >= 2)
+        stream = "".join(
+            line.split(",", 2)[2] for line in path.read_text(encoding="utf-8").splitlines() if line.count(",") >= 2
+        )
     else:
         rng = random.Random(3)
-        stream = "".join(rng.choice("民警派出所网友视频显示当地回应称调查处理群众执法今天我们的了是在") for _ in range(n * 200))
+        stream = "".join(
+            rng.choice("民警派出所网友视频显示当地回应称调查处理群众执法今天我们的了是在") for _ in range(n * 200)
+        )
     stream = (stream * (n * 200 // len(stream) + 1))[: n * 200]
-    return [stream[i * 200:(i + 1) * 200] for i in range(n)]
+    return [stream[i * 200 : (i + 1) * 200] for i in range(n)]
 
 
 def cpu(fn: object) -> float:
@@ -61,8 +64,9 @@ def main() -> None:
     config = load_config(SHIPPED_DIR, environ={})
     texts = posts_200(args.posts)
     segmenter = build_segmenter(config)
-    analyzer = Analyzer(segmenter, compile_topics(config.topics, segmenter.normalize),
-                        ensure_model(args.models_dir, segmenter))
+    analyzer = Analyzer(
+        segmenter, compile_topics(config.topics, segmenter.normalize), ensure_model(args.models_dir, segmenter)
+    )
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
     for word in config.topics.all_keywords():
@@ -73,7 +77,7 @@ def main() -> None:
 
     def full() -> None:
         for i in range(0, len(texts), args.batch):
-            for result in analyzer.analyze([("", t) for t in texts[i:i + args.batch]]):
+            for result in analyzer.analyze([("", t) for t in texts[i : i + args.batch]]):
                 risk_score(RiskInput(result.negative_score, result.negative, result.topic_weight(analyzer.rules)))
 
     full_s = cpu(full)
@@ -81,7 +85,9 @@ def main() -> None:
     print(f"{n} posts of 200 characters (CPU seconds, one process)")
     print(f"jieba (pure Python) segmentation: {jieba_s:.2f}s = {n / jieba_s:,.0f} posts/s")
     print(f"rjieba segmentation + normalisation: {rjieba_s:.2f}s = {n / rjieba_s:,.0f} posts/s")
-    print(f"full analysis: {full_s:.2f}s = {n / full_s:,.0f} posts/s = {full_s / jieba_s:.2f}x jieba's segmentation time")
+    print(
+        f"full analysis: {full_s:.2f}s = {n / full_s:,.0f} posts/s = {full_s / jieba_s:.2f}x jieba's segmentation time"
+    )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,10 @@ from storage.models import PostRow
 from yuqing.base.post import url_hash
 from yuqing.cli.rules import folder, stored_posts
 
-EVERYDAY = ("天气 降温 比赛 米粉 道路 建设 学校 医院 社区 活动 宣传 居民 小区 物业 车棚 工资 市场 价格 "
-            "孩子 老师 公园 地铁 公交 房价 招聘 游客 景区 美食 超市 快递 手机 网友 视频 关注").split()
+EVERYDAY = (
+    "天气 降温 比赛 米粉 道路 建设 学校 医院 社区 活动 宣传 居民 小区 物业 车棚 工资 市场 价格 "
+    "孩子 老师 公园 地铁 公交 房价 招聘 游客 景区 美食 超市 快递 手机 网友 视频 关注"
+).split()
 SECTOR = ("民警 辅警 派出所 法院 检察院 执法 通报 调查 处理 老人 纠纷 推搡 殴打 交警 律师 监狱").split()
 SECTOR_SHARE = 0.15  # about one post in seven touches the political-legal sector
 
@@ -46,12 +48,23 @@ def seed(path: Path, count: int) -> str:
         text = "，".join(sentences)
         link = f"https://bench.example.cn/p/{n}"
         when = now - timedelta(minutes=rng.randrange(60 * 24 * 7))
-        rows.append({"url_hash": url_hash(link), "source_id": "bench", "url": link, "canonical_url": link,
-                     "title": "".join(rng.choices(EVERYDAY, k=5)), "text": text, "published_at": when,
-                     "fetched_at": when, "language": "zh", "extras": {}})
+        rows.append(
+            {
+                "url_hash": url_hash(link),
+                "source_id": "bench",
+                "url": link,
+                "canonical_url": link,
+                "title": "".join(rng.choices(EVERYDAY, k=5)),
+                "text": text,
+                "published_at": when,
+                "fetched_at": when,
+                "language": "zh",
+                "extras": {},
+            }
+        )
     with Session(engine) as session:
         for start in range(0, count, 10_000):
-            session.execute(insert(PostRow), rows[start:start + 10_000])
+            session.execute(insert(PostRow), rows[start : start + 10_000])
         session.commit()
     engine.dispose()
     return url
@@ -77,8 +90,10 @@ def main() -> None:
             result = backtest(rules, stored_posts(session, since), fold)
         elapsed = time.perf_counter() - start
         engine.dispose()
-    print(f"backtest of {result.scanned} posts: {elapsed:.2f} s ({result.scanned / elapsed:,.0f} posts/s); "
-          f"matched before {result.before}, after {result.after} (target: 100,000 posts under 10 s)")
+    print(
+        f"backtest of {result.scanned} posts: {elapsed:.2f} s ({result.scanned / elapsed:,.0f} posts/s); "
+        f"matched before {result.before}, after {result.after} (target: 100,000 posts under 10 s)"
+    )
 
 
 if __name__ == "__main__":

@@ -54,9 +54,12 @@ def feed(request: Request, base_url: str) -> Response:
         f"<link>{base_url}/a{request.target}/{i}.html</link>"
         f"<description>{'网民反映民警执法态度粗暴，引发投诉。' * 20}{i}</description>"
         f"<pubDate>{format_datetime(base + timedelta(minutes=i))}</pubDate></item>"
-        for i in range(tick * 5, tick * 5 + 20))
-    body = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>b</title>'
-            f"<link>http://127.0.0.1/</link><description>b</description>{items}</channel></rss>").encode()
+        for i in range(tick * 5, tick * 5 + 20)
+    )
+    body = (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>b</title>'
+        f"<link>http://127.0.0.1/</link><description>b</description>{items}</channel></rss>"
+    ).encode()
     return Response(200, body, "application/rss+xml")
 
 
@@ -94,12 +97,13 @@ def descendants(pid: int) -> list[int]:
 def make_config(workdir: Path, port: int, sources: int, every: str) -> Path:
     config = copy_shipped(workdir / "config", workdir / "data")
     settings = (config / "settings.yaml").read_text(encoding="utf-8")
-    settings = settings[:settings.index("daemon:\n")] + FAST
+    settings = settings[: settings.index("daemon:\n")] + FAST
     (config / "settings.yaml").write_text(settings, encoding="utf-8")
     entries = "".join(
-        f"  - id: bench-{n}\n    name: 压测源{n}\n    kind: rss\n    start_urls: [\"http://127.0.0.1:{port}/feed/{n}.xml\"]\n"
+        f'  - id: bench-{n}\n    name: 压测源{n}\n    kind: rss\n    start_urls: ["http://127.0.0.1:{port}/feed/{n}.xml"]\n'
         f"    schedule: {{interval: {every}}}\n    obey_robots: false\n    delay: 0\n    max_items: 40\n"
-        for n in range(sources))
+        for n in range(sources)
+    )
     (config / "sources.yaml").write_text("sources:\n" + entries, encoding="utf-8")
     return config
 
@@ -128,8 +132,12 @@ def main() -> None:
     upgrade(engine)
     engine.dispose()
     log = (workdir / "daemon.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-c", "from yuqing.cli import main; main()", "--config", str(config), "run"],
-                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "YUQING_LOG_LEVEL": "WARNING"})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from yuqing.cli import main; main()", "--config", str(config), "run"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "YUQING_LOG_LEVEL": "WARNING"},
+    )
     samples: list[float] = []
     child_peak = 0.0
     started = time.monotonic()
@@ -140,8 +148,11 @@ def main() -> None:
             samples.append(rss_mb(proc.pid))
             child_peak = max([child_peak, *(rss_mb(p) for p in descendants(proc.pid))])
             if time.monotonic() - started >= next_report:
-                print(f"t={int(time.monotonic() - started):>5}s daemon_rss={samples[-1]:.1f} MB "
-                      f"peak={max(samples):.1f} MB subprocess_peak={child_peak:.1f} MB", flush=True)
+                print(
+                    f"t={int(time.monotonic() - started):>5}s daemon_rss={samples[-1]:.1f} MB "
+                    f"peak={max(samples):.1f} MB subprocess_peak={child_peak:.1f} MB",
+                    flush=True,
+                )
                 next_report += 60
     finally:
         proc.terminate()
@@ -149,8 +160,10 @@ def main() -> None:
         server.stop()
     runs, posts = counts(config)
     print(f"duration={args.duration}s sources={args.sources} every={args.every} crawl_runs={runs} posts={posts}")
-    print(f"daemon RSS: start={samples[0]:.1f} MB peak={max(samples):.1f} MB final={samples[-1]:.1f} MB "
-          f"(limit 400 MB: {'OK' if max(samples) < 400 else 'EXCEEDED'}); peak of any subprocess (crawl or stage job)={child_peak:.1f} MB")
+    print(
+        f"daemon RSS: start={samples[0]:.1f} MB peak={max(samples):.1f} MB final={samples[-1]:.1f} MB "
+        f"(limit 400 MB: {'OK' if max(samples) < 400 else 'EXCEEDED'}); peak of any subprocess (crawl or stage job)={child_peak:.1f} MB"
+    )
     print(f"log and data: {workdir}")
 
 

@@ -14,8 +14,12 @@ import time
 
 def run(data_dir: str) -> float:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "yuqing.cli", "demo", "--data-dir", data_dir],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "yuqing.cli", "demo", "--data-dir", data_dir],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"yuqing demo failed:\n{done.stdout}\n{done.stderr}")

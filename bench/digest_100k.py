@@ -32,8 +32,13 @@ from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow, PostTopi
 from yuqing.base.post import url_hash
 
 SEND_AT = datetime(2026, 11, 27, 0, 0, tzinfo=timezone.utc)
-TOPICS = [("police", "民警"), ("courts", "法院"), ("procuratorate", "检察院"), ("justice", "监狱"),
-          ("violent-enforcement", "殴打")]
+TOPICS = [
+    ("police", "民警"),
+    ("courts", "法院"),
+    ("procuratorate", "检察院"),
+    ("justice", "监狱"),
+    ("violent-enforcement", "殴打"),
+]
 SOURCES = 30
 TEXT = "据网友反映，某地{term}在处理一起纠纷时态度粗暴，引发围观。当事人联系电话13812345678，要求给个说法。" * 3
 
@@ -45,7 +50,9 @@ def write_config(root: Path, db_url: str) -> Path:
         shutil.copy(path, config / path.name)
     sources = "sources:\n" + "".join(
         f"  - {{id: s{i}, name: 来源{i}, kind: rss, start_urls: ['http://127.0.0.1/{i}.xml'], "
-        f"media_level: {['中央级', '省级', '市级'][i % 3]}, region: 广东省}}\n" for i in range(SOURCES))
+        f"media_level: {['中央级', '省级', '市级'][i % 3]}, region: 广东省}}\n"
+        for i in range(SOURCES)
+    )
     (config / "sources.yaml").write_text(sources, encoding="utf-8")
     settings = (config / "settings.yaml").read_text(encoding="utf-8")
     settings = settings.replace("\ndata_dir:\n", f"\ndata_dir: {root / 'data'}\n", 1)
@@ -63,16 +70,54 @@ def rows(n: int, rng: random.Random) -> tuple[list[dict], list[dict], list[dict]
         negative = relevant and rng.random() < 0.25
         url = f"https://news{i % SOURCES}.example.cn/{i}.html"
         title = f"第{i}条：某地{term}处理纠纷引发关注" if relevant else f"第{i}条：本地生活资讯"
-        posts.append({"id": i, "url_hash": url_hash(url), "source_id": f"s{i % SOURCES}", "url": url,
-                      "canonical_url": url, "title": title, "text": TEXT.format(term=term), "author": None,
-                      "published_at": at, "fetched_at": at, "language": "zh", "extras": {}})
-        entry = [{"topic": topic, "terms": [{"term": term, "field": "title", "start": title.index(term),
-                                             "end": title.index(term) + len(term)}]}] if relevant else []
-        risk = (rng.choice([1, 1, 1, 2, 2, 3]) if negative else 0)
-        analyses.append({"post_id": i, "analyzed_at": at, "relevant": relevant, "topics": entry,
-                         "negative_score": 0.8 if negative else 0.1, "negative": negative, "reasons": [],
-                         "risk_level": risk, "risk_score": risk / 3,
-                         "event_id": (i % 300) + 1 if negative and i % 4 == 0 else None})
+        posts.append(
+            {
+                "id": i,
+                "url_hash": url_hash(url),
+                "source_id": f"s{i % SOURCES}",
+                "url": url,
+                "canonical_url": url,
+                "title": title,
+                "text": TEXT.format(term=term),
+                "author": None,
+                "published_at": at,
+                "fetched_at": at,
+                "language": "zh",
+                "extras": {},
+            }
+        )
+        entry = (
+            [
+                {
+                    "topic": topic,
+                    "terms": [
+                        {
+                            "term": term,
+                            "field": "title",
+                            "start": title.index(term),
+                            "end": title.index(term) + len(term),
+                        }
+                    ],
+                }
+            ]
+            if relevant
+            else []
+        )
+        risk = rng.choice([1, 1, 1, 2, 2, 3]) if negative else 0
+        analyses.append(
+            {
+                "post_id": i,
+                "analyzed_at": at,
+                "relevant": relevant,
+                "topics": entry,
+                "negative_score": 0.8 if negative else 0.1,
+                "negative": negative,
+                "reasons": [],
+                "risk_level": risk,
+                "risk_score": risk / 3,
+                "event_id": (i % 300) + 1 if negative and i % 4 == 0 else None,
+            }
+        )
         if relevant:
             topics.append({"post_id": i, "topic_id": topic, "terms": entry[0]["terms"], "relevance": 1.0})
     return posts, analyses, topics
@@ -84,15 +129,42 @@ def seed(engine, n: int) -> float:  # type: ignore[no-untyped-def]
     posts, analyses, topics = rows(n, rng)
     with engine.begin() as conn:
         conn.execute(insert(PostRow), posts)
-        conn.execute(insert(EventRow), [
-            {"id": e, "title": f"事件{e}", "first_seen": SEND_AT - timedelta(hours=20), "last_seen": SEND_AT,
-             "post_count": 5 + e % 40, "source_count": 2 + e % 9, "risk_level": 1 + e % 3, "risk_score": 0.5,
-             "representative_post_id": e * 4, "extras": {}} for e in range(1, 301)])
+        conn.execute(
+            insert(EventRow),
+            [
+                {
+                    "id": e,
+                    "title": f"事件{e}",
+                    "first_seen": SEND_AT - timedelta(hours=20),
+                    "last_seen": SEND_AT,
+                    "post_count": 5 + e % 40,
+                    "source_count": 2 + e % 9,
+                    "risk_level": 1 + e % 3,
+                    "risk_score": 0.5,
+                    "representative_post_id": e * 4,
+                    "extras": {},
+                }
+                for e in range(1, 301)
+            ],
+        )
         conn.execute(insert(AnalysisRow), analyses)
         conn.execute(insert(PostTopicRow), topics)
-        conn.execute(insert(CrawlRunRow), [
-            {"source_id": f"s{s}", "started_at": SEND_AT - timedelta(hours=h), "status": "ok" if s % 10 else "failed",
-             "items": 100, "new": 80, "stats": {}, "error_summary": ""} for s in range(SOURCES) for h in range(1, 24)])
+        conn.execute(
+            insert(CrawlRunRow),
+            [
+                {
+                    "source_id": f"s{s}",
+                    "started_at": SEND_AT - timedelta(hours=h),
+                    "status": "ok" if s % 10 else "failed",
+                    "items": 100,
+                    "new": 80,
+                    "stats": {},
+                    "error_summary": "",
+                }
+                for s in range(SOURCES)
+                for h in range(1, 24)
+            ],
+        )
     return time.perf_counter() - start
 
 
@@ -122,10 +194,12 @@ def main() -> None:
             html, text = digest_html(env, d), digest_text(env, d)
             t2 = time.perf_counter()
             counts = ", ".join(f"{c.label} {c.value}" for c in d.summary)
-            print(f"run {run}: digest built in {t1 - t0:.2f} s (queries {tq - t0:.2f} s, chart {t1 - tq:.2f} s), "
-                  f"rendered in {t2 - t1:.2f} s "
-                  f"({counts}; {len(d.items)} items, {len(d.events)} events, {len(html) // 1024} KiB HTML, "
-                  f"{len(text) // 1024} KiB text)")
+            print(
+                f"run {run}: digest built in {t1 - t0:.2f} s (queries {tq - t0:.2f} s, chart {t1 - tq:.2f} s), "
+                f"rendered in {t2 - t1:.2f} s "
+                f"({counts}; {len(d.items)} items, {len(d.events)} events, {len(html) // 1024} KiB HTML, "
+                f"{len(text) // 1024} KiB text)"
+            )
         app.close()
 
 

@@ -53,8 +53,10 @@ def build(db: Path, posts: int, vocabulary: list[str], rng: random.Random) -> li
     for first in range(1001, posts + 1, chunk):
         ids = np.arange(first, min(first + chunk, posts + 1), dtype=np.int64)
         values = keys.integers(0, 2**63 - 1, size=(len(ids), BANDS), dtype=np.int64)
-        conn.executemany("INSERT INTO fingerprints (post_id, band, value) VALUES (?, ?, ?)",
-                         ((int(p), b, int(v)) for p, row in zip(ids, values) for b, v in enumerate(row)))
+        conn.executemany(
+            "INSERT INTO fingerprints (post_id, band, value) VALUES (?, ?, ?)",
+            ((int(p), b, int(v)) for p, row in zip(ids, values) for b, v in enumerate(row)),
+        )
     conn.execute("CREATE INDEX ix_fingerprints_band_value ON fingerprints (band, value)")
     conn.commit()
     conn.execute("ANALYZE")
@@ -92,8 +94,10 @@ def main() -> None:
             found += bool(i % 2) and any(n >= 2 for n in shared.values())
     timings.sort()
     print(f"stored posts: {args.posts:,}; queries: {args.queries} (half of them edited reposts)")
-    print(f"lookup ms: mean {statistics.mean(timings):.3f}, median {timings[len(timings) // 2]:.3f}, "
-          f"p99 {timings[int(len(timings) * 0.99)]:.3f}")
+    print(
+        f"lookup ms: mean {statistics.mean(timings):.3f}, median {timings[len(timings) // 2]:.3f}, "
+        f"p99 {timings[int(len(timings) * 0.99)]:.3f}"
+    )
     print(f"edited reposts found: {found}/{args.queries // 2}")
 
 

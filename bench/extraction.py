@@ -39,7 +39,7 @@ CJK = re.compile(r"[\u4e00-\u9fff\u3040-\u30ff]")
 
 def shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
     t = TOKEN.findall(text or "")
-    return Counter(tuple(t[i:i + n]) for i in range(max(1, len(t) - n + 1)) if t[i:i + n])
+    return Counter(tuple(t[i : i + n]) for i in range(max(1, len(t) - n + 1)) if t[i : i + n])
 
 
 def tp_fp_fn(true: str, pred: str) -> tuple[float, float, float]:
@@ -52,14 +52,18 @@ def tp_fp_fn(true: str, pred: str) -> tuple[float, float, float]:
 def score(pairs: list[tuple[str, str]]) -> dict[str, float]:
     """The benchmark's metric over (truth, prediction) pairs."""
     rows = [tp_fp_fn(t, p) for t, p in pairs]
-    precisions = [1.0 if fp == fn == 0 else 0.0 if tp == fp == 0 else tp / (tp + fp)
-                  for tp, fp, fn in rows if tp + fp > 0]
-    recalls = [1.0 if fp == fn == 0 else 0.0 if tp == fn == 0 else tp / (tp + fn)
-               for tp, fp, fn in rows if tp + fn > 0]
+    precisions = [
+        1.0 if fp == fn == 0 else 0.0 if tp == fp == 0 else tp / (tp + fp) for tp, fp, fn in rows if tp + fp > 0
+    ]
+    recalls = [1.0 if fp == fn == 0 else 0.0 if tp == fn == 0 else tp / (tp + fn) for tp, fp, fn in rows if tp + fn > 0]
     p = statistics.mean(precisions) if precisions else 0.0
     r = statistics.mean(recalls) if recalls else 0.0
-    return {"f1": round(2 * p * r / (p + r), 4) if p + r else 0.0, "precision": round(p, 4),
-            "recall": round(r, 4), "pages": len(rows)}
+    return {
+        "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "pages": len(rows),
+    }
 
 
 def is_cjk(text: str) -> bool:
@@ -74,15 +78,29 @@ def load_pages(data: Path) -> list[dict[str, str]]:
         truth = json.loads((aeb / "ground-truth.json").read_text(encoding="utf-8"))
         for key, value in truth.items():
             raw = gzip.decompress((aeb / "html" / f"{key}.html.gz").read_bytes())
-            pages.append({"id": key, "set": "article_extraction_benchmark", "url": value.get("url", ""),
-                          "html": decode_html(raw)[0], "truth": value["articleBody"]})
+            pages.append(
+                {
+                    "id": key,
+                    "set": "article_extraction_benchmark",
+                    "url": value.get("url", ""),
+                    "html": decode_html(raw)[0],
+                    "truth": value["articleBody"],
+                }
+            )
     n4k = data / "newspaper4k_fixtures"
     if n4k.exists():
         for txt in sorted((n4k / "txt").glob("*.txt")):
             html = n4k / "html" / f"{txt.stem}.html"
             if html.exists():
-                pages.append({"id": txt.stem, "set": "newspaper4k_fixtures", "url": "",
-                              "html": decode_html(html.read_bytes())[0], "truth": txt.read_text(encoding="utf-8")})
+                pages.append(
+                    {
+                        "id": txt.stem,
+                        "set": "newspaper4k_fixtures",
+                        "url": "",
+                        "html": decode_html(html.read_bytes())[0],
+                        "truth": txt.read_text(encoding="utf-8"),
+                    }
+                )
     return pages
 
 
@@ -95,8 +113,14 @@ def snippet_pages(data: Path) -> list[dict[str, object]]:
     for url, entry in json.loads((root / "evaldata.json").read_text(encoding="utf-8")).items():
         path = next((p for p in (root / "eval" / entry["file"], root / "cache" / entry["file"]) if p.exists()), None)
         if path is not None:
-            pages.append({"url": url, "html": decode_html(path.read_bytes())[0],
-                          "with": entry.get("with", []), "without": entry.get("without", [])})
+            pages.append(
+                {
+                    "url": url,
+                    "html": decode_html(path.read_bytes())[0],
+                    "with": entry.get("with", []),
+                    "without": entry.get("without", []),
+                }
+            )
     return pages
 
 
@@ -110,8 +134,12 @@ def snippet_score(pages: list[dict[str, object]], fn: Callable[[str, str], str])
         fp += sum(s in text for s in page["without"])  # type: ignore[attr-defined]
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn_) if tp + fn_ else 0.0
-    return {"f1": round(2 * p * r / (p + r), 4) if p + r else 0.0, "precision": round(p, 4),
-            "recall": round(r, 4), "pages": len(pages)}
+    return {
+        "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "pages": len(pages),
+    }
 
 
 def tools() -> dict[str, Callable[[str, str], str]]:
@@ -153,14 +181,19 @@ def main() -> int:
         started = time.perf_counter()
         preds = {p["set"] + "/" + p["id"]: safe(fn, p["html"], p["url"]) for p in pages}
         elapsed = time.perf_counter() - started
-        groups = {"all pages": pages, "Chinese pages": [p for p in pages if is_cjk(p["truth"]) and not
-                                                       re.search(r"[\u3040-\u30ff]", p["truth"])],
-                  "CJK pages (zh+ja)": [p for p in pages if is_cjk(p["truth"])]}
-        results[name] = {g: score([(p["truth"], preds[p["set"] + "/" + p["id"]]) for p in ps])
-                         for g, ps in groups.items()}
+        groups = {
+            "all pages": pages,
+            "Chinese pages": [p for p in pages if is_cjk(p["truth"]) and not re.search(r"[\u3040-\u30ff]", p["truth"])],
+            "CJK pages (zh+ja)": [p for p in pages if is_cjk(p["truth"])],
+        }
+        results[name] = {
+            g: score([(p["truth"], preds[p["set"] + "/" + p["id"]]) for p in ps]) for g, ps in groups.items()
+        }
         results[name]["all pages"]["seconds"] = round(elapsed, 1)
         for p in groups["CJK pages (zh+ja)"]:
-            per_page.setdefault(p["set"] + "/" + p["id"][:24], {})[name] = score([(p["truth"], preds[p["set"] + "/" + p["id"]])])["f1"]
+            per_page.setdefault(p["set"] + "/" + p["id"][:24], {})[name] = score(
+                [(p["truth"], preds[p["set"] + "/" + p["id"]])]
+            )["f1"]
     snippets = snippet_pages(args.data)
     if snippets:
         for name, fn in tools().items():
@@ -168,8 +201,11 @@ def main() -> int:
     if args.json:
         print(json.dumps({"results": results, "cjk_pages": per_page}, ensure_ascii=False, indent=1))
         return 0
-    for group in [g for g in ("all pages", "Chinese pages", "CJK pages (zh+ja)",
-                              "trafilatura eval, Chinese pages (snippets)") if g in results["yuqing"]]:
+    for group in [
+        g
+        for g in ("all pages", "Chinese pages", "CJK pages (zh+ja)", "trafilatura eval, Chinese pages (snippets)")
+        if g in results["yuqing"]
+    ]:
         print(f"\n{group}")
         print(f"  {'tool':12} {'F1':>7} {'P':>7} {'R':>7} {'pages':>6}")
         for name, by_group in results.items():

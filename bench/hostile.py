@@ -35,8 +35,10 @@ from tests.crawlers.hostile import HostileServer, gzip_bomb, rss, start_hostile 
 
 TARGET_MB = 500
 LONG = "。这是一段足够长的正文内容，用来确认条目本身携带全文，因此不会被当作摘要去抓取原文页面。" * 2
-ARTICLE = ("<html><head><meta charset='utf-8'><title>{0}</title></head><body><h1>{0}</h1><div class='c'>"
-           "<p>{0}。正文第一段，讲述事情的经过和有关部门的回应，内容足够长。</p></div></body></html>")
+ARTICLE = (
+    "<html><head><meta charset='utf-8'><title>{0}</title></head><body><h1>{0}</h1><div class='c'>"
+    "<p>{0}。正文第一段，讲述事情的经过和有关部门的回应，内容足够长。</p></div></body></html>"
+)
 
 
 def build(site: HostileServer, other: HostileServer, bomb_bytes: int) -> list[dict[str, object]]:
@@ -44,16 +46,21 @@ def build(site: HostileServer, other: HostileServer, bomb_bytes: int) -> list[di
     good = [(f"正常新闻{i}", site.url(f"/good/{i}.html"), f"正常新闻{i}" + LONG) for i in range(5)]
     site.route("/good.xml", rss(good), "application/rss+xml")
     site.route("/zero.xml", b"/dev/zero", "application/rss+xml")
-    site.route("/file.xml", rss([("零", "file:/dev/zero", "…"), ("密码", "file:///etc/passwd", "…")]),
-               "application/rss+xml")
+    site.route(
+        "/file.xml", rss([("零", "file:/dev/zero", "…"), ("密码", "file:///etc/passwd", "…")]), "application/rss+xml"
+    )
     head = b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><!--'
     site.route("/sitemap.xml.gz", gzip_bomb(bomb_bytes, head), "application/x-gzip")
-    site.route("/encoded.xml", gzip_bomb(bomb_bytes, b"<rss><channel>"), "application/rss+xml",
-               **{"Content-Encoding": "gzip"})
+    site.route(
+        "/encoded.xml", gzip_bomb(bomb_bytes, b"<rss><channel>"), "application/rss+xml", **{"Content-Encoding": "gzip"}
+    )
     site.route("/internal-admin", ARTICLE.format("内部管理后台").encode())
     site.redirect("/go.html", site.url("/internal-admin?via=redirect"))
-    site.route("/private.xml", rss([("后台", site.url("/internal-admin"), "…"),
-                                    ("跳转", site.url("/go.html", host="localhost"), "…")]), "application/rss+xml")
+    site.route(
+        "/private.xml",
+        rss([("后台", site.url("/internal-admin"), "…"), ("跳转", site.url("/go.html", host="localhost"), "…")]),
+        "application/rss+xml",
+    )
     other.route("/article.html", ARTICLE.format("别的网站").encode())
     site.route("/cred.xml", rss([("外站", other.url("/article.html"), "…")]), "application/rss+xml")
     site.endless("/huge.html")
@@ -62,16 +69,37 @@ def build(site: HostileServer, other: HostileServer, bomb_bytes: int) -> list[di
     return [
         {"id": "good", "case": "good feed", "url": site.url("/good.xml"), **rss_source, "follow_articles": False},
         {"id": "dev-zero-body", "case": "feed body /dev/zero", "url": site.url("/zero.xml"), **rss_source},
-        {"id": "file-links", "case": "links file:/dev/zero, file:///etc/passwd", "url": site.url("/file.xml"),
-         **rss_source},
-        {"id": "sitemap-bomb", "case": f"{bomb_bytes >> 20} MB .xml.gz sitemap", "kind": "sitemap",
-         "url": site.url("/sitemap.xml.gz")},
-        {"id": "encoded-bomb", "case": f"{bomb_bytes >> 20} MB Content-Encoding: gzip", "kind": "rss",
-         "url": site.url("/encoded.xml")},
-        {"id": "private-links", "case": "links to 127.0.0.1 from localhost", "url": site.url("/private.xml", "localhost"),
-         **rss_source},
-        {"id": "credential-leak", "case": "API token, link to another origin", "url": site.url("/cred.xml"),
-         **rss_source, "headers_env": {"X-Api-Token": "BENCH_TOKEN"}},
+        {
+            "id": "file-links",
+            "case": "links file:/dev/zero, file:///etc/passwd",
+            "url": site.url("/file.xml"),
+            **rss_source,
+        },
+        {
+            "id": "sitemap-bomb",
+            "case": f"{bomb_bytes >> 20} MB .xml.gz sitemap",
+            "kind": "sitemap",
+            "url": site.url("/sitemap.xml.gz"),
+        },
+        {
+            "id": "encoded-bomb",
+            "case": f"{bomb_bytes >> 20} MB Content-Encoding: gzip",
+            "kind": "rss",
+            "url": site.url("/encoded.xml"),
+        },
+        {
+            "id": "private-links",
+            "case": "links to 127.0.0.1 from localhost",
+            "url": site.url("/private.xml", "localhost"),
+            **rss_source,
+        },
+        {
+            "id": "credential-leak",
+            "case": "API token, link to another origin",
+            "url": site.url("/cred.xml"),
+            **rss_source,
+            "headers_env": {"X-Api-Token": "BENCH_TOKEN"},
+        },
         {"id": "huge-page", "case": "page that never ends", "kind": "html", "url": site.url("/huge.html")},
         {"id": "slow-drip", "case": "one byte a second", "kind": "html", "url": site.url("/drip.html")},
     ]
@@ -81,17 +109,35 @@ def write_config(config_dir: Path, data_dir: Path, sources: list[dict[str, objec
     copy_shipped(config_dir, data_dir)
     lines = ["sources:"]
     for s in sources:
-        entry = {"id": s["id"], "name": s["id"], "kind": s["kind"], "start_urls": [s["url"]], "delay": 0,
-                 "timeout": 5, "obey_robots": False,
-                 **{k: v for k, v in s.items() if k not in ("id", "case", "kind", "url")}}
+        entry = {
+            "id": s["id"],
+            "name": s["id"],
+            "kind": s["kind"],
+            "start_urls": [s["url"]],
+            "delay": 0,
+            "timeout": 5,
+            "obey_robots": False,
+            **{k: v for k, v in s.items() if k not in ("id", "case", "kind", "url")},
+        }
         lines.append("  - " + json.dumps(entry, ensure_ascii=False))
     (config_dir / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def crawl(config_dir: Path, source_id: str) -> tuple[dict[str, object], float, float]:
     """The crawl's summary line, its peak RSS in MB and its wall time in seconds."""
-    cmd = [sys.executable, "-P", "-m", "crawlers.run", source_id, "--config", str(config_dir),
-           "--set", "AUTOTHROTTLE_ENABLED=False", "--set", "YUQING_RETRY_BACKOFF=0.05"]
+    cmd = [
+        sys.executable,
+        "-P",
+        "-m",
+        "crawlers.run",
+        source_id,
+        "--config",
+        str(config_dir),
+        "--set",
+        "AUTOTHROTTLE_ENABLED=False",
+        "--set",
+        "YUQING_RETRY_BACKOFF=0.05",
+    ]
     env = {**os.environ, "BENCH_TOKEN": "bench-secret-token"}
     started = time.monotonic()
     with tempfile.TemporaryFile() as out:
@@ -124,16 +170,21 @@ def main() -> int:
                 summary, peak, seconds = crawl(config_dir, str(s["id"]))
                 worst = max(worst, peak)
                 with session_factory(engine)() as session:
-                    run = session.scalars(select(CrawlRunRow).where(CrawlRunRow.source_id == s["id"])
-                                          .order_by(CrawlRunRow.id.desc())).first()
+                    run = session.scalars(
+                        select(CrawlRunRow).where(CrawlRunRow.source_id == s["id"]).order_by(CrawlRunRow.id.desc())
+                    ).first()
                 reason = (run.error_summary if run else "").replace("\n", " | ")
-                print(f"{s['id']!s:16} {s['case']!s:42} {summary.get('status')!s:8} {summary.get('new', 0):>4} "
-                      f"{summary.get('errors', 0):>4} {peak:>6.0f} MB {seconds:>5.1f}s  {reason[:150]}")
+                print(
+                    f"{s['id']!s:16} {s['case']!s:42} {summary.get('status')!s:8} {summary.get('new', 0):>4} "
+                    f"{summary.get('errors', 0):>4} {peak:>6.0f} MB {seconds:>5.1f}s  {reason[:150]}"
+                )
             engine.dispose()
         leaked = "bench-secret-token" in json.dumps(other.headers_seen)
         admin = [hit for hit in site.hits if hit.startswith("/internal-admin")]
-        print(f"\ntoken sent to the other origin: {'YES' if leaked else 'no'}; "
-              f"internal-admin fetched: {len(admin)} time(s); worst peak RSS {worst:.0f} MB (target < {TARGET_MB} MB)")
+        print(
+            f"\ntoken sent to the other origin: {'YES' if leaked else 'no'}; "
+            f"internal-admin fetched: {len(admin)} time(s); worst peak RSS {worst:.0f} MB (target < {TARGET_MB} MB)"
+        )
         return 0 if worst < TARGET_MB and not leaked and not admin else 1
     finally:
         site.close()

@@ -70,8 +70,11 @@ def wechat_feeds() -> Iterator[str]:
         except ET.ParseError:
             continue
         for item in root.iter("item"):
-            parts = [item.findtext("title") or "", html.unescape(TAG_RE.sub(" ", item.findtext("description") or "")),
-                     item.findtext("link") or ""]
+            parts = [
+                item.findtext("title") or "",
+                html.unescape(TAG_RE.sub(" ", item.findtext("description") or "")),
+                item.findtext("link") or "",
+            ]
             yield " ".join(p.strip() for p in parts if p.strip())
 
 
@@ -113,7 +116,7 @@ def sample(n: int, seed: int) -> list[tuple[str, str]]:
 def context(text: str, hit: Hit) -> str:
     """The matched span in [brackets] with a little text either side, on one line."""
     lo, hi = max(0, hit.start - CONTEXT), min(len(text), hit.end + CONTEXT)
-    snippet = f"{text[lo:hit.start]}[{text[hit.start:hit.end]}]{text[hit.end:hi]}"
+    snippet = f"{text[lo : hit.start]}[{text[hit.start : hit.end]}]{text[hit.end : hi]}"
     return " ".join(snippet.split())
 
 
@@ -147,18 +150,20 @@ def main() -> int:
             by_kind[hit.kind].append(f"{name[:8]:8} {context(text, hit)}")
     total = sum(masked_per_set.values())
     chars = sum(len(text) for _, text in posts)
-    print(f"posts: {len(posts)} ({chars:,} characters, found in {seconds:.2f} s); "
-          f"posts with any mask applied: {total} ({total / len(posts):.2%})")
+    print(
+        f"posts: {len(posts)} ({chars:,} characters, found in {seconds:.2f} s); "
+        f"posts with any mask applied: {total} ({total / len(posts):.2%})"
+    )
     for name in per_set:
         print(f"  {name}: {masked_per_set[name]} of {per_set[name]}")
     print("matched spans by category (judge each: personal data, or a false positive?)")
     for kind in sorted(by_kind):
         spans = by_kind[kind]
         print(f"\n== {kind}: {len(spans)} spans")
-        for line in spans[:args.samples]:
+        for line in spans[: args.samples]:
             print(f"  {line}")
     print(f"\n== not masked: {len(declined)} runs of 7+ digits (check for misses)")
-    for line in declined[:args.samples]:
+    for line in declined[: args.samples]:
         print(f"  {line}")
     return 0
 

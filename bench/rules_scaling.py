@@ -36,7 +36,7 @@ def dictionary_words() -> list[str]:
 def topics_with(keywords: list[str]) -> TopicsFile:
     topics = []
     for i in range(0, len(keywords), 10):
-        words = keywords[i:i + 10]
+        words = keywords[i : i + 10]
         topic = {"id": f"t{i}", "name": f"T{i}", "keywords": words}
         if (i // 10) % 5 == 0:
             topic["expr"] = f"({words[0]} | {words[1]}) NEAR/20 ({words[2]} | {words[3]}) | {words[4]} & !{words[5]}"
@@ -66,14 +66,18 @@ def main() -> None:
     args = parser.parse_args()
     texts = [normalize(t) for t in posts_200(args.posts)]
     words = dictionary_words()
-    pools = {"any 2-4 character dictionary words (common words: matches grow with the list)": words,
-             "4-character dictionary phrases (like admins' keywords: matches stay rare)": [w for w in words if len(w) == 4]}
+    pools = {
+        "any 2-4 character dictionary words (common words: matches grow with the list)": words,
+        "4-character dictionary phrases (like admins' keywords: matches stay rare)": [w for w in words if len(w) == 4],
+    }
     for name, pool in pools.items():
         random.Random(5).shuffle(pool)
         print(name)
         results = {n: per_post_us(n, pool, texts) for n in (100, 1000, 10_000)}
         for n, (us, matched) in results.items():
-            print(f"  {n:>6} keywords ({n // 10} topics): {us:7.1f} µs per post, {matched} topic matches in {len(texts)} posts")
+            print(
+                f"  {n:>6} keywords ({n // 10} topics): {us:7.1f} µs per post, {matched} topic matches in {len(texts)} posts"
+            )
         print(f"  10,000 / 100 keywords time ratio: {results[10_000][0] / results[100][0]:.2f}x")
 
 

@@ -1,6 +1,6 @@
 """Time to build the default sentiment model (what happens on first use), wall-clock and CPU.
 
-    .venv/bin/python bench/sentiment_build.py
+.venv/bin/python bench/sentiment_build.py
 """
 
 from __future__ import annotations
@@ -19,10 +19,14 @@ from nlp.modelstore import build_default  # noqa: E402
 def main() -> None:
     wall, cpu = time.perf_counter(), time.process_time()
     model = build_default(build_segmenter(load_config(SHIPPED_DIR, environ={})))
-    print(f"default model {model.version}: {model.info['samples']} examples, "
-          f"{time.perf_counter() - wall:.1f}s wall, {time.process_time() - cpu:.1f}s CPU")
+    print(
+        f"default model {model.version}: {model.info['samples']} examples, "
+        f"{time.perf_counter() - wall:.1f}s wall, {time.process_time() - cpu:.1f}s CPU"
+    )
     again = build_default(build_segmenter(load_config(SHIPPED_DIR, environ={})))
-    print(f"rebuilt: {again.version} ({'identical version: reproducible' if again.version == model.version else 'DIFFERENT'})")
+    print(
+        f"rebuilt: {again.version} ({'identical version: reproducible' if again.version == model.version else 'DIFFERENT'})"
+    )
 
 
 if __name__ == "__main__":

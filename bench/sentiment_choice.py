@@ -33,8 +33,11 @@ def choice_sets() -> dict[str, ds.Data]:
         rng.shuffle(idx)
         return [data[0][i] for i in idx[:SUBSAMPLE]], [data[1][i] for i in idx[:SUBSAMPLE]]
 
-    return {"weibo2018 train.txt": ds.weibo2018_train(), "smp2020 usual train (6,000)": sub(ds.smp_usual_train()),
-            "smp2020 virus train (6,000)": sub(ds.smp_json("virus_train.txt"))}
+    return {
+        "weibo2018 train.txt": ds.weibo2018_train(),
+        "smp2020 usual train (6,000)": sub(ds.smp_usual_train()),
+        "smp2020 virus train (6,000)": sub(ds.smp_json("virus_train.txt")),
+    }
 
 
 def main() -> None:

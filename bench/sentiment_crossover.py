@@ -40,9 +40,13 @@ def main() -> None:
     args = parser.parse_args()
     seg = build_segmenter(load_config(SHIPPED_DIR))
     train_w, test_w = folds(ds.weibo2018_train(), 3)[0]
-    sets = {"weibo2018 fold 1": (train_w, test_w),
-            "smp2020 train → usual eval": (join(ds.smp_usual_train(), ds.smp_json("virus_train.txt")),
-                                                   ds.smp_json("usual_eval_labeled.txt"))}
+    sets = {
+        "weibo2018 fold 1": (train_w, test_w),
+        "smp2020 train → usual eval": (
+            join(ds.smp_usual_train(), ds.smp_json("virus_train.txt")),
+            ds.smp_json("usual_eval_labeled.txt"),
+        ),
+    }
     for name, (train, test) in sets.items():
         test_docs = to_docs(seg, test[0])
         for size in [int(s) for s in args.sizes.split(",")]:

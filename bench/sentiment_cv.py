@@ -37,10 +37,10 @@ def main() -> None:
     smp = join(ds.smp_usual_train(), ds.smp_json("virus_train.txt"))
     pick = list(range(len(smp[0])))
     random.Random(1).shuffle(pick)
-    pick = pick[:args.smp_rows]
+    pick = pick[: args.smp_rows]
     weibo = ds.weibo2018_train()
     if args.weibo_rows:
-        weibo = weibo[0][:args.weibo_rows], weibo[1][:args.weibo_rows]
+        weibo = weibo[0][: args.weibo_rows], weibo[1][: args.weibo_rows]
     sets = {"weibo2018 train": weibo, "smp2020 train": ([smp[0][i] for i in pick], [smp[1][i] for i in pick])}
     grid = [(nb, float(c)) for nb in (False, True) for c in args.c.split(",")]
     for name, (texts, y) in sets.items():
@@ -52,11 +52,16 @@ def main() -> None:
                 pipe = make_pipeline(lexicon, c, nb).fit(train[0], np.asarray(train[1]))
                 acc = float(((pipe.predict_proba(test[0])[:, 1] >= 0.5) == np.asarray(test[1])).mean())
                 accs[(nb, c)].append(acc)
-                print(f"  {name} {'NB-LR' if nb else 'LR'} C={c:g}: {acc:.4f} ({time.process_time() - started:.0f}s)",
-                      flush=True)
+                print(
+                    f"  {name} {'NB-LR' if nb else 'LR'} C={c:g}: {acc:.4f} ({time.process_time() - started:.0f}s)",
+                    flush=True,
+                )
         for (nb, c), values in accs.items():
-            print(f"{name:16} {'NB-LR' if nb else 'LR':5} C={c:<4g} mean {np.mean(values):.4f} "
-                  f"({' '.join(f'{v:.3f}' for v in values)})", flush=True)
+            print(
+                f"{name:16} {'NB-LR' if nb else 'LR':5} C={c:<4g} mean {np.mean(values):.4f} "
+                f"({' '.join(f'{v:.3f}' for v in values)})",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,11 @@ EMOTICON = re.compile(r"\[[^\[\]]{1,8}\]")
 def line(name: str, model: SentimentModel, seg: Segmenter, data: ds.Data) -> float:
     texts, y = data
     result = metrics(y, model.scores(to_docs(seg, texts)), 0.5)
-    print(f"  {name:44} n={result['rows']:6d}  acc {result['accuracy']:.3f}  neg P {result['precision']:.3f} "
-          f"R {result['recall']:.3f} F1 {result['f1']:.3f}", flush=True)
+    print(
+        f"  {name:44} n={result['rows']:6d}  acc {result['accuracy']:.3f}  neg P {result['precision']:.3f} "
+        f"R {result['recall']:.3f} F1 {result['f1']:.3f}",
+        flush=True,
+    )
     return float(result["accuracy"])
 
 
@@ -52,8 +55,10 @@ def join(*parts: ds.Data) -> ds.Data:
 def default_part(seg: Segmenter, models_dir: Path) -> None:
     started = time.perf_counter()
     model = ensure_model(models_dir, seg)
-    print(f"default model {model.version} ({time.perf_counter() - started:.0f}s to load or build); "
-          f"trained on {model.info.get('sources')}; none of these rows was seen in training")
+    print(
+        f"default model {model.version} ({time.perf_counter() - started:.0f}s to load or build); "
+        f"trained on {model.info.get('sources')}; none of these rows was seen in training"
+    )
     line("weibo2018 train.txt (all 10,000)", model, seg, ds.weibo2018_train())
     line("smp2020 usual eval", model, seg, ds.smp_json("usual_eval_labeled.txt"))
     line("smp2020 virus eval", model, seg, ds.smp_json("virus_eval_labeled.txt"))
@@ -72,13 +77,22 @@ def folds(data: ds.Data, k: int, seed: int = 0) -> list[tuple[ds.Data, ds.Data]]
         test = set(index[f::k])
         train_part = [i for i in index if i not in test]
         test_part = [i for i in index if i in test]
-        out.append((([data[0][i] for i in train_part], [data[1][i] for i in train_part]),
-                    ([data[0][i] for i in test_part], [data[1][i] for i in test_part])))
+        out.append(
+            (
+                ([data[0][i] for i in train_part], [data[1][i] for i in train_part]),
+                ([data[0][i] for i in test_part], [data[1][i] for i in test_part]),
+            )
+        )
     return out
 
 
-def trained(seg: Segmenter, name: str, splits: list[tuple[ds.Data, ds.Data]], with_default: bool | None,
-            score: Callable[[ds.Data], ds.Data] = lambda d: d) -> None:
+def trained(
+    seg: Segmenter,
+    name: str,
+    splits: list[tuple[ds.Data, ds.Data]],
+    with_default: bool | None,
+    score: Callable[[ds.Data], ds.Data] = lambda d: d,
+) -> None:
     accs = []
     for i, (train, test) in enumerate(splits):
         started = time.perf_counter()
@@ -90,16 +104,23 @@ def trained(seg: Segmenter, name: str, splits: list[tuple[ds.Data, ds.Data]], wi
 
 
 def trained_part(seg: Segmenter, k: int, with_default: bool | None) -> None:
-    corpus = {None: "the default corpus below 1,000 rows, as the command does", True: "with the default corpus",
-              False: "without the default corpus"}[with_default]
+    corpus = {
+        None: "the default corpus below 1,000 rows, as the command does",
+        True: "with the default corpus",
+        False: "without the default corpus",
+    }[with_default]
     print(f"trained with `train sentiment --data` on a train split ({corpus}); scored on held-out rows")
     trained(seg, "weibo2018 train.txt CV", folds(ds.weibo2018_train(), k), with_default)
     smp_train = join(ds.smp_usual_train(), ds.smp_json("virus_train.txt"))
     trained(seg, "smp2020 train → usual eval", [(smp_train, ds.smp_json("usual_eval_labeled.txt"))], with_default)
     trained(seg, "smp2020 train → virus eval", [(smp_train, ds.smp_json("virus_eval_labeled.txt"))], with_default)
     trained(seg, "weibo_senti_100k dev → test", [(ds.weibo_senti("dev"), ds.weibo_senti("test"))], with_default)
-    trained(seg, "weibo_senti_100k dev → test, no [..]", [(without_emoticons(ds.weibo_senti("dev")),
-                                                           without_emoticons(ds.weibo_senti("test")))], with_default)
+    trained(
+        seg,
+        "weibo_senti_100k dev → test, no [..]",
+        [(without_emoticons(ds.weibo_senti("dev")), without_emoticons(ds.weibo_senti("test")))],
+        with_default,
+    )
     trained(seg, "waimai_10k CV", folds(ds.waimai(), k), with_default)
 
 
@@ -107,8 +128,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--part", choices=["default", "trained", "all"], default="all")
     parser.add_argument("--folds", type=int, default=3)
-    parser.add_argument("--default-corpus", choices=["auto", "with", "without"], default="auto",
-                        help="as `train sentiment` --with-default / --without-default (auto: the command's default)")
+    parser.add_argument(
+        "--default-corpus",
+        choices=["auto", "with", "without"],
+        default="auto",
+        help="as `train sentiment` --with-default / --without-default (auto: the command's default)",
+    )
     parser.add_argument("--models-dir", type=Path, default=Path("/tmp/yuqing-bench-models"))
     args = parser.parse_args()
     seg = build_segmenter(load_config(SHIPPED_DIR, environ={}))

@@ -31,8 +31,9 @@ def copy_shipped(target: Path, data_dir: Path) -> Path:
     return target
 
 
-def resolve_config_dir(explicit: str | os.PathLike[str] | None = None,
-                       environ: typing.Mapping[str, str] | None = None) -> Path:
+def resolve_config_dir(
+    explicit: str | os.PathLike[str] | None = None, environ: typing.Mapping[str, str] | None = None
+) -> Path:
     """``--config DIR`` wins, then ``YUQING_CONFIG_DIR``, then the shipped ``config/``."""
     environ = os.environ if environ is None else environ
     chosen = explicit or environ.get("YUQING_CONFIG_DIR")
@@ -87,8 +88,9 @@ class Config:
         return path if path.is_absolute() else (self.dir / path).resolve()
 
 
-def load_config(config_dir: str | os.PathLike[str] | None = None,
-                environ: typing.Mapping[str, str] | None = None) -> Config:
+def load_config(
+    config_dir: str | os.PathLike[str] | None = None, environ: typing.Mapping[str, str] | None = None
+) -> Config:
     """Load and validate every file of the config directory; raise ``ConfigError`` listing
     every problem found. Relative paths in settings are relative to the config directory."""
     environ = os.environ if environ is None else environ

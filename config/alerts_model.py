@@ -54,7 +54,9 @@ class Channel(StrictModel):
     @model_validator(mode="after")
     def _webhook_needs_url(self) -> Channel:
         if self.type != "email" and not self.url_env:
-            raise ValueError(f'a "{self.type}" channel needs "url_env": the environment variable holding its webhook URL')
+            raise ValueError(
+                f'a "{self.type}" channel needs "url_env": the environment variable holding its webhook URL'
+            )
         return self
 
 

@@ -69,15 +69,15 @@ def _original_lines(chunks: list[_Chunk], original: list[str], start: int, stop:
     for chunk in chunks:
         if chunk.b1 == chunk.b2:  # lines only the original has (kept where they stand)
             if start <= chunk.b1 < stop or (chunk.b1 == stop == start):
-                out += original[chunk.o1:chunk.o2]
+                out += original[chunk.o1 : chunk.o2]
             continue
         lo, hi = max(start, chunk.b1), min(stop, chunk.b2)
         if lo >= hi:
             continue
         if chunk.equal:
-            out += original[chunk.o1 + lo - chunk.b1: chunk.o1 + hi - chunk.b1]
+            out += original[chunk.o1 + lo - chunk.b1 : chunk.o1 + hi - chunk.b1]
         else:
-            out += original[chunk.o1:chunk.o2]
+            out += original[chunk.o1 : chunk.o2]
     return out
 
 
@@ -114,8 +114,7 @@ def edit_text(original: str, editor: Editor) -> str:
     return merged
 
 
-def validate_with(config_dir: Path, name: str, text: str,
-                  environ: typing.Mapping[str, str] | None = None) -> None:
+def validate_with(config_dir: Path, name: str, text: str, environ: typing.Mapping[str, str] | None = None) -> None:
     """Validate the whole config as if ``name`` held ``text``; raises ConfigError."""
     load_models(config_dir, os.environ if environ is None else environ, overrides={name: text})
 
@@ -136,8 +135,9 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def apply_edit(config_dir: Path, name: str, editor: Editor,
-               environ: typing.Mapping[str, str] | None = None) -> tuple[str, str]:
+def apply_edit(
+    config_dir: Path, name: str, editor: Editor, environ: typing.Mapping[str, str] | None = None
+) -> tuple[str, str]:
     """Edit ``config_dir/name`` with ``editor``; validate, then write. Returns (before, after).
     A rejected edit (ConfigError) leaves the file untouched."""
     path = config_dir / name

@@ -97,7 +97,9 @@ def read_rows(path: Path) -> tuple[list[str], str]:
         try:
             sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
         except Exception as exc:  # openpyxl raises many kinds for a broken file
-            raise YuqingError(f"{path}: not a readable .xlsx workbook ({exc})", "save it again from Excel or WPS as .xlsx") from None
+            raise YuqingError(
+                f"{path}: not a readable .xlsx workbook ({exc})", "save it again from Excel or WPS as .xlsx"
+            ) from None
         rows = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
         return [unguard_cell(c.strip()) for c in _pick_column(rows)], "xlsx"
     text, encoding = decode_text(path.read_bytes(), str(path))
@@ -145,7 +147,7 @@ def export_keywords(path: Path, words: list[str], topic_name: str = "") -> None:
         sheet.title = (topic_name or "keywords")[:31]
         sheet.append(["关键词"])
         for word in words:
-            sheet.append([guard_cell(word)])   # a string cell: openpyxl takes "=…" for a formula
+            sheet.append([guard_cell(word)])  # a string cell: openpyxl takes "=…" for a formula
         book.save(path)
     else:
         raise YuqingError(f"{path}: unsupported file type .{suffix}", "use .txt, .csv or .xlsx")

@@ -36,7 +36,8 @@ SECRET_KEY_RE = re.compile(r"(password|passwd|pwd|secret|token|api_?key|access_?
 CREDENTIAL_URL_RE = re.compile(r"\b[a-z][a-z0-9+.-]*://[^/@\s:?#]*:(?!\d+(?:[/?#]|$))[^@\s]+@", re.I)
 TOKEN_QUERY_RE = re.compile(
     r"[?&;](access_?token|token|key|api_?key|apikey|secret|client_secret|sign|signature|password|passwd|pwd|auth)=[^&\s]+",
-    re.I)
+    re.I,
+)
 URL_SCHEME_RE = re.compile(r"\b[a-z][a-z0-9+.-]*://", re.I)
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -59,8 +60,10 @@ SECRET_ENV: dict[tuple[str, ...], str] = {
     ("database_url",): "YUQING_DATABASE_URL",
     ("redis_url",): "YUQING_REDIS_URL",
 }
-ALL_SECRET_ENVS = (f"{SMTP_PASSWORD_ENV} (SMTP password), YUQING_DATABASE_URL, YUQING_REDIS_URL, and the "
-                   "variables that alerts.yaml channels name with url_env / secret_env")
+ALL_SECRET_ENVS = (
+    f"{SMTP_PASSWORD_ENV} (SMTP password), YUQING_DATABASE_URL, YUQING_REDIS_URL, and the "
+    "variables that alerts.yaml channels name with url_env / secret_env"
+)
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,9 @@ def read_yaml(path: Path, label: str, text: str | None = None) -> tuple[Loaded |
     try:
         text = path.read_bytes().decode("utf-8-sig") if text is None else text
     except UnicodeDecodeError as exc:
-        return None, [ConfigIssue(label, 0, "", f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8")]
+        return None, [
+            ConfigIssue(label, 0, "", f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8")
+        ]
     try:
         tree = yaml.load(text)
     except MarkedYAMLError as exc:
@@ -92,7 +97,9 @@ def read_yaml(path: Path, label: str, text: str | None = None) -> tuple[Loaded |
         problem = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
         if exc.context_mark and exc.problem_mark and exc.problem_mark.line != exc.context_mark.line:
             problem += f" (noticed at line {exc.problem_mark.line + 1})"
-        return None, [ConfigIssue(label, line, "", f"YAML syntax error: {problem}; check indentation, colons and quotes")]
+        return None, [
+            ConfigIssue(label, line, "", f"YAML syntax error: {problem}; check indentation, colons and quotes")
+        ]
     if tree is None:
         tree = CommentedMap()
     if not isinstance(tree, dict):
@@ -231,11 +238,15 @@ def secret_hint(file: str, loc: tuple[Any, ...]) -> str:
         ident = f"YUQING_{str(loc[1]).upper()}" if isinstance(loc[1], str) else "YUQING_CHANNEL"
         if names[-1:] and "url" in names[-1].lower():
             return f'put the URL in an environment variable and name it here with "url_env" (e.g. url_env: {ident}_URL)'
-        return ('put it in an environment variable and name it here with "secret_env" '
-                '(e.g. secret_env: YUQING_DINGTALK_SECRET), or put the whole webhook URL in the variable named by "url_env"')
+        return (
+            'put it in an environment variable and name it here with "secret_env" '
+            '(e.g. secret_env: YUQING_DINGTALK_SECRET), or put the whole webhook URL in the variable named by "url_env"'
+        )
     if file == "sources.yaml":
-        return ('put it in an environment variable and name it with "headers_env" / "cookies_env" '
-                '(e.g. headers_env: {Authorization: YUQING_SITE_TOKEN})')
+        return (
+            'put it in an environment variable and name it with "headers_env" / "cookies_env" '
+            "(e.g. headers_env: {Authorization: YUQING_SITE_TOKEN})"
+        )
     return f"secrets are read only from the environment: {ALL_SECRET_ENVS}"
 
 
@@ -246,8 +257,9 @@ def secret_issues(loaded: Loaded) -> list[ConfigIssue]:
     file = Path(loaded.name).name
 
     def flag(loc: tuple[Any, ...], message: str) -> None:
-        issues.append(ConfigIssue(loaded.name, line_of(loaded.tree, loc), format_loc(loc),
-                                  f"{message}; {secret_hint(file, loc)}"))
+        issues.append(
+            ConfigIssue(loaded.name, line_of(loaded.tree, loc), format_loc(loc), f"{message}; {secret_hint(file, loc)}")
+        )
 
     def env_names(node: Any, loc: tuple[Any, ...]) -> None:
         """Below a ``*_env`` key every value names a variable: anything else is a value pasted in."""
@@ -258,8 +270,11 @@ def secret_issues(loaded: Loaded) -> list[ConfigIssue]:
             for i, value in enumerate(node):
                 env_names(value, (*loc, i))
         elif node is not None and not (isinstance(node, str) and ENV_NAME_RE.match(node.strip())):
-            flag(loc, "must be the NAME of an environment variable (letters, digits, '_'), not the value itself "
-                      "(it is not shown here)")
+            flag(
+                loc,
+                "must be the NAME of an environment variable (letters, digits, '_'), not the value itself "
+                "(it is not shown here)",
+            )
 
     def walk(node: Any, loc: tuple[Any, ...]) -> None:
         key = str(loc[-1]) if loc and not isinstance(loc[-1], int) else ""
@@ -313,11 +328,25 @@ def cross_file_issues(models: dict[str, BaseModel], trees: dict[str, Loaded]) ->
         for ti, topic in enumerate(group.topics):
             if topic not in topic_ids:
                 loc = ("groups", gi, "topics", ti)
-                issues.append(ConfigIssue("alerts.yaml", line_of(tree, loc), format_loc(loc), f'unknown topic "{topic}"; topics.yaml defines: {", ".join(sorted(topic_ids)) or "none"}'))
+                issues.append(
+                    ConfigIssue(
+                        "alerts.yaml",
+                        line_of(tree, loc),
+                        format_loc(loc),
+                        f'unknown topic "{topic}"; topics.yaml defines: {", ".join(sorted(topic_ids)) or "none"}',
+                    )
+                )
         for ci, channel in enumerate(group.channels):
             if channel not in channel_ids:
                 loc = ("groups", gi, "channels", ci)
-                issues.append(ConfigIssue("alerts.yaml", line_of(tree, loc), format_loc(loc), f'unknown channel "{channel}"; alerts.yaml defines: {", ".join(sorted(channel_ids)) or "none"}'))
+                issues.append(
+                    ConfigIssue(
+                        "alerts.yaml",
+                        line_of(tree, loc),
+                        format_loc(loc),
+                        f'unknown channel "{channel}"; alerts.yaml defines: {", ".join(sorted(channel_ids)) or "none"}',
+                    )
+                )
     return issues
 
 
@@ -330,21 +359,30 @@ def webhook_env_issues(alerts: AlertsFile, loaded: Loaded, environ: typing.Mappi
         problem = webhook_url_problem(value) if value is not None and channel.url_env else None
         if problem:
             loc = ("channels", ci, "url_env")
-            issues.append(ConfigIssue(loaded.name, line_of(loaded.tree, loc), format_loc(loc),
-                                      f"environment variable {channel.url_env} {problem} (its value is not shown: it "
-                                      f"holds the robot's token); set {channel.url_env} to the webhook URL exactly "
-                                      "as the service shows it, e.g. https://oapi.dingtalk.com/robot/send?access_token=…"))
+            issues.append(
+                ConfigIssue(
+                    loaded.name,
+                    line_of(loaded.tree, loc),
+                    format_loc(loc),
+                    f"environment variable {channel.url_env} {problem} (its value is not shown: it "
+                    f"holds the robot's token); set {channel.url_env} to the webhook URL exactly "
+                    "as the service shows it, e.g. https://oapi.dingtalk.com/robot/send?access_token=…",
+                )
+            )
     return issues
 
 
-def load_models(config_dir: Path, environ: typing.Mapping[str, str],
-                overrides: typing.Mapping[str, str] | None = None) -> dict[str, BaseModel]:
+def load_models(
+    config_dir: Path, environ: typing.Mapping[str, str], overrides: typing.Mapping[str, str] | None = None
+) -> dict[str, BaseModel]:
     """Validate every file; raise one ConfigError listing every problem in every file.
     ``overrides`` maps a file name to text that stands in for it (to validate an edit before
     it is written)."""
     if not config_dir.is_dir():
-        raise ConfigError([ConfigIssue(str(config_dir), 0, "", "config directory does not exist")],
-                          hint="pass --config DIR or set YUQING_CONFIG_DIR to a directory holding settings.yaml, sources.yaml, topics.yaml and alerts.yaml")
+        raise ConfigError(
+            [ConfigIssue(str(config_dir), 0, "", "config directory does not exist")],
+            hint="pass --config DIR or set YUQING_CONFIG_DIR to a directory holding settings.yaml, sources.yaml, topics.yaml and alerts.yaml",
+        )
     issues: list[ConfigIssue] = []
     models: dict[str, BaseModel] = {}
     trees: dict[str, Loaded] = {}
@@ -381,4 +419,3 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
-

@@ -105,7 +105,9 @@ def render() -> str:
         for path, kind, default, notes in rows(model, ""):
             notes = notes or shipped_comment(tree, path)
             out.append(f"| `{path}` | {kind} | {default} | {notes} |")
-    out.append("\n## Environment variables\n\nThe environment wins over `settings.yaml`. Secrets only ever come from here.\n")
+    out.append(
+        "\n## Environment variables\n\nThe environment wins over `settings.yaml`. Secrets only ever come from here.\n"
+    )
     out.append("| variable | overrides |\n|---|---|")
     for var, keys in ENV_OVERRIDES.items():
         out.append(f"| `{var}` | `{'.'.join(keys)}` |")

@@ -85,9 +85,9 @@ def tokenize(expr: str) -> list[Token]:
             end = expr.find('"', i + 1)
             if end < 0:
                 raise RuleSyntaxError("unclosed quote", expr, i, 'close the phrase with another "')
-            if not expr[i + 1:end].strip():
+            if not expr[i + 1 : end].strip():
                 raise RuleSyntaxError("empty quoted phrase", expr, i, "put a word between the quotes")
-            tokens.append(Token("phrase", expr[i + 1:end], i))
+            tokens.append(Token("phrase", expr[i + 1 : end], i))
             i = end + 1
         elif char == "@":
             match = LIST_RE.match(expr, i)
@@ -146,8 +146,11 @@ class Parser:
         if token.kind != "end":
             if token.kind == "op" and token.value == ")":
                 raise self.error("unbalanced )", token, "remove it or add the matching (")
-            raise self.error(f'missing operator before "{token.value or token.kind}"', token,
-                             "join terms with & (and) or | (or); quote a phrase that contains spaces")
+            raise self.error(
+                f'missing operator before "{token.value or token.kind}"',
+                token,
+                "join terms with & (and) or | (or); quote a phrase that contains spaces",
+            )
         return node
 
     def parse_or(self) -> Node:
@@ -188,8 +191,11 @@ class Parser:
             for n in node.operands:
                 terms.extend(self.near_terms(n, token))
             return tuple(dict.fromkeys(terms))
-        raise self.error("a NEAR operand must be a term, an @list or (a | b …)", token,
-                         "move & and ! outside the NEAR: (民警 NEAR/10 打人) & !演习")
+        raise self.error(
+            "a NEAR operand must be a term, an @list or (a | b …)",
+            token,
+            "move & and ! outside the NEAR: (民警 NEAR/10 打人) & !演习",
+        )
 
     def parse_unary(self) -> Node:
         if self.at_op("!"):
@@ -220,8 +226,9 @@ class Parser:
         raise self.error(f'unexpected "{token.value}"', token)
 
 
-def parse(expr: str, lists: Mapping[str, Sequence[str]] | None = None,
-          fold: Callable[[str], str] = lambda s: s) -> Node:
+def parse(
+    expr: str, lists: Mapping[str, Sequence[str]] | None = None, fold: Callable[[str], str] = lambda s: s
+) -> Node:
     """Parse ``expr``; raises RuleSyntaxError with the 0-based position of the problem."""
     return Parser(expr, lists or {}, fold).parse()
 

@@ -34,7 +34,8 @@ class SmtpSettings(StrictModel):
             raise ValueError(
                 f'with "security: none" the password ({SMTP_PASSWORD_ENV}) would cross the network in clear; '
                 'use "security: starttls" (port 587) or "security: ssl" (port 465), or, for a relay on this '
-                'host only, write "allow_plaintext_auth: true" to accept the risk')
+                'host only, write "allow_plaintext_auth: true" to accept the risk'
+            )
         return value
 
 
@@ -104,9 +105,18 @@ class DaemonSettings(StrictModel):
     stage_timeout: str = "30m"
     delivery_lease: str = "90s"
 
-    @field_validator("analyze_every", "health_check_every", "retry_every", "lease_ttl", "reload_poll",
-                     "shutdown_timeout", "crawl_kill_grace", "digest_misfire_grace", "stage_timeout",
-                     "delivery_lease")
+    @field_validator(
+        "analyze_every",
+        "health_check_every",
+        "retry_every",
+        "lease_ttl",
+        "reload_poll",
+        "shutdown_timeout",
+        "crawl_kill_grace",
+        "digest_misfire_grace",
+        "stage_timeout",
+        "delivery_lease",
+    )
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)
@@ -123,8 +133,10 @@ class DaemonSettings(StrictModel):
     @classmethod
     def _loopback(cls, value: str) -> str:
         if value not in ("127.0.0.1", "::1", "localhost"):
-            raise ValueError("metrics are served on the loopback interface only: use 127.0.0.1 or ::1 "
-                             "(publish them through a reverse proxy if needed)")
+            raise ValueError(
+                "metrics are served on the loopback interface only: use 127.0.0.1 or ::1 "
+                "(publish them through a reverse proxy if needed)"
+            )
         return value
 
     def seconds(self, name: str) -> int:

@@ -113,11 +113,15 @@ class Source(StrictModel):
     headers_env: dict[str, str] = Field(default_factory=dict)
     cookies_env: dict[str, str] = Field(default_factory=dict)
     credential_hosts: list[str] | None = Field(
-        None, description="origins (scheme://host[:port]) that get headers_env / cookies_env; "
-                          "default: the origins of start_urls and search_url")
+        None,
+        description="origins (scheme://host[:port]) that get headers_env / cookies_env; "
+        "default: the origins of start_urls and search_url",
+    )
     allow_private: bool = Field(
-        False, description="true: may fetch loopback/private/link-local addresses (default: only a "
-                           "start URL's own host when it is on one)")
+        False,
+        description="true: may fetch loopback/private/link-local addresses (default: only a "
+        "start URL's own host when it is on one)",
+    )
     selectors: Selectors | None = None
     json_paths: JsonPaths | None = None
     notes: str | None = None
@@ -141,10 +145,19 @@ class Source(StrictModel):
                 port = parts.port
             except ValueError:
                 port = -1
-            if (parts.scheme not in ("http", "https") or not parts.hostname or port == -1
-                    or parts.path not in ("", "/") or parts.query or parts.fragment or parts.username):
-                raise ValueError(f'"{entry}" is not an origin: write scheme://host[:port], '
-                                 'e.g. "https://api.example.cn" or "http://10.0.0.5:8080"')
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or port == -1
+                or parts.path not in ("", "/")
+                or parts.query
+                or parts.fragment
+                or parts.username
+            ):
+                raise ValueError(
+                    f'"{entry}" is not an origin: write scheme://host[:port], '
+                    'e.g. "https://api.example.cn" or "http://10.0.0.5:8080"'
+                )
             origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
         return origins
 

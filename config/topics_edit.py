@@ -87,12 +87,22 @@ def set_field(doc: Any, topic_id: str, key: str, value: Any) -> Any:
     return previous
 
 
-def add_topic(doc: Any, topic_id: str, name: str, keywords: list[str], *, expr: str | None = None,
-              exclude: list[str] | None = None, weight: float | None = None) -> None:
+def add_topic(
+    doc: Any,
+    topic_id: str,
+    name: str,
+    keywords: list[str],
+    *,
+    expr: str | None = None,
+    exclude: list[str] | None = None,
+    weight: float | None = None,
+) -> None:
     """Append a new topic at the end of the topics list."""
     topics = doc.setdefault("topics", CommentedSeq())
     if any(isinstance(t, dict) and t.get("id") == topic_id for t in topics):
-        raise YuqingError(f'topic "{topic_id}" exists already', "choose another id, or edit it with `yuqing keywords add`")
+        raise YuqingError(
+            f'topic "{topic_id}" exists already', "choose another id, or edit it with `yuqing keywords add`"
+        )
     topic = CommentedMap()
     topic["id"] = topic_id
     topic["name"] = name

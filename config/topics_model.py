@@ -47,11 +47,10 @@ def _expr_error(index: int, topic: Topic, lists: dict[str, list[str]]) -> InitEr
     except RuleSyntaxError as exc:
         reason = exc.message.split(" at position ")[0]
         expr = exc.expression
-        where = f"{expr[:exc.position]} ⟨here⟩ {expr[exc.position:]}".strip()
+        where = f"{expr[: exc.position]} ⟨here⟩ {expr[exc.position :]}".strip()
         hint = f"; {exc.hint}" if exc.hint else ""
         message = f"rule expression error at position {exc.position}: {reason} in: {where}{hint}"
-        return InitErrorDetails(type=PydanticCustomError("rule_syntax", message), loc=(index, "expr"),
-                                input=topic.expr)
+        return InitErrorDetails(type=PydanticCustomError("rule_syntax", message), loc=(index, "expr"), input=topic.expr)
     return None
 
 

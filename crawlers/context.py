@@ -107,12 +107,14 @@ def redis_settings(config: Config, source: Source) -> dict[str, Any]:
     Redis (scrapy-redis), so crawls of one source on several machines share them."""
     if not config.settings.redis_url:
         return {}
-    return {"SCHEDULER": "scrapy_redis.scheduler.Scheduler",
-            "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
-            "REDIS_URL": config.settings.redis_url,
-            "SCHEDULER_PERSIST": False,  # a finished crawl leaves no queue behind
-            "SCHEDULER_QUEUE_KEY": f"yuqing:{source.id}:requests",
-            "SCHEDULER_DUPEFILTER_KEY": f"yuqing:{source.id}:dupefilter"}
+    return {
+        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "REDIS_URL": config.settings.redis_url,
+        "SCHEDULER_PERSIST": False,  # a finished crawl leaves no queue behind
+        "SCHEDULER_QUEUE_KEY": f"yuqing:{source.id}:requests",
+        "SCHEDULER_DUPEFILTER_KEY": f"yuqing:{source.id}:dupefilter",
+    }
 
 
 def search_urls(source: Source, config: Config) -> list[str]:

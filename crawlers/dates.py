@@ -15,8 +15,16 @@ ABSOLUTE = re.compile(DATE + TIME + ZONE)
 SHORT = re.compile(SHORT_DATE + TIME)
 DAY_WORDS = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
 DAY_WORD = re.compile(r"(?P<w>今天|今日|昨天|昨日|前天)" + TIME)
-UNITS = {"秒": "seconds", "分钟": "minutes", "分": "minutes", "小时": "hours", "天": "days",
-         "日": "days", "周": "weeks", "星期": "weeks"}
+UNITS = {
+    "秒": "seconds",
+    "分钟": "minutes",
+    "分": "minutes",
+    "小时": "hours",
+    "天": "days",
+    "日": "days",
+    "周": "weeks",
+    "星期": "weeks",
+}
 AGO = re.compile(r"(?P<n>\d+|半)\s*(?P<u>秒钟?|分钟|分|小时|个小时|天|日|周|星期|个月|月|年)\s*(?:之|以)?前")
 JUST_NOW = re.compile(r"刚刚|刚才|just now", re.I)
 EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")

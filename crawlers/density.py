@@ -13,8 +13,11 @@ from crawlers.text import DROP_TAGS, element_text
 PUNCT = re.compile(r"[，。！？；：、“”‘’（）《》…,.!?;:]")
 PARAGRAPH_TAGS = ("p", "pre", "blockquote", "td", "li", "div", "section", "span", "font")
 CANDIDATE_TAGS = frozenset({"div", "article", "section", "td", "main", "body", "font", "span", "center"})
-NOISE_CLASS = re.compile(r"comment|footer|sidebar|share|recommend|related|nav|menu|copyright|"
-                         r"breadcrumb|advert|\bad\b|banner|hot|rank|tags?\b", re.I)
+NOISE_CLASS = re.compile(
+    r"comment|footer|sidebar|share|recommend|related|nav|menu|copyright|"
+    r"breadcrumb|advert|\bad\b|banner|hot|rank|tags?\b",
+    re.I,
+)
 CAPTION = re.compile(r"caption|pic_?(?:text|info|desc)|img_?(?:desc|title)|photo_?(?:desc|text)", re.I)
 MIN_PARAGRAPH = 10
 

@@ -18,12 +18,26 @@ from crawlers.density import PUNCT, density_text
 from crawlers.encoding import decode_html
 from crawlers.text import clean_text, element_text, parse_html
 
-TIME_META = ("article:published_time", "og:article:published_time", "publishdate", "pubdate",
-             "publish_date", "publishtime", "datepublished", "article:create_at", "og:release_date",
-             "firstpublishedtime", "dc.date", "dc.date.issued", "date")
+TIME_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "publishdate",
+    "pubdate",
+    "publish_date",
+    "publishtime",
+    "datepublished",
+    "article:create_at",
+    "og:release_date",
+    "firstpublishedtime",
+    "dc.date",
+    "dc.date.issued",
+    "date",
+)
 CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s[-–—]\s|--)\s*")
-AUTHOR = re.compile(r"(?:(?:作者|记者|撰稿|发布人|责任编辑|编辑)\s*[:：]?|文\s*[/|｜])\s*([\u4e00-\u9fa5A-Za-z·]{2,12})")
+AUTHOR = re.compile(
+    r"(?:(?:作者|记者|撰稿|发布人|责任编辑|编辑)\s*[:：]?|文\s*[/|｜])\s*([\u4e00-\u9fa5A-Za-z·]{2,12})"
+)
 
 
 @dataclass(frozen=True)
@@ -108,8 +122,9 @@ def choose_body(traf: str, dens: str) -> str:
     traf_lines, dens_lines = set(traf.splitlines()), set(dens.splitlines())
     shared = len(traf_lines & dens_lines)
     if shared >= 0.8 * len(traf_lines) and _prose_score(dens) > _prose_score(traf):
-        return "\n".join(line for line in dens.splitlines()
-                         if line in traf_lines or (PUNCT.search(line) and len(line) >= 10))
+        return "\n".join(
+            line for line in dens.splitlines() if line in traf_lines or (PUNCT.search(line) and len(line) >= 10)
+        )
     return traf if _prose_score(traf) >= _prose_score(dens) else dens
 
 

@@ -53,8 +53,12 @@ class CrawlOutcome:
         """The run as ``yuqing crawl`` prints it: status, counts and the error summary."""
         run = self.run
         counts = {name: getattr(run, name) if run else 0 for name in COUNTS}
-        out: dict[str, Any] = {"source": self.source_id, "run_id": run.id if run else None,
-                               "status": self.status, **counts}
+        out: dict[str, Any] = {
+            "source": self.source_id,
+            "run_id": run.id if run else None,
+            "status": self.status,
+            **counts,
+        }
         if run is None:
             out["error"] = self.process.output_tail or "not started"
         elif run.status not in ("ok",) and run.error_summary:
@@ -62,8 +66,9 @@ class CrawlOutcome:
         return out
 
 
-def crawl_command(config_dir: Path, source_id: str, max_pages: int | None = None, now: str | None = None,
-                  extra: Sequence[str] = ()) -> list[str]:
+def crawl_command(
+    config_dir: Path, source_id: str, max_pages: int | None = None, now: str | None = None, extra: Sequence[str] = ()
+) -> list[str]:
     """The command line of one crawl subprocess (``-P``: the working directory cannot shadow yuqing)."""
     cmd = python_module("crawlers.run", source_id, "--config", str(config_dir))
     if max_pages:
@@ -88,10 +93,19 @@ def verdict(result: ProcessResult, timeout: float) -> tuple[str | None, str]:
     return "failed", f"crawl process exited with {result.returncode}: {last}"[:500]
 
 
-def crawl_source(config: Config, source_id: str, *, config_dir: Path | None = None, max_pages: int | None = None,
-                 now: str | None = None, timeout: float | None = None, extra: Sequence[str] = (),
-                 children: Children | None = None, env: Mapping[str, str] | None = None,
-                 log_path: Path | None = None) -> CrawlOutcome:
+def crawl_source(
+    config: Config,
+    source_id: str,
+    *,
+    config_dir: Path | None = None,
+    max_pages: int | None = None,
+    now: str | None = None,
+    timeout: float | None = None,
+    extra: Sequence[str] = (),
+    children: Children | None = None,
+    env: Mapping[str, str] | None = None,
+    log_path: Path | None = None,
+) -> CrawlOutcome:
     """Crawl one source in a supervised subprocess and return how it ended. A crash or timeout is
     recorded in crawl_runs (failed / timeout); it never raises for that."""
     timeout = float(timeout or config.settings.crawl.subprocess_timeout)
@@ -101,8 +115,9 @@ def crawl_source(config: Config, source_id: str, *, config_dir: Path | None = No
         if log_path is None:  # a log of its own: crawls of one source may run side by side
             log_path = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="yuqing-crawl-"))) / "crawl.log"
         launched = utcnow()
-        result = run_process(guarded(command), timeout, grace, log_path, children or Children(),
-                             dict(env) if env is not None else None)
+        result = run_process(
+            guarded(command), timeout, grace, log_path, children or Children(), dict(env) if env is not None else None
+        )
         run_id = summary_run_id(tail(log_path, 8000))
     if result.returncode is None:
         return CrawlOutcome(source_id, result, None)
@@ -119,13 +134,20 @@ def summary_run_id(output: str) -> int | None:
     """The run id in the crawl's summary line (its last stdout line), if it got that far."""
     for line in reversed(output.splitlines()):
         if line.startswith(SUMMARY_PREFIX):
-            run_id = json.loads(line[len(SUMMARY_PREFIX):]).get("run_id")
+            run_id = json.loads(line[len(SUMMARY_PREFIX) :]).get("run_id")
             return int(run_id) if run_id is not None else None
     return None
 
 
-def record_end(session: Session, source_id: str, launched: datetime, result: ProcessResult, timeout: float,
-               now: datetime, run_id: int | None = None) -> CrawlRun | None:
+def record_end(
+    session: Session,
+    source_id: str,
+    launched: datetime,
+    result: ProcessResult,
+    timeout: float,
+    now: datetime,
+    run_id: int | None = None,
+) -> CrawlRun | None:
     """Make crawl_runs reflect how the process launched at ``launched`` ended; returns its run (the
     one its summary named, else the newest since the launch). A run the crawl finished itself is
     left alone, unless the process was killed for overrunning."""

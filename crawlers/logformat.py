@@ -27,12 +27,14 @@ class PrivateLogFormatter(LogFormatter):
         result = super().scraped(item, response, spider)
         return {**result, "msg": "Scraped %(url)s", "args": {"url": item_url(item)}}
 
-    def dropped(self, item: Any, exception: BaseException, response: Response | Failure | None,
-                spider: Spider) -> LogFormatterResult:
+    def dropped(
+        self, item: Any, exception: BaseException, response: Response | Failure | None, spider: Spider
+    ) -> LogFormatterResult:
         result = super().dropped(item, exception, response, spider)
         return {**result, "msg": "Dropped %(url)s: %(reason)s", "args": {"url": item_url(item), "reason": exception}}
 
-    def item_error(self, item: Any, exception: BaseException, response: Response | Failure | None,
-                   spider: Spider) -> LogFormatterResult:
+    def item_error(
+        self, item: Any, exception: BaseException, response: Response | Failure | None, spider: Spider
+    ) -> LogFormatterResult:
         result = super().item_error(item, exception, response, spider)
         return {**result, "msg": "Error processing %(url)s", "args": {"url": item_url(item)}}

@@ -123,8 +123,11 @@ class CredentialsMiddleware:
                 request.headers[name] = value
             else:
                 request.headers.pop(name, None)
-        jar = [pair for pair in (request.headers.get(b"Cookie") or b"").decode("latin-1").split(";")
-               if pair.strip() and pair.split("=", 1)[0].strip() not in self.cookies]
+        jar = [
+            pair
+            for pair in (request.headers.get(b"Cookie") or b"").decode("latin-1").split(";")
+            if pair.strip() and pair.split("=", 1)[0].strip() not in self.cookies
+        ]
         if allowed:
             jar += [f"{name}={value}" for name, value in self.cookies.items()]
         if jar:
@@ -180,8 +183,11 @@ class IncrementalMiddleware:
             return known_hashes(session, hashes)
 
     def _filter(self, batch: list[Any]) -> list[Any]:
-        articles = {id(r): url_hash(canonicalize_url(r.url)) for r in batch
-                    if isinstance(r, Request) and r.meta.get(ARTICLE_META)}
+        articles = {
+            id(r): url_hash(canonicalize_url(r.url))
+            for r in batch
+            if isinstance(r, Request) and r.meta.get(ARTICLE_META)
+        }
         if not articles:
             return batch
         known = self._known(list(articles.values()))
@@ -206,8 +212,9 @@ class IncrementalMiddleware:
     def process_spider_output(self, response: Any, result: Iterable[Any], spider: Any = None) -> Iterable[Any]:
         yield from self._filter(list(result))
 
-    async def process_spider_output_async(self, response: Any, result: AsyncIterator[Any],
-                                          spider: Any = None) -> AsyncIterator[Any]:
+    async def process_spider_output_async(
+        self, response: Any, result: AsyncIterator[Any], spider: Any = None
+    ) -> AsyncIterator[Any]:
         batch = [item async for item in result]
         for item in self._filter(batch):
             yield item

@@ -43,11 +43,18 @@ from yuqing.base.private import private_files
 class AlreadyCrawling(CrawlError):
     """Another process holds the source's crawl lease."""
 
+
 SPIDERS = {"rss": RssSpider, "html": HtmlSpider, "json": JsonSpider, "sitemap": SitemapSpider}
 
 
-def crawl(source_id: str, config_dir: str | None = None, max_pages: int | None = None,
-          now: str | None = None, log_level: str = "WARNING", extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def crawl(
+    source_id: str,
+    config_dir: str | None = None,
+    max_pages: int | None = None,
+    now: str | None = None,
+    log_level: str = "WARNING",
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Run one crawl to the end in this process (once per process) and return its summary."""
     config = load_config(config_dir)
     source = find_source(config, source_id)
@@ -69,8 +76,10 @@ def crawl_lease(engine: Engine, source_id: str, ttl: timedelta) -> Iterator[None
         held = leases.holder(engine, name)
         host, _, rest = (held.owner if held else "?:?").partition(":")
         since = held.acquired_at.isoformat(timespec="seconds") if held else "?"
-        raise AlreadyCrawling(f"{source_id} is already being crawled (pid {rest.partition(':')[0]} on {host}, "
-                              f"since {since})", "wait for that crawl to end; `yuqing status` shows the source's runs")
+        raise AlreadyCrawling(
+            f"{source_id} is already being crawled (pid {rest.partition(':')[0]} on {host}, since {since})",
+            "wait for that crawl to end; `yuqing status` shows the source's runs",
+        )
     try:
         with session_factory(engine).begin() as session:
             mark_abandoned(session, started, started, source_id)
@@ -79,21 +88,32 @@ def crawl_lease(engine: Engine, source_id: str, ttl: timedelta) -> Iterator[None
         leases.release(engine, name, owner)
 
 
-def _crawl(config: Config, source_id: str, max_pages: int | None, now: str | None, log_level: str,
-           extra: dict[str, Any] | None) -> dict[str, Any]:
+def _crawl(
+    config: Config, source_id: str, max_pages: int | None, now: str | None, log_level: str, extra: dict[str, Any] | None
+) -> dict[str, Any]:
     source = find_source(config, source_id)
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
     settings = get_project_settings()
-    overrides = {"YUQING_CONFIG_DIR": str(config.dir), "YUQING_SOURCE": source.id, "LOG_LEVEL": log_level,
-                 "YUQING_MAX_PAGES": max_pages or 0, "YUQING_NOW": now or "", **(extra or {})}
+    overrides = {
+        "YUQING_CONFIG_DIR": str(config.dir),
+        "YUQING_SOURCE": source.id,
+        "LOG_LEVEL": log_level,
+        "YUQING_MAX_PAGES": max_pages or 0,
+        "YUQING_NOW": now or "",
+        **(extra or {}),
+    }
     settings.setdict(overrides, priority="cmdline")
     process = CrawlerProcess(settings, install_root_handler=True)
     crawler = process.create_crawler(SPIDERS[source.kind])
     process.crawl(crawler)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    return {"source": source.id, "run_id": stats.get("yuqing/run_id"),
-            "status": stats.get("yuqing/status", "failed"), **run_counts(stats)}
+    return {
+        "source": source.id,
+        "run_id": stats.get("yuqing/run_id"),
+        "status": stats.get("yuqing/status", "failed"),
+        **run_counts(stats),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,8 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-pages", type=int, default=None)
     parser.add_argument("--now", default=None, help="ISO time that relative dates count back from")
     parser.add_argument("--log-level", default="WARNING")
-    parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra Scrapy setting (benchmarks, tests)")
+    parser.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra Scrapy setting (benchmarks, tests)",
+    )
     args = parser.parse_args(argv)
     extra = dict(item.split("=", 1) for item in args.set)
     try:

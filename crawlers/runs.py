@@ -21,9 +21,14 @@ SUMMARY_LINES = 8
 def run_counts(stats: dict[str, Any]) -> dict[str, int]:
     """The crawl_runs counters from Scrapy's stats."""
     dropped = sum(v for k, v in stats.items() if k.startswith("yuqing/dropped/"))
-    return {"pages": stats.get("yuqing/pages", 0), "items": stats.get("yuqing/items", 0),
-            "new": stats.get("yuqing/new", 0), "duplicate": stats.get("yuqing/duplicate", 0),
-            "dropped": dropped, "errors": stats.get("yuqing/errors", 0)}
+    return {
+        "pages": stats.get("yuqing/pages", 0),
+        "items": stats.get("yuqing/items", 0),
+        "new": stats.get("yuqing/new", 0),
+        "duplicate": stats.get("yuqing/duplicate", 0),
+        "dropped": dropped,
+        "errors": stats.get("yuqing/errors", 0),
+    }
 
 
 def run_status(counts: dict[str, int], reason: str) -> str:
@@ -37,8 +42,10 @@ def run_status(counts: dict[str, int], reason: str) -> str:
 
 def error_summary(rt: CrawlRuntime, reason: str, counts: dict[str, int]) -> str:
     """Human-readable: the commonest errors with a count and an example URL."""
-    lines = [f"{count}× {message} (e.g. {rt.error_urls.get(message, '?')})"
-             for message, count in sorted(rt.errors.items(), key=lambda kv: -kv[1])[:SUMMARY_LINES]]
+    lines = [
+        f"{count}× {message} (e.g. {rt.error_urls.get(message, '?')})"
+        for message, count in sorted(rt.errors.items(), key=lambda kv: -kv[1])[:SUMMARY_LINES]
+    ]
     if reason != "finished":
         lines.insert(0, f"crawl stopped early: {reason}")
     if counts["pages"] == 0 and not lines:

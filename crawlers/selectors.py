@@ -16,7 +16,7 @@ MULTIPLIERS = {"万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "k":
 def select(sel: Selector, expr: str) -> SelectorList[Selector]:
     """Nodes matching a config selector (``xpath:`` prefix for XPath, else CSS)."""
     if expr.startswith("xpath:"):
-        return sel.xpath(expr[len("xpath:"):].strip())
+        return sel.xpath(expr[len("xpath:") :].strip())
     return sel.css(expr)
 
 

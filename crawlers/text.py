@@ -9,11 +9,50 @@ import unicodedata
 from lxml import etree
 from lxml import html as lxml_html
 
-DROP_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe",
-             "select", "button", "svg", "template", "head")
-BLOCK_TAGS = frozenset({"p", "div", "section", "article", "main", "li", "ul", "ol", "h1", "h2", "h3",
-                        "h4", "h5", "h6", "tr", "table", "blockquote", "pre", "dd", "dt", "dl",
-                        "figcaption", "center", "td"})
+DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "iframe",
+    "select",
+    "button",
+    "svg",
+    "template",
+    "head",
+)
+BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "table",
+        "blockquote",
+        "pre",
+        "dd",
+        "dt",
+        "dl",
+        "figcaption",
+        "center",
+        "td",
+    }
+)
 SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2002\u2003\u2009\u200b\u3000]+")
 
 

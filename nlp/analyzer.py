@@ -71,8 +71,17 @@ class Analyzer:
         for i, doc in enumerate(docs):
             kept = [m for m in matches[i] if relevance[i].get(m.topic, 1.0) >= KEEP_THRESHOLD]
             score = float(scores[i])
-            out.append(PostAnalysis(kept, relevance[i], round(score, 4), score >= self.negative_threshold,
-                                    reasons[i] if self.reason_terms else [], fingerprint(doc_words(doc)), doc))
+            out.append(
+                PostAnalysis(
+                    kept,
+                    relevance[i],
+                    round(score, 4),
+                    score >= self.negative_threshold,
+                    reasons[i] if self.reason_terms else [],
+                    fingerprint(doc_words(doc)),
+                    doc,
+                )
+            )
         return out
 
     def learned_relevance(self, matches: list[list[TopicMatch]], docs: list[str]) -> list[dict[str, float]]:

@@ -50,8 +50,14 @@ class BacktestResult:
     lost: Side = field(default_factory=Side)
 
 
-def changed_topic(topic: Topic, *, add: Iterable[str] = (), remove: Iterable[str] = (),
-                  exclude: Iterable[str] = (), expr: str | None = None) -> Topic:
+def changed_topic(
+    topic: Topic,
+    *,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    expr: str | None = None,
+) -> Topic:
     """The topic as it would be after the change (always enabled, so it can be tested)."""
     removed = set(remove)
     keywords = [w for w in dict.fromkeys([*topic.keywords, *add]) if w not in removed]
@@ -73,14 +79,22 @@ BEFORE, AFTER = "__before__", "__after__"
 
 def pair_rules(topics: TopicsFile, before: Topic, after: Topic, fold: Callable[[str], str]) -> RuleSet:
     """Both versions of a topic in one automaton, so each post is scanned once."""
-    pair = [before.model_copy(update={"id": BEFORE, "enabled": True}),
-            after.model_copy(update={"id": AFTER, "enabled": True})]
+    pair = [
+        before.model_copy(update={"id": BEFORE, "enabled": True}),
+        after.model_copy(update={"id": AFTER, "enabled": True}),
+    ]
     return compile_topics(topics.model_copy(update={"topics": pair}), fold)
 
 
-def backtest(rules: RuleSet, posts: Iterable[PostView], fold: Callable[[str], str], *,
-             high_risk_level: int = 2, max_examples: int = 10,
-             progress: Callable[[int], None] | None = None) -> BacktestResult:
+def backtest(
+    rules: RuleSet,
+    posts: Iterable[PostView],
+    fold: Callable[[str], str],
+    *,
+    high_risk_level: int = 2,
+    max_examples: int = 10,
+    progress: Callable[[int], None] | None = None,
+) -> BacktestResult:
     """Run the before/after pair of ``pair_rules`` over ``posts`` and compare; ``progress`` is
     called every 1,000 posts."""
     result = BacktestResult()

@@ -21,9 +21,13 @@ def make_analyzer(config: Config) -> Analyzer:
     """Rules and the current model, without learned relevance (which needs the database)."""
     segmenter = build_segmenter(config)
     settings = config.settings.analysis
-    return Analyzer(segmenter, compile_topics(config.topics, segmenter.normalize),
-                    ensure_model(config.models_dir, segmenter),
-                    negative_threshold=settings.negative_threshold, reason_terms=settings.reason_terms)
+    return Analyzer(
+        segmenter,
+        compile_topics(config.topics, segmenter.normalize),
+        ensure_model(config.models_dir, segmenter),
+        negative_threshold=settings.negative_threshold,
+        reason_terms=settings.reason_terms,
+    )
 
 
 def result_row(row: dict[str, Any], result: PostAnalysis | None, error: str | None) -> dict[str, Any]:
@@ -31,9 +35,14 @@ def result_row(row: dict[str, Any], result: PostAnalysis | None, error: str | No
     out: dict[str, Any] = {"id": row["id"]} if "id" in row else {}
     if result is None:
         return {**out, "error": error, "negative_score": None, "negative": None, "topics": [], "matched_terms": []}
-    return {**out, "negative_score": result.negative_score, "negative": result.negative,
-            "topics": [m.topic for m in result.topics], "matched_terms": result.topics_json(),
-            "reasons": result.reasons}
+    return {
+        **out,
+        "negative_score": result.negative_score,
+        "negative": result.negative,
+        "topics": [m.topic for m in result.topics],
+        "matched_terms": result.topics_json(),
+        "reasons": result.reasons,
+    }
 
 
 def classify_rows(analyzer: Analyzer, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -48,8 +57,9 @@ def classify_rows(analyzer: Analyzer, rows: Iterable[dict[str, Any]]) -> Iterato
             yield result_row(row, results.get(id(row)), error)
 
 
-def classify_file(config: Config, input_path: Path, output_path: Path,
-                  reader: Callable[[Path], Iterable[dict[str, Any]]]) -> dict[str, int]:
+def classify_file(
+    config: Config, input_path: Path, output_path: Path, reader: Callable[[Path], Iterable[dict[str, Any]]]
+) -> dict[str, int]:
     """Classify every row of ``input_path`` into JSONL at ``output_path``; returns counts."""
     analyzer = make_analyzer(config)
     counts = {"rows": 0, "negative": 0, "relevant": 0, "errors": 0}

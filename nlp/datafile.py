@@ -42,8 +42,10 @@ def read_labelled(path: Path, text_col: str, label_col: str, negative_value: str
     header, rows = csv_rows(read_text(path))
     for column in (text_col, label_col):
         if column not in header:
-            raise YuqingError(f'{path} has no column "{column}"',
-                              f"columns found: {', '.join(header) or 'none'}; use --text-col / --label-col")
+            raise YuqingError(
+                f'{path} has no column "{column}"',
+                f"columns found: {', '.join(header) or 'none'}; use --text-col / --label-col",
+            )
     texts: list[str] = []
     labels: list[int] = []
     for row in rows:

@@ -57,8 +57,12 @@ class AnalysisStats:
 
 def build_segmenter(config: Config) -> Segmenter:
     settings = config.settings.analysis
-    return segmenter_for(config.topics, backend=settings.segmenter, to_simplified=settings.to_simplified,
-                         extra_words=expression_terms(config.topics))
+    return segmenter_for(
+        config.topics,
+        backend=settings.segmenter,
+        to_simplified=settings.to_simplified,
+        extra_words=expression_terms(config.topics),
+    )
 
 
 def build_analyzer(config: Config, session: Session, segmenter: Segmenter | None = None) -> Analyzer:
@@ -66,8 +70,13 @@ def build_analyzer(config: Config, session: Session, segmenter: Segmenter | None
     settings = config.settings.analysis
     seg = segmenter or build_segmenter(config)
     rules = compile_topics(config.topics, seg.normalize)
-    analyzer = Analyzer(seg, rules, ensure_model(config.models_dir, seg),
-                        negative_threshold=settings.negative_threshold, reason_terms=settings.reason_terms)
+    analyzer = Analyzer(
+        seg,
+        rules,
+        ensure_model(config.models_dir, seg),
+        negative_threshold=settings.negative_threshold,
+        reason_terms=settings.reason_terms,
+    )
     labels = topic_labels(session, analyzer.post_document, rules, seg.normalize)
     analyzer.relevance = train_relevance(labels, settings.relevance_min_labels)
     return analyzer
@@ -75,19 +84,30 @@ def build_analyzer(config: Config, session: Session, segmenter: Segmenter | None
 
 def pending(session: Session, analyzer: Analyzer, after_id: int, limit: int, cutoff: datetime) -> list[Any]:
     """The next posts (by id) never analysed, or analysed with other rules/model and fetched since cutoff."""
-    stale = and_(or_(AnalysisRow.rules_version != analyzer.rules.version,
-                     AnalysisRow.model_version != analyzer.model_version),
-                 PostRow.fetched_at >= cutoff)
-    stmt = (select(PostRow, AnalysisRow).outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-            .where(PostRow.id > after_id, or_(AnalysisRow.post_id.is_(None), stale))
-            .order_by(PostRow.id).limit(limit))
+    stale = and_(
+        or_(AnalysisRow.rules_version != analyzer.rules.version, AnalysisRow.model_version != analyzer.model_version),
+        PostRow.fetched_at >= cutoff,
+    )
+    stmt = (
+        select(PostRow, AnalysisRow)
+        .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(PostRow.id > after_id, or_(AnalysisRow.post_id.is_(None), stale))
+        .order_by(PostRow.id)
+        .limit(limit)
+    )
     return list(session.execute(stmt).all())
 
 
-SIMILAR = (select(FingerprintRow.post_id, func.count())
-           .where(or_(*[and_(FingerprintRow.band == band, FingerprintRow.value == bindparam(f"v{band}"))
-                        for band in range(BANDS)]), FingerprintRow.post_id != bindparam("post_id"))
-           .group_by(FingerprintRow.post_id))
+SIMILAR = (
+    select(FingerprintRow.post_id, func.count())
+    .where(
+        or_(
+            *[and_(FingerprintRow.band == band, FingerprintRow.value == bindparam(f"v{band}")) for band in range(BANDS)]
+        ),
+        FingerprintRow.post_id != bindparam("post_id"),
+    )
+    .group_by(FingerprintRow.post_id)
+)
 """One statement, compiled once: 16 (band, value) index probes."""
 
 
@@ -100,7 +120,9 @@ def similar_posts(session: Session, keys: list[int], post_id: int) -> dict[int, 
 def store_fingerprint(session: Session, post_id: int, keys: list[int] | None) -> None:
     session.execute(delete(FingerprintRow).where(FingerprintRow.post_id == post_id))
     if keys:
-        session.execute(insert(FingerprintRow), [{"post_id": post_id, "band": b, "value": v} for b, v in enumerate(keys)])
+        session.execute(
+            insert(FingerprintRow), [{"post_id": post_id, "band": b, "value": v} for b, v in enumerate(keys)]
+        )
 
 
 def seen_at(post: PostRow) -> datetime:
@@ -113,9 +135,15 @@ def engagement(post: PostRow) -> int:
 
 def event_state(event: EventRow) -> EventState:
     extras = event.extras or {}
-    return EventState(event.first_seen, event.last_seen, event.post_count, set(extras.get("sources", [])),
-                      event.representative_post_id, int(extras.get("representative_engagement", -1)),
-                      dict(extras.get("hourly", {})))
+    return EventState(
+        event.first_seen,
+        event.last_seen,
+        event.post_count,
+        set(extras.get("sources", [])),
+        event.representative_post_id,
+        int(extras.get("representative_engagement", -1)),
+        dict(extras.get("hourly", {})),
+    )
 
 
 def write_state(event: EventRow, state: EventState, now: datetime) -> None:
@@ -123,12 +151,17 @@ def write_state(event: EventRow, state: EventState, now: datetime) -> None:
     event.first_seen, event.last_seen = state.first_seen, state.last_seen
     event.post_count, event.source_count = state.post_count, len(state.sources)
     event.representative_post_id = state.representative
-    event.extras = {**(event.extras or {}), "sources": sorted(state.sources), "hourly": state.hourly,
-                    "representative_engagement": state.representative_engagement}
+    event.extras = {
+        **(event.extras or {}),
+        "sources": sorted(state.sources),
+        "hourly": state.hourly,
+        "representative_engagement": state.representative_engagement,
+    }
 
 
-def assign_event(session: Session, post: PostRow, old: AnalysisRow | None, result: PostAnalysis,
-                 now: datetime, stats: AnalysisStats) -> EventRow:
+def assign_event(
+    session: Session, post: PostRow, old: AnalysisRow | None, result: PostAnalysis, now: datetime, stats: AnalysisStats
+) -> EventRow:
     """The post's event: kept on re-analysis, else the event of its nearest duplicate, else a new one."""
     if old is not None and old.event_id is not None:
         event = session.get(EventRow, old.event_id)
@@ -157,14 +190,33 @@ def assign_event(session: Session, post: PostRow, old: AnalysisRow | None, resul
     return event
 
 
-def save_post(session: Session, analyzer: Analyzer, config: Config, post: PostRow, old: AnalysisRow | None,
-              result: PostAnalysis, now: datetime, stats: AnalysisStats) -> None:
+def save_post(
+    session: Session,
+    analyzer: Analyzer,
+    config: Config,
+    post: PostRow,
+    old: AnalysisRow | None,
+    result: PostAnalysis,
+    now: datetime,
+    stats: AnalysisStats,
+) -> None:
     """Write one post's analysis, topics, fingerprint and event (inside the batch transaction)."""
     event = assign_event(session, post, old, result, now, stats)
     state = event_state(event)
-    score = risk_score(RiskInput(result.negative_score, result.negative, result.topic_weight(analyzer.rules),
-                                 state.post_count, len(state.sources), state.recent(now, GROWTH_HOURS),
-                                 post.views, post.likes, post.reposts, post.comments))
+    score = risk_score(
+        RiskInput(
+            result.negative_score,
+            result.negative,
+            result.topic_weight(analyzer.rules),
+            state.post_count,
+            len(state.sources),
+            state.recent(now, GROWTH_HOURS),
+            post.views,
+            post.likes,
+            post.reposts,
+            post.comments,
+        )
+    )
     thresholds = config.alerts.risk.thresholds
     event.risk_score = max(event.risk_score or 0.0, score)
     event.risk_level = risk_level(event.risk_score, thresholds)
@@ -177,8 +229,14 @@ def save_post(session: Session, analyzer: Analyzer, config: Config, post: PostRo
         session.add(row)
     session.execute(delete(PostTopicRow).where(PostTopicRow.post_id == post.id))
     for match in result.topics:
-        session.add(PostTopicRow(post_id=post.id, topic_id=match.topic, terms=match.terms,
-                                 relevance=result.relevance.get(match.topic, 1.0)))
+        session.add(
+            PostTopicRow(
+                post_id=post.id,
+                topic_id=match.topic,
+                terms=match.terms,
+                relevance=result.relevance.get(match.topic, 1.0),
+            )
+        )
     stats.new += old is None
     stats.reanalyzed += old is not None
     stats.relevant += result.relevant
@@ -200,8 +258,15 @@ def analyze_rows(analyzer: Analyzer, rows: list[Any]) -> list[PostAnalysis | Non
         return out
 
 
-def run_batches(sessions: sessionmaker[Session], analyzer: Analyzer, config: Config, now: datetime,
-                stats: AnalysisStats, limit: int | None = None, progress: Progress | None = None) -> None:
+def run_batches(
+    sessions: sessionmaker[Session],
+    analyzer: Analyzer,
+    config: Config,
+    now: datetime,
+    stats: AnalysisStats,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> None:
     """Process batches until nothing is pending (or ``limit`` posts are done); commit each batch."""
     settings = config.settings.analysis
     cutoff = now - timedelta(days=settings.reanalyze_days)
@@ -224,8 +289,14 @@ def run_batches(sessions: sessionmaker[Session], analyzer: Analyzer, config: Con
             progress(len(rows))
 
 
-def run_analysis(app: AppContext, now: datetime, *, limit: int | None = None, progress: Progress | None = None,
-                 analyzer: Analyzer | None = None) -> AnalysisStats:
+def run_analysis(
+    app: AppContext,
+    now: datetime,
+    *,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    analyzer: Analyzer | None = None,
+) -> AnalysisStats:
     """Analyse what is pending (new posts, and recent ones whose rules or model changed)."""
     started = time.perf_counter()
     require_current(app.engine)
@@ -236,7 +307,15 @@ def run_analysis(app: AppContext, now: datetime, *, limit: int | None = None, pr
     stats = AnalysisStats(rules_version=analyzer.rules.version, model_version=analyzer.model_version)
     run_batches(app.sessions, analyzer, config, now, stats, limit, progress)
     stats.seconds = round(time.perf_counter() - started, 3)
-    log.info("analysis: %d analysed (%d new, %d again), %d relevant, %d negative, %d new events, %d errors in %.1fs",
-             stats.analyzed, stats.new, stats.reanalyzed, stats.relevant, stats.negative,
-             stats.events_created, stats.errors, stats.seconds)
+    log.info(
+        "analysis: %d analysed (%d new, %d again), %d relevant, %d negative, %d new events, %d errors in %.1fs",
+        stats.analyzed,
+        stats.new,
+        stats.reanalyzed,
+        stats.relevant,
+        stats.negative,
+        stats.events_created,
+        stats.errors,
+        stats.seconds,
+    )
     return stats

@@ -18,8 +18,17 @@ Document = Callable[[str, str], str]
 """Builds a model document from a post's title and text (``Analyzer.document`` after normalising)."""
 
 
-def record_label(session: Session, post_id: int, *, topic: str | None, relevant: bool | None,
-                 negative: bool | None, by: str, now: datetime, known_topics: set[str]) -> int:
+def record_label(
+    session: Session,
+    post_id: int,
+    *,
+    topic: str | None,
+    relevant: bool | None,
+    negative: bool | None,
+    by: str,
+    now: datetime,
+    known_topics: set[str],
+) -> int:
     """Store one label; raises YuqingError for an unknown post or topic or an empty label."""
     if relevant is None and negative is None:
         raise YuqingError("nothing to record", "give --relevant/--irrelevant and/or --negative/--not-negative")
@@ -27,8 +36,9 @@ def record_label(session: Session, post_id: int, *, topic: str | None, relevant:
         raise YuqingError(f"no post with id {post_id}", "find ids in the digest or with `yuqing classify`")
     if topic is not None and topic not in known_topics:
         raise YuqingError(f'unknown topic "{topic}"', f"topics: {', '.join(sorted(known_topics))}")
-    row = LabelRow(post_id=post_id, topic_id=topic, relevant=relevant, negative=negative,
-                   labelled_by=by, created_at=now)
+    row = LabelRow(
+        post_id=post_id, topic_id=topic, relevant=relevant, negative=negative, labelled_by=by, created_at=now
+    )
     session.add(row)
     session.flush()
     return row.id
@@ -36,9 +46,12 @@ def record_label(session: Session, post_id: int, *, topic: str | None, relevant:
 
 def _latest(session: Session, column: Any) -> list[tuple[LabelRow, PostRow]]:
     """Labels with ``column`` set, newest last, joined with their posts."""
-    stmt = (select(LabelRow, PostRow).join(PostRow, PostRow.id == LabelRow.post_id)
-            .where(column.is_not(None))
-            .order_by(LabelRow.created_at, LabelRow.id))
+    stmt = (
+        select(LabelRow, PostRow)
+        .join(PostRow, PostRow.id == LabelRow.post_id)
+        .where(column.is_not(None))
+        .order_by(LabelRow.created_at, LabelRow.id)
+    )
     return [(label, post) for label, post in session.execute(stmt).all()]
 
 
@@ -51,8 +64,9 @@ def sentiment_labels(session: Session, document: Document) -> tuple[list[str], l
     return docs, [y for _, y in latest.values()]
 
 
-def topic_labels(session: Session, document: Document, rules: RuleSet,
-                 normalize: Callable[[str], str]) -> list[TopicLabel]:
+def topic_labels(
+    session: Session, document: Document, rules: RuleSet, normalize: Callable[[str], str]
+) -> list[TopicLabel]:
     """Relevance labels per (post, topic); a label without a topic applies to every topic its post
     matches by rules. The latest label per (post, topic) wins."""
     latest: dict[tuple[int, str], TopicLabel] = {}

@@ -51,8 +51,10 @@ def save_model(models_dir: Path, model: SentimentModel, make_current: bool = Tru
     path = sentiment_dir(models_dir) / f"{model.version}.joblib"
     _atomic_write(path, lambda tmp: joblib.dump(model, tmp, compress=3))
     if make_current:
-        _atomic_write(sentiment_dir(models_dir) / "CURRENT",
-                      lambda tmp: Path(tmp).write_text(model.version + "\n", encoding="utf-8"))
+        _atomic_write(
+            sentiment_dir(models_dir) / "CURRENT",
+            lambda tmp: Path(tmp).write_text(model.version + "\n", encoding="utf-8"),
+        )
     return path
 
 
@@ -70,8 +72,9 @@ def load_model(models_dir: Path, version: str | None = None) -> SentimentModel |
     try:
         model = joblib.load(path)
     except Exception as exc:  # noqa: BLE001 - unpickling a damaged file raises anything
-        raise ModelError(f"cannot read sentiment model {path}: {exc}",
-                         "run `yuqing train sentiment` to build it again") from None
+        raise ModelError(
+            f"cannot read sentiment model {path}: {exc}", "run `yuqing train sentiment` to build it again"
+        ) from None
     if not isinstance(model, SentimentModel):
         raise ModelError(f"{path} is not a yuqing sentiment model", "run `yuqing train sentiment`")
     return model
@@ -82,12 +85,22 @@ def build_default(segmenter: Segmenter) -> SentimentModel:
     started = time.perf_counter()
     lexicon = load_lexicon(segmenter.normalize)
     corpus = default_corpus(lexicon)
-    model = train(to_docs(segmenter, corpus.texts), corpus.labels, lexicon, weights=corpus.weights,
-                  c=DEFAULT_C, prior=True, info={"kind": "default", "recipe": DEFAULT_RECIPE,
-                                                 "sources": dict(corpus.sources)})
+    model = train(
+        to_docs(segmenter, corpus.texts),
+        corpus.labels,
+        lexicon,
+        weights=corpus.weights,
+        c=DEFAULT_C,
+        prior=True,
+        info={"kind": "default", "recipe": DEFAULT_RECIPE, "sources": dict(corpus.sources)},
+    )
     model.version = f"default-{model.version}"
-    log.info("built default sentiment model %s from %d examples in %.1fs",
-             model.version, len(corpus.texts), time.perf_counter() - started)
+    log.info(
+        "built default sentiment model %s from %d examples in %.1fs",
+        model.version,
+        len(corpus.texts),
+        time.perf_counter() - started,
+    )
     return model
 
 
@@ -113,13 +126,19 @@ def ensure_model(models_dir: Path, segmenter: Segmenter) -> SentimentModel:
     if loaded is not None and not (outdated_default(loaded) and recipe_built(models_dir) < DEFAULT_RECIPE):
         return loaded
     if loaded is not None:
-        log.info("sentiment model %s is an older default (recipe %s < %d): building the current default",
-                 loaded.version, loaded.info.get("recipe", 1), DEFAULT_RECIPE)
+        log.info(
+            "sentiment model %s is an older default (recipe %s < %d): building the current default",
+            loaded.version,
+            loaded.info.get("recipe", 1),
+            DEFAULT_RECIPE,
+        )
     model = build_default(segmenter)
     save_model(models_dir, model, make_current=False)
     with _locked(models_dir):
-        _atomic_write(sentiment_dir(models_dir) / "RECIPE",
-                      lambda tmp: Path(tmp).write_text(f"{DEFAULT_RECIPE}\n", encoding="utf-8"))
+        _atomic_write(
+            sentiment_dir(models_dir) / "RECIPE",
+            lambda tmp: Path(tmp).write_text(f"{DEFAULT_RECIPE}\n", encoding="utf-8"),
+        )
         current = current_version(models_dir)
         if current != (loaded.version if loaded is not None else None):
             # another process made a model current while this one built (say, `train sentiment`): keep it
@@ -127,8 +146,10 @@ def ensure_model(models_dir: Path, segmenter: Segmenter) -> SentimentModel:
             other = load_model(models_dir)
             if other is not None:
                 return other
-        _atomic_write(sentiment_dir(models_dir) / "CURRENT",
-                      lambda tmp: Path(tmp).write_text(model.version + "\n", encoding="utf-8"))
+        _atomic_write(
+            sentiment_dir(models_dir) / "CURRENT",
+            lambda tmp: Path(tmp).write_text(model.version + "\n", encoding="utf-8"),
+        )
     return model
 
 

@@ -37,16 +37,31 @@ ID_CHECK = "10X98765432"
 # Chinese numerals as written digit by digit (幺 is the spoken 1 of phone numbers; the
 # financial forms 壹贰叁… are used to slip numbers past filters).
 CN_DIGITS = {
-    "〇": "0", "○": "0", "零": "0",
-    "一": "1", "幺": "1", "壹": "1",
-    "二": "2", "贰": "2", "貳": "2",
-    "三": "3", "叁": "3", "參": "3",
-    "四": "4", "肆": "4",
-    "五": "5", "伍": "5",
-    "六": "6", "陆": "6", "陸": "6",
-    "七": "7", "柒": "7",
-    "八": "8", "捌": "8",
-    "九": "9", "玖": "9",
+    "〇": "0",
+    "○": "0",
+    "零": "0",
+    "一": "1",
+    "幺": "1",
+    "壹": "1",
+    "二": "2",
+    "贰": "2",
+    "貳": "2",
+    "三": "3",
+    "叁": "3",
+    "參": "3",
+    "四": "4",
+    "肆": "4",
+    "五": "5",
+    "伍": "5",
+    "六": "6",
+    "陆": "6",
+    "陸": "6",
+    "七": "7",
+    "柒": "7",
+    "八": "8",
+    "捌": "8",
+    "九": "9",
+    "玖": "9",
 }
 CN_CLASS = "".join(CN_DIGITS)
 # A run of digits and Chinese numerals with light separators. Chinese numerals are read as
@@ -89,6 +104,7 @@ def fold(text: str) -> str:
 # Validation helpers.
 # --------------------------------------------------------------------------------------------
 
+
 def _valid_date(year: int, month: int, day: int) -> bool:
     try:
         date(year, month, day)
@@ -124,18 +140,20 @@ def _birth_date_ok(yyyymmdd: str) -> bool:
 # consecutive groups that form a valid number.
 # --------------------------------------------------------------------------------------------
 
-GROUP_RE = r"\d+(?:[Xx](?![A-Za-z]))?"          # an ID number may end in X
-JOIN_RE = r"[ \t\u00a0\-–—.·()]{1,3}"           # spaces, dashes, dots, brackets: (138)1234-5678
+GROUP_RE = r"\d+(?:[Xx](?![A-Za-z]))?"  # an ID number may end in X
+JOIN_RE = r"[ \t\u00a0\-–—.·()]{1,3}"  # spaces, dashes, dots, brackets: (138)1234-5678
 NUMBER_RUN_RE = re.compile(rf"{GROUP_RE}(?:{JOIN_RE}{GROUP_RE})*")
 GROUP_ONLY_RE = re.compile(GROUP_RE)
-MAX_GROUPS = 6                                  # 3-3-4-4-4 ID, +86 138 1234 5678, 4-4-4-4-3 card
-MAX_WINDOW = 19                                 # a card number spaced digit by digit
+MAX_GROUPS = 6  # 3-3-4-4-4 ID, +86 138 1234 5678, 4-4-4-4-3 card
+MAX_WINDOW = 19  # a card number spaced digit by digit
 
 MOBILE_RE = re.compile(r"1[3-9]\d{9}")
-AREA_RE = re.compile(r"0(?:10|2\d|[3-9]\d\d)")   # 010, 02x, 0xxx (4 digits)
+AREA_RE = re.compile(r"0(?:10|2\d|[3-9]\d\d)")  # 010, 02x, 0xxx (4 digits)
 # Words that make a weaker candidate (a card failing Luhn, a local number without area code)
 # personal data: they name what follows.
-CARD_CONTEXT_RE = re.compile(r"(?:卡号|银行卡|储蓄卡|信用卡|借记卡|卡|账号|帐号|账户|帐户|收款|转账|汇款|开户)[^\d]{0,6}$")
+CARD_CONTEXT_RE = re.compile(
+    r"(?:卡号|银行卡|储蓄卡|信用卡|借记卡|卡|账号|帐号|账户|帐户|收款|转账|汇款|开户)[^\d]{0,6}$"
+)
 PHONE_CONTEXT_RE = re.compile(r"(?:电话|座机|固话|传真|手机|拨打|致电|联系方式|tel|phone)[^\d]{0,6}$", re.IGNORECASE)
 CONTEXT_CHARS = 12
 
@@ -188,13 +206,13 @@ def _classify_mobile(digits: str, groups: list[str], before: str) -> tuple[str, 
 
 def _classify_landline(digits: str, groups: list[str], where: Where) -> tuple[str, int, int] | None:
     if len(groups) > 1 and AREA_RE.fullmatch(groups[0]):
-        local = digits[len(groups[0]):]
+        local = digits[len(groups[0]) :]
         if re.fullmatch(r"[1-9]\d{6,7}", local):
             return ("landline", len(groups[0]), 4)
     # Written solid (01062345678): three-digit areas take eight-digit local numbers.
     area = AREA_RE.match(digits)
     if area and len(groups) == 1:
-        local = digits[area.end():]
+        local = digits[area.end() :]
         pattern = r"[2-9]\d{7}" if len(area.group(0)) == 3 else r"[2-9]\d{6,7}"
         if re.fullmatch(pattern, local):
             return ("landline", area.end(), 4)
@@ -218,7 +236,7 @@ def _classify_card(digits: str, groups: list[str], where: Where) -> tuple[str, i
     if named and 12 <= len(digits) <= 25:
         return ("card", 4, 4)
     if where.in_url:
-        return None   # post and user ids in links are long too; only a named key makes them cards
+        return None  # post and user ids in links are long too; only a named key makes them cards
     if 16 <= len(digits) <= 19 and luhn_ok(digits) and _card_grouping_ok(groups):
         return ("card", 4, 4)
     # Written in fours (6222 0212 3456 7895) it is a card even when mistyped (Luhn fails).
@@ -230,8 +248,12 @@ def _classify_card(digits: str, groups: list[str], where: Where) -> tuple[str, i
 def classify(digits: str, groups: list[str], where: Where) -> tuple[str, int, int] | None:
     """(kind, digits kept at the start, digits kept at the end) of a number, or ``None`` when
     it is none of ours. ``digits`` is the number without separators."""
-    return (_classify_id(digits) or _classify_mobile(digits, groups, where.before)
-            or _classify_card(digits, groups, where) or _classify_landline(digits, groups, where))
+    return (
+        _classify_id(digits)
+        or _classify_mobile(digits, groups, where.before)
+        or _classify_card(digits, groups, where)
+        or _classify_landline(digits, groups, where)
+    )
 
 
 def _grouping_plausible(groups: list[str]) -> bool:
@@ -248,7 +270,7 @@ def _numbers_in_run(folded: str, run: re.Match[str], where_at: WhereAt) -> Itera
     i = 0
     while i < len(groups):
         for j in range(min(len(groups), i + MAX_WINDOW) - 1, i - 1, -1):
-            texts = [folded[s:e] for s, e in groups[i:j + 1]]
+            texts = [folded[s:e] for s, e in groups[i : j + 1]]
             if not _grouping_plausible(texts):
                 continue
             start = groups[i][0]
@@ -267,7 +289,7 @@ class WhereAt:
         self.folded, self.in_url, self.sensitive_key = folded, in_url, sensitive_key
 
     def __call__(self, start: int) -> Where:
-        return Where(self.folded[max(0, start - CONTEXT_CHARS):start], self.in_url, self.sensitive_key)
+        return Where(self.folded[max(0, start - CONTEXT_CHARS) : start], self.in_url, self.sensitive_key)
 
 
 def find_numbers(folded: str, in_url: bool = False, sensitive_key: bool = False) -> Iterator[Found]:
@@ -282,7 +304,7 @@ def find_numbers(folded: str, in_url: bool = False, sensitive_key: bool = False)
 # --------------------------------------------------------------------------------------------
 
 LOCAL_RE = r"(?<![A-Za-z0-9._%+\-])(?P<local>[A-Za-z0-9][A-Za-z0-9._%+\-]*)"
-STRONG_AT = (r"\s{0,2}(?:@|[\[({<【]\s?(?:at|AT|At)\s?[\])}>】]|艾特|\(a\)|\[a\])\s{0,2}")
+STRONG_AT = r"\s{0,2}(?:@|[\[({<【]\s?(?:at|AT|At)\s?[\])}>】]|艾特|\(a\)|\[a\])\s{0,2}"
 # ``name#qq.com`` (“#换成@”) and ``name at qq dot com`` only count with a mail provider.
 WEAK_AT = r"(?:\s?#\s?|\s+(?:at|AT)\s+)"
 DOT = r"(?:\s{0,2}[.。]\s{0,2}|\s?[\[({【]\s?(?:dot|DOT|\.|点)\s?[\])}】]\s?|\s+(?:dot|DOT)\s+)"
@@ -305,14 +327,42 @@ def find_emails(folded: str) -> Iterator[Found]:
 # original characters of what is personal data are hidden.
 # --------------------------------------------------------------------------------------------
 
-URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"'\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u4e00-\u9fff]+", re.IGNORECASE)
+URL_RE = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"'\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u4e00-\u9fff]+", re.IGNORECASE
+)
 URL_TRAILING = ".,;:!?)]}'\""
 # Query keys whose value is personal data whatever its shape (compared lower-case, without _ and -).
-SENSITIVE_KEYS = frozenset({
-    "mobile", "phone", "tel", "telephone", "cellphone", "mobilephone", "phoneno", "phonenumber", "sjh", "shouji",
-    "idcard", "idno", "idnumber", "sfz", "sfzh", "sfzhm", "identity", "certno", "zjhm",
-    "email", "mail", "bankcard", "cardno", "cardnumber", "account", "accountno", "yhkh",
-})
+SENSITIVE_KEYS = frozenset(
+    {
+        "mobile",
+        "phone",
+        "tel",
+        "telephone",
+        "cellphone",
+        "mobilephone",
+        "phoneno",
+        "phonenumber",
+        "sjh",
+        "shouji",
+        "idcard",
+        "idno",
+        "idnumber",
+        "sfz",
+        "sfzh",
+        "sfzhm",
+        "identity",
+        "certno",
+        "zjhm",
+        "email",
+        "mail",
+        "bankcard",
+        "cardno",
+        "cardnumber",
+        "account",
+        "accountno",
+        "yhkh",
+    }
+)
 
 
 def find_urls(folded: str) -> Iterator[tuple[int, int]]:
@@ -329,11 +379,11 @@ def percent_decode(part: str, plus_is_space: bool) -> tuple[str, list[tuple[int,
     spans: list[tuple[int, int]] = []
     i = 0
     while i < len(part):
-        if part[i] == "%" and re.fullmatch(r"[0-9A-Fa-f]{2}", part[i + 1:i + 3]):
+        if part[i] == "%" and re.fullmatch(r"[0-9A-Fa-f]{2}", part[i + 1 : i + 3]):
             decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
             start = i
-            while i < len(part) and part[i] == "%" and re.fullmatch(r"[0-9A-Fa-f]{2}", part[i + 1:i + 3]):
-                for ch in decoder.decode(bytes([int(part[i + 1:i + 3], 16)])):
+            while i < len(part) and part[i] == "%" and re.fullmatch(r"[0-9A-Fa-f]{2}", part[i + 1 : i + 3]):
+                for ch in decoder.decode(bytes([int(part[i + 1 : i + 3], 16)])):
                     out.append(ch)
                     spans.append((start, i + 3))
                     start = i + 3
@@ -377,8 +427,15 @@ def _hits_in_part(part: str, key: str, is_query: bool) -> list[Hit]:
         hidden = frozenset(i for i, ch in enumerate(decoded) if ch.isalnum())
         hits = [Hit(0, len(decoded), "key", hidden)] if hidden else []
     # Back from decoded characters to the raw characters they came from (%E4%B8%80 → 一).
-    return [Hit(spans[h.start][0], spans[h.end - 1][1], f"url-{h.kind}",
-                frozenset(p for i in h.hidden for p in range(*spans[i]))) for h in hits]
+    return [
+        Hit(
+            spans[h.start][0],
+            spans[h.end - 1][1],
+            f"url-{h.kind}",
+            frozenset(p for i in h.hidden for p in range(*spans[i])),
+        )
+        for h in hits
+    ]
 
 
 def _hits_in_url(url: str, offset: int) -> list[Hit]:
@@ -391,6 +448,7 @@ def _hits_in_url(url: str, offset: int) -> list[Hit]:
 # --------------------------------------------------------------------------------------------
 # Putting it together.
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -412,7 +470,7 @@ def _positions_to_hide(folded: str, found: Found) -> frozenset[int]:
     if found.kind == "email":
         return frozenset(range(found.start + found.head, found.end))
     digits = [i for i in range(found.start, found.end) if folded[i].isdigit() or folded[i] in "Xx"]
-    return frozenset(digits[found.head:len(digits) - found.tail])
+    return frozenset(digits[found.head : len(digits) - found.tail])
 
 
 def _hits(folded: str, in_url: bool = False, sensitive_key: bool = False) -> list[Hit]:

@@ -34,13 +34,20 @@ class TopicLabel:
 def _pipeline() -> Pipeline:
     from sklearn.pipeline import FeatureUnion
 
-    features = FeatureUnion([
-        ("words", TfidfVectorizer(analyzer=word_features, sublinear_tf=True)),
-        ("chars", TfidfVectorizer(analyzer="char", ngram_range=(2, 3), preprocessor=char_part,
-                                  lowercase=False, sublinear_tf=True)),
-    ])
-    return Pipeline([("features", features),
-                     ("classifier", LogisticRegression(C=4.0, max_iter=1000, class_weight="balanced"))])
+    features = FeatureUnion(
+        [
+            ("words", TfidfVectorizer(analyzer=word_features, sublinear_tf=True)),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char", ngram_range=(2, 3), preprocessor=char_part, lowercase=False, sublinear_tf=True
+                ),
+            ),
+        ]
+    )
+    return Pipeline(
+        [("features", features), ("classifier", LogisticRegression(C=4.0, max_iter=1000, class_weight="balanced"))]
+    )
 
 
 @dataclass

@@ -54,8 +54,12 @@ def risk_score(item: RiskInput) -> float:
     topic = min(1.0, item.topic_weight / 2)
     growth = min(1.0, item.recent_posts / 10) if item.posts > 1 else 0.0
     engagement = engagement_factor(item.views, item.likes, item.reposts, item.comments)
-    score = (0.5 * item.negative_score + 0.2 * topic + 0.15 * spread_factor(item.posts, item.sources)
-             + 0.15 * max(growth, engagement))
+    score = (
+        0.5 * item.negative_score
+        + 0.2 * topic
+        + 0.15 * spread_factor(item.posts, item.sources)
+        + 0.15 * max(growth, engagement)
+    )
     return round(score if item.negative else score / 2, 4)
 
 

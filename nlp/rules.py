@@ -33,8 +33,9 @@ class HitSet(Mapping[str, list[Hit]]):
     """Term occurrences found by the automaton: membership is a set lookup; positions are listed only
     when asked for (NEAR and highlighting of matched topics), so unmatched hits stay cheap."""
 
-    def __init__(self, words: Sequence[str] = (),
-                 found: tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]] = ([], [])) -> None:
+    def __init__(
+        self, words: Sequence[str] = (), found: tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]] = ([], [])
+    ) -> None:
         self._words = words
         self._found = found
         self._terms = {words[i] for _, _, i in found[0]} | {words[i] for _, _, i in found[1]}
@@ -126,8 +127,15 @@ def compile_topic(topic: Any, lists: Mapping[str, Sequence[str]], fold: Callable
     keywords = tuple(dict.fromkeys(fold(w) for w in topic.keywords))
     all_words = tuple(dict.fromkeys(fold(w) for w in topic.all))
     highlight = {*keywords, *all_words, *(positive_terms(expr) if expr else ())}
-    return CompiledTopic(topic.id, topic.weight, keywords, all_words,
-                         tuple(dict.fromkeys(fold(w) for w in topic.exclude)), expr, frozenset(highlight))
+    return CompiledTopic(
+        topic.id,
+        topic.weight,
+        keywords,
+        all_words,
+        tuple(dict.fromkeys(fold(w) for w in topic.exclude)),
+        expr,
+        frozenset(highlight),
+    )
 
 
 @dataclass
@@ -149,9 +157,11 @@ class RuleSet:
         return HitSet(self.words, (find(title) if title else [], find(text) if text else []))
 
     def matches(self, topic: CompiledTopic, hits: Hits) -> bool:
-        return (all(w in hits for w in topic.all)
-                and not any(w in hits for w in topic.exclude)
-                and (topic.expr is None or evaluate(topic.expr, hits)))
+        return (
+            all(w in hits for w in topic.all)
+            and not any(w in hits for w in topic.exclude)
+            and (topic.expr is None or evaluate(topic.expr, hits))
+        )
 
     def match_hits(self, hits: Hits) -> list[TopicMatch]:
         """Topics whose rules hold for these hits, in config order."""
@@ -161,8 +171,11 @@ class RuleSet:
         for index in candidates:
             topic = self.topics[index]
             if self.matches(topic, hits):
-                terms: list[dict[str, Any]] = [{"term": t, "field": f, "start": s, "end": e}
-                         for t in sorted(topic.highlight & hits.keys()) for f, s, e in hits[t]]
+                terms: list[dict[str, Any]] = [
+                    {"term": t, "field": f, "start": s, "end": e}
+                    for t in sorted(topic.highlight & hits.keys())
+                    for f, s, e in hits[t]
+                ]
                 terms.sort(key=lambda d: (d["field"] != "title", d["start"], -d["end"]))
                 out.append(TopicMatch(topic.id, terms))
         return out
@@ -190,7 +203,12 @@ def compile_topics(topics: Any, fold: Callable[[str], str] = normalize) -> RuleS
     for index, topic in enumerate(compiled):
         for word in topic.keywords:
             by_keyword[word].append(index)
-        for word in (*topic.keywords, *topic.all, *topic.exclude, *(sorted(all_terms(topic.expr)) if topic.expr else ())):
+        for word in (
+            *topic.keywords,
+            *topic.all,
+            *topic.exclude,
+            *(sorted(all_terms(topic.expr)) if topic.expr else ()),
+        ):
             if word:
                 words[word] = None
     patterns = tuple(words)

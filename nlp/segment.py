@@ -115,7 +115,7 @@ class Segmenter:
         out: list[str] = []
         last = 0
         for match in EMOTICON_RE.finditer(normalized):
-            out.extend(self._cut(normalized[last:match.start()]))
+            out.extend(self._cut(normalized[last : match.start()]))
             out.append(match.group())
             last = match.end()
         out.extend(self._cut(normalized[last:]))
@@ -144,8 +144,9 @@ def _new_tokenizer(backend: Backend) -> Any:
     return tokenizer
 
 
-def build_segmenter(words: Iterable[str], stopwords: Iterable[str] = (), *, backend: Backend = "rjieba",
-                    to_simplified: bool = True) -> Segmenter:
+def build_segmenter(
+    words: Iterable[str], stopwords: Iterable[str] = (), *, backend: Backend = "rjieba", to_simplified: bool = True
+) -> Segmenter:
     """A new tokenizer instance that never splits ``words`` (normalised the same way as text)."""
     t2s = make_t2s() if to_simplified else None
     tokenizer = _new_tokenizer(backend)
@@ -161,8 +162,10 @@ def build_segmenter(words: Iterable[str], stopwords: Iterable[str] = (), *, back
     return Segmenter(tokenizer, backend, stop, t2s, added)
 
 
-def segmenter_for(topics: Any, *, backend: Backend = "rjieba", to_simplified: bool = True,
-                  extra_words: Sequence[str] = ()) -> Segmenter:
+def segmenter_for(
+    topics: Any, *, backend: Backend = "rjieba", to_simplified: bool = True, extra_words: Sequence[str] = ()
+) -> Segmenter:
     """The segmenter for a ``TopicsFile``: its dictionary, every keyword and its stopwords."""
-    return build_segmenter([*topics.all_keywords(), *extra_words], topics.stopwords,
-                           backend=backend, to_simplified=to_simplified)
+    return build_segmenter(
+        [*topics.all_keywords(), *extra_words], topics.stopwords, backend=backend, to_simplified=to_simplified
+    )

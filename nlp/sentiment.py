@@ -102,8 +102,36 @@ class LexiconCounts(TransformerMixin, BaseEstimator):
         return np.array(["lex:neg", "lex:pos", "emo:neg", "emo:pos"], dtype=object)
 
 
-NEGATORS = frozenset(("不", "没", "没有", "无", "非", "未", "别", "莫", "勿", "毋", "不是", "并非", "不曾", "未曾",
-                      "未必", "绝不", "决不", "不要", "不可", "难以", "从未", "从不", "毫无", "不再", "不太", "不够"))
+NEGATORS = frozenset(
+    (
+        "不",
+        "没",
+        "没有",
+        "无",
+        "非",
+        "未",
+        "别",
+        "莫",
+        "勿",
+        "毋",
+        "不是",
+        "并非",
+        "不曾",
+        "未曾",
+        "未必",
+        "绝不",
+        "决不",
+        "不要",
+        "不可",
+        "难以",
+        "从未",
+        "从不",
+        "毫无",
+        "不再",
+        "不太",
+        "不够",
+    )
+)
 """Words that turn the tone of what follows (不满意 is 不 + 满意): a valence word within
 ``NEGATION_SCOPE`` words after one counts with the opposite sign; a second negator cancels the first."""
 NEGATION_SCOPE = 2
@@ -159,8 +187,14 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):
 
     unscaled = 0  # models pickled before the parameter existed
 
-    def __init__(self, C: float = 1.0, alpha: float = 1.0, class_weight: str | None = "balanced",
-                 max_iter: int = 2000, unscaled: int = 0) -> None:
+    def __init__(
+        self,
+        C: float = 1.0,
+        alpha: float = 1.0,
+        class_weight: str | None = "balanced",
+        max_iter: int = 2000,
+        unscaled: int = 0,
+    ) -> None:
         self.C = C
         self.alpha = alpha
         self.class_weight = class_weight
@@ -177,7 +211,7 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):
         q = self.alpha + np.asarray(present.T @ (w * (y == 0))).ravel()
         ratio = np.log(p / p.sum()) - np.log(q / q.sum())
         if self.unscaled:  # real-valued means, non-zero in most documents: a count ratio means nothing
-            ratio[-self.unscaled:] = 1.0
+            ratio[-self.unscaled :] = 1.0
         lr = LogisticRegression(C=self.C, max_iter=self.max_iter, solver="liblinear", class_weight=self.class_weight)
         lr.fit(x @ sparse.diags(ratio), y, sample_weight=sample_weight)
         self.classes_ = lr.classes_
@@ -213,16 +247,31 @@ class Lexicon:
 def make_pipeline(lexicon: Lexicon, c: float = 2.0, nb: bool = False) -> Pipeline:
     """The untrained pipeline: word 1-2 grams + character 2-3 grams + lexicon counts (+ valence means
     where the lexicon has a valence dictionary) → LR (``nb``: NB-LR)."""
-    features = FeatureUnion([
-        ("words", TfidfVectorizer(analyzer=word_features, min_df=2, sublinear_tf=True, max_features=300_000)),
-        ("chars", TfidfVectorizer(analyzer="char", ngram_range=(2, 3), preprocessor=char_part, lowercase=False,
-                                  min_df=2, sublinear_tf=True, max_features=300_000)),
-        ("lexicon", LexiconCounts(lexicon.negative, lexicon.positive)),
-        *([("valence", ValenceMeans(lexicon.valence))] if lexicon.valence else []),
-    ])
+    features = FeatureUnion(
+        [
+            ("words", TfidfVectorizer(analyzer=word_features, min_df=2, sublinear_tf=True, max_features=300_000)),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char",
+                    ngram_range=(2, 3),
+                    preprocessor=char_part,
+                    lowercase=False,
+                    min_df=2,
+                    sublinear_tf=True,
+                    max_features=300_000,
+                ),
+            ),
+            ("lexicon", LexiconCounts(lexicon.negative, lexicon.positive)),
+            *([("valence", ValenceMeans(lexicon.valence))] if lexicon.valence else []),
+        ]
+    )
     unscaled = 2 if lexicon.valence else 0  # the ValenceMeans columns, last in the union
-    classifier: BaseEstimator = (NBLogisticRegression(C=c, unscaled=unscaled) if nb else
-                                 LogisticRegression(C=c, max_iter=2000, solver="liblinear", class_weight="balanced"))
+    classifier: BaseEstimator = (
+        NBLogisticRegression(C=c, unscaled=unscaled)
+        if nb
+        else LogisticRegression(C=c, max_iter=2000, solver="liblinear", class_weight="balanced")
+    )
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
@@ -265,8 +314,11 @@ def tfidf_transform(vectorizer: TfidfVectorizer, docs: Sequence[str]) -> sparse.
     rows = np.repeat(np.arange(len(docs)), [len(c) for c in columns])
     cols = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
     keep = cols >= 0
-    matrix = sparse.csr_matrix((np.ones(int(keep.sum())), (rows[keep], cols[keep])),
-                               shape=(len(docs), len(vectorizer.vocabulary_)), dtype=np.float64)
+    matrix = sparse.csr_matrix(
+        (np.ones(int(keep.sum())), (rows[keep], cols[keep])),
+        shape=(len(docs), len(vectorizer.vocabulary_)),
+        dtype=np.float64,
+    )
     matrix.sum_duplicates()
     if vectorizer.binary:
         matrix.data[:] = 1.0
@@ -282,8 +334,11 @@ def features_transform(features: FeatureUnion, docs: Sequence[str]) -> sparse.cs
     """``features.transform(docs)`` with the fast TF-IDF path for each TfidfVectorizer."""
     if features.transformer_weights:
         return features.transform(list(docs)).tocsr()
-    parts = [tfidf_transform(t, docs) if isinstance(t, TfidfVectorizer) else sparse.csr_matrix(t.transform(docs))
-             for _, t in features.transformer_list if t != "drop"]
+    parts = [
+        tfidf_transform(t, docs) if isinstance(t, TfidfVectorizer) else sparse.csr_matrix(t.transform(docs))
+        for _, t in features.transformer_list
+        if t != "drop"
+    ]
     return sparse.hstack(parts, format="csr")
 
 
@@ -295,8 +350,9 @@ def _names(vectorizer: TfidfVectorizer) -> np.ndarray:
     return names
 
 
-def _top_words(matrix: sparse.csr_matrix, row: int, coef: np.ndarray, names: np.ndarray, width: int,
-               top: int) -> list[str]:
+def _top_words(
+    matrix: sparse.csr_matrix, row: int, coef: np.ndarray, names: np.ndarray, width: int, top: int
+) -> list[str]:
     start, end = matrix.indptr[row], matrix.indptr[row + 1]
     cols = matrix.indices[start:end]
     keep = cols < width
@@ -338,15 +394,25 @@ def valence_prior(pipeline: Pipeline, docs: Sequence[str], y: np.ndarray, weight
     return k
 
 
-def train(docs: Sequence[str], labels: Sequence[int], lexicon: Lexicon, *,
-          weights: Sequence[float] | None = None, c: float = 2.0, nb: bool = False, prior: bool = False,
-          info: dict[str, Any] | None = None) -> SentimentModel:
+def train(
+    docs: Sequence[str],
+    labels: Sequence[int],
+    lexicon: Lexicon,
+    *,
+    weights: Sequence[float] | None = None,
+    c: float = 2.0,
+    nb: bool = False,
+    prior: bool = False,
+    info: dict[str, Any] | None = None,
+) -> SentimentModel:
     """Fit a model on documents (``to_docs``) labelled 1 = negative, 0 = not negative; ``prior``: add
     the valence dictionary's evidence (``valence_prior``), for models trained on the default corpus."""
     y = np.asarray(labels, dtype=int)
     if len(set(y.tolist())) < 2:
-        raise ModelError("training data needs both negative and non-negative examples",
-                         "add rows of both labels, or check --label-col / --negative-value")
+        raise ModelError(
+            "training data needs both negative and non-negative examples",
+            "add rows of both labels, or check --label-col / --negative-value",
+        )
     pipeline = make_pipeline(lexicon, c, nb)
     fit_params = {"classifier__sample_weight": np.asarray(weights)} if weights is not None else {}
     pipeline.fit(list(docs), y, **fit_params)
@@ -356,6 +422,10 @@ def train(docs: Sequence[str], labels: Sequence[int], lexicon: Lexicon, *,
     digest.update(repr(sorted(lexicon.valence.items())).encode())
     for doc, label in zip(docs, y.tolist()):
         digest.update(f"{label}{doc}".encode())
-    details = {"samples": len(docs), "negative": int(y.sum()), **({"valence_prior": round(k, 4)} if k else {}),
-               **(info or {})}
+    details = {
+        "samples": len(docs),
+        "negative": int(y.sum()),
+        **({"valence_prior": round(k, 4)} if k else {}),
+        **(info or {}),
+    }
     return SentimentModel(pipeline, digest.hexdigest()[:12], details)

@@ -66,4 +66,3 @@ class AppContext:
             self._engine.dispose()
             self._engine = None
             self._sessions = None
-

@@ -35,8 +35,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise StorageError(f"invalid database URL: {exc}",
-                           "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB") from None
+        raise StorageError(
+            f"invalid database URL: {exc}", "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -48,8 +49,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     try:
         return create_engine(parsed, **kwargs)
     except (ImportError, ModuleNotFoundError) as exc:
-        raise StorageError(f"no driver for {parsed.drivername}: {exc}",
-                           'install the PostgreSQL extra: pip install "yuqing[postgres]"') from None
+        raise StorageError(
+            f"no driver for {parsed.drivername}: {exc}", 'install the PostgreSQL extra: pip install "yuqing[postgres]"'
+        ) from None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -91,8 +93,10 @@ def require_current(engine: Engine) -> None:
     current = current_revision(engine)
     if current != head_revision():
         state = "empty" if current is None else f"at revision {current}"
-        raise StorageError(f"database is {state}, not at the newest schema ({head_revision()})",
-                           "run `yuqing init` to create or upgrade it")
+        raise StorageError(
+            f"database is {state}, not at the newest schema ({head_revision()})",
+            "run `yuqing init` to create or upgrade it",
+        )
 
 
 def table_names(engine: Engine) -> list[str]:

@@ -85,8 +85,7 @@ def _empty_streak(successes: Sequence[RunLike]) -> int:
     return count
 
 
-def source_health(runs: Sequence[RunLike], fail_runs: int = 3, empty_runs: int = 5,
-                  history: int = 20) -> HealthStatus:
+def source_health(runs: Sequence[RunLike], fail_runs: int = 3, empty_runs: int = 5, history: int = 20) -> HealthStatus:
     """Evaluate a source from its runs, NEWEST FIRST (e.g. the last 30 ``crawl_runs`` rows)."""
     finished = [r for r in runs if r.status in FAILED | SUCCEEDED]
     if not finished:
@@ -94,7 +93,7 @@ def source_health(runs: Sequence[RunLike], fail_runs: int = 3, empty_runs: int =
     failures = _streak(finished, FAILED)
     successes = [r for r in finished if r.status in SUCCEEDED]
     empty = _empty_streak(successes)
-    before = successes[empty:empty + history]
+    before = successes[empty : empty + history]
     usual = sum(r.new for r in before) / len(before) if before else 0.0
     with_posts = sum(1 for r in before if r.new)
     enough_history = len(before) >= empty_runs and with_posts > 0

@@ -31,8 +31,9 @@ class JobRun:
         return self.outcome not in OK_OUTCOMES
 
 
-def record_job_run(engine: Engine, job_id: str, kind: str, outcome: str, finished_at: datetime,
-                   duration: float, error: str = "") -> None:
+def record_job_run(
+    engine: Engine, job_id: str, kind: str, outcome: str, finished_at: datetime, duration: float, error: str = ""
+) -> None:
     """Remember how ``job_id`` ended (one row per job, replaced on each run)."""
     ok = outcome in OK_OUTCOMES
     with Session(engine) as session, session.begin():
@@ -50,5 +51,7 @@ def job_runs(engine: Engine) -> dict[str, JobRun]:
     """Every job's last run, by job id."""
     with Session(engine) as session:
         rows = session.scalars(select(JobRunRow))
-        return {r.job_id: JobRun(r.job_id, r.kind, r.outcome, r.finished_at, r.duration, r.error, r.last_ok_at)
-                for r in rows}
+        return {
+            r.job_id: JobRun(r.job_id, r.kind, r.outcome, r.finished_at, r.duration, r.error, r.last_ok_at)
+            for r in rows
+        }

@@ -37,16 +37,21 @@ class LeaseInfo:
 
 def _insert_free(engine: Engine, name: str, owner: str, now: datetime, ttl: timedelta) -> bool:
     stmt = insert_ignore(engine.dialect.name, LockRow, ["name"]).values(
-        name=name, owner=owner, acquired_at=now, expires_at=now + ttl)
+        name=name, owner=owner, acquired_at=now, expires_at=now + ttl
+    )
     with engine.begin() as conn:
         return conn.execute(stmt).rowcount == 1
 
 
-def _take_over(engine: Engine, name: str, owner: str, now: datetime, ttl: timedelta,
-               stale_owner: str | None = None) -> bool:
+def _take_over(
+    engine: Engine, name: str, owner: str, now: datetime, ttl: timedelta, stale_owner: str | None = None
+) -> bool:
     condition = LockRow.owner == stale_owner if stale_owner else LockRow.expires_at < now
-    stmt = (update(LockRow).where(LockRow.name == name, condition)
-            .values(owner=owner, acquired_at=now, expires_at=now + ttl))
+    stmt = (
+        update(LockRow)
+        .where(LockRow.name == name, condition)
+        .values(owner=owner, acquired_at=now, expires_at=now + ttl)
+    )
     with engine.begin() as conn:
         return conn.execute(stmt).rowcount == 1
 

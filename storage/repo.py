@@ -13,8 +13,22 @@ from storage.sql import insert_ignore
 from yuqing.base.post import Post, url_hash
 from yuqing.base.text import strip_controls_deep
 
-POST_FIELDS = ("source_id", "url", "canonical_url", "title", "text", "author", "published_at",
-               "fetched_at", "language", "views", "likes", "reposts", "comments", "extras")
+POST_FIELDS = (
+    "source_id",
+    "url",
+    "canonical_url",
+    "title",
+    "text",
+    "author",
+    "published_at",
+    "fetched_at",
+    "language",
+    "views",
+    "likes",
+    "reposts",
+    "comments",
+    "extras",
+)
 
 
 def post_values(post: Post) -> dict[str, Any]:
@@ -35,7 +49,11 @@ def to_post(row: PostRow) -> Post:
 def insert_post(session: Session, post: Post) -> int | None:
     """Store ``post`` unless its canonical URL is stored already (also when two writers race).
     Returns the new row id, or ``None`` for a duplicate. The caller commits."""
-    stmt = insert_ignore(session.get_bind().dialect.name, PostRow, ["url_hash"]).values(**post_values(post)).returning(PostRow.id)
+    stmt = (
+        insert_ignore(session.get_bind().dialect.name, PostRow, ["url_hash"])
+        .values(**post_values(post))
+        .returning(PostRow.id)
+    )
     return session.execute(stmt).scalar_one_or_none()
 
 

@@ -56,28 +56,50 @@ class SourceRuns:
 
 
 def _to_run(row: CrawlRunRow) -> CrawlRun:
-    return CrawlRun(id=row.id, source_id=row.source_id, started_at=row.started_at, finished_at=row.finished_at,
-                    status=row.status, pages=row.pages, items=row.items, new=row.new, duplicate=row.duplicate,
-                    dropped=row.dropped, errors=row.errors, error_summary=row.error_summary)
+    return CrawlRun(
+        id=row.id,
+        source_id=row.source_id,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        status=row.status,
+        pages=row.pages,
+        items=row.items,
+        new=row.new,
+        duplicate=row.duplicate,
+        dropped=row.dropped,
+        errors=row.errors,
+        error_summary=row.error_summary,
+    )
 
 
 def start_run(session: Session, source_id: str, now: datetime) -> int:
     """Insert a ``running`` row; returns its id. The caller commits."""
-    row = CrawlRunRow(source_id=source_id, started_at=now, status="running", error_summary="", stats={},
-                      **dict.fromkeys(COUNTERS, 0))
+    row = CrawlRunRow(
+        source_id=source_id, started_at=now, status="running", error_summary="", stats={}, **dict.fromkeys(COUNTERS, 0)
+    )
     session.add(row)
     session.flush()
     return row.id
 
 
-def finish_run(session: Session, run_id: int, status: str, now: datetime, counts: dict[str, int],
-               error_summary: str = "", stats: dict[str, Any] | None = None) -> None:
+def finish_run(
+    session: Session,
+    run_id: int,
+    status: str,
+    now: datetime,
+    counts: dict[str, int],
+    error_summary: str = "",
+    stats: dict[str, Any] | None = None,
+) -> None:
     """Record the outcome of a run (status one of ``STATUSES``)."""
     if status not in STATUSES:
         raise ValueError(f"unknown crawl run status {status!r}; use one of {', '.join(STATUSES)}")
     values = {name: int(counts.get(name, 0)) for name in COUNTERS}
-    session.execute(update(CrawlRunRow).where(CrawlRunRow.id == run_id).values(
-        status=status, finished_at=now, error_summary=error_summary[:4000], stats=stats or {}, **values))
+    session.execute(
+        update(CrawlRunRow)
+        .where(CrawlRunRow.id == run_id)
+        .values(status=status, finished_at=now, error_summary=error_summary[:4000], stats=stats or {}, **values)
+    )
 
 
 def get_run(session: Session, run_id: int) -> CrawlRun | None:
@@ -87,8 +109,9 @@ def get_run(session: Session, run_id: int) -> CrawlRun | None:
 
 def last_runs(session: Session) -> dict[str, CrawlRun]:
     """The latest run of every source that has one."""
-    latest = (select(CrawlRunRow.source_id, func.max(CrawlRunRow.id).label("id"))
-              .group_by(CrawlRunRow.source_id).subquery())
+    latest = (
+        select(CrawlRunRow.source_id, func.max(CrawlRunRow.id).label("id")).group_by(CrawlRunRow.source_id).subquery()
+    )
     rows = session.scalars(select(CrawlRunRow).join(latest, CrawlRunRow.id == latest.c.id))
     return {row.source_id: _to_run(row) for row in rows}
 
@@ -102,8 +125,9 @@ def recent_runs(session: Session, source_id: str, limit: int = 10, before: datet
     return [_to_run(row) for row in rows]
 
 
-def health_of(session: Session, source_id: str, fail_runs: int, empty_runs: int,
-              before: datetime | None = None) -> tuple[HealthStatus, list[CrawlRun]]:
+def health_of(
+    session: Session, source_id: str, fail_runs: int, empty_runs: int, before: datetime | None = None
+) -> tuple[HealthStatus, list[CrawlRun]]:
     """A source's health (see ``storage.health``) and the runs it was judged on, newest first."""
     runs = recent_runs(session, source_id, HEALTH_RUNS, before)
     return source_health(runs, fail_runs, empty_runs), runs
@@ -112,14 +136,18 @@ def health_of(session: Session, source_id: str, fail_runs: int, empty_runs: int,
 def run_of_launch(session: Session, source_id: str, launched: datetime) -> CrawlRun | None:
     """The run written by the crawl process launched at ``launched``: the newest run of the source
     started since then (less a little slack for clock rounding)."""
-    row = session.scalars(select(CrawlRunRow).where(CrawlRunRow.source_id == source_id,
-                                                    CrawlRunRow.started_at >= launched - LAUNCH_SLACK)
-                          .order_by(CrawlRunRow.id.desc()).limit(1)).first()
+    row = session.scalars(
+        select(CrawlRunRow)
+        .where(CrawlRunRow.source_id == source_id, CrawlRunRow.started_at >= launched - LAUNCH_SLACK)
+        .order_by(CrawlRunRow.id.desc())
+        .limit(1)
+    ).first()
     return _to_run(row) if row else None
 
 
-def close_after_process(session: Session, source_id: str, run: CrawlRun | None, launched: datetime, status: str,
-                        summary: str, now: datetime) -> CrawlRun | None:
+def close_after_process(
+    session: Session, source_id: str, run: CrawlRun | None, launched: datetime, status: str, summary: str, now: datetime
+) -> CrawlRun | None:
     """Make ``run`` (the run of a crawl process launched at ``launched``) end as ``status``
     (``timeout`` or ``failed``) with ``summary`` appended; a process that died before writing any
     row (``run`` is None) gets one."""
@@ -149,8 +177,7 @@ def mark_abandoned(session: Session, older_than: datetime, now: datetime, source
 def window_runs(session: Session, start: datetime, end: datetime) -> dict[str, SourceRuns]:
     """Per source: its crawl runs that started in [start, end), with the last status and error."""
     stmt = (
-        select(CrawlRunRow.source_id, CrawlRunRow.status, CrawlRunRow.items, CrawlRunRow.new,
-               CrawlRunRow.error_summary)
+        select(CrawlRunRow.source_id, CrawlRunRow.status, CrawlRunRow.items, CrawlRunRow.new, CrawlRunRow.error_summary)
         .where(CrawlRunRow.started_at >= start, CrawlRunRow.started_at < end)
         .order_by(CrawlRunRow.source_id, CrawlRunRow.id)
     )
@@ -165,4 +192,3 @@ def window_runs(session: Session, start: datetime, end: datetime) -> dict[str, S
         runs[5] = status
         runs[6] = error or runs[6]
     return {source: SourceRuns(source, *values) for source, values in acc.items()}
-

@@ -124,8 +124,7 @@ class MockServer:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
 
     def start(self) -> Self:
@@ -229,8 +228,9 @@ class _Handler(SimpleHTTPRequestHandler):
         mock = self.server.mock
         path = urlsplit(self.path).path
         found = mock.find(path)
-        request = Request(self.command, self.path, dict(self.headers.items()), self._body(),
-                          found[1] if found else None)
+        request = Request(
+            self.command, self.path, dict(self.headers.items()), self._body(), found[1] if found else None
+        )
         mock.record(request)  # before any delay: a test may wait for the request to arrive
         time.sleep(mock.delays.get(path, 0))
         if not mock.running:

@@ -14,9 +14,11 @@ import pytest
 from tests.mockserver import MockServer, Request, Response, file, html, json_response, redirect, sequence, status
 
 
-def fetch(url: str, data: bytes | None = None, headers: dict[str, str] | None = None,
-          method: str | None = None) -> tuple[int, dict[str, str], bytes]:
+def fetch(
+    url: str, data: bytes | None = None, headers: dict[str, str] | None = None, method: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
     """Status, headers (names title-cased) and body; error statuses too. Redirects are not followed."""
+
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args: object) -> None:
             return None
@@ -109,8 +111,11 @@ def test_a_request_still_delayed_at_stop_gets_no_answer() -> None:
 
 def test_posted_bodies_and_headers_are_recorded(mockserver: MockServer) -> None:
     mockserver.route(re.compile(r"/.*"), lambda r: json_response({"errcode": 0, "got": r.json()["msg"]}))
-    code, headers, body = fetch(mockserver.url("/hook?key=k"), data='{"msg": "你好"}'.encode(),
-                                headers={"Content-Type": "application/json", "X-Token": "t"})
+    code, headers, body = fetch(
+        mockserver.url("/hook?key=k"),
+        data='{"msg": "你好"}'.encode(),
+        headers={"Content-Type": "application/json", "X-Token": "t"},
+    )
     assert code == 200 and headers["Content-Type"] == "application/json"
     assert body.decode() == '{"errcode": 0, "got": "你好"}'
     request = mockserver.last_request("/hook?key=k")

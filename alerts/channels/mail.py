@@ -39,8 +39,9 @@ def write_outbox(outbox: Path, key: str, recipient: str, message: bytes) -> Path
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except OSError as exc:
-        raise DeliveryError(f"cannot write to the outbox {outbox}: {exc}",
-                            "check that the data directory is writable") from None
+        raise DeliveryError(
+            f"cannot write to the outbox {outbox}: {exc}", "check that the data directory is writable"
+        ) from None
     return target
 
 
@@ -69,13 +70,20 @@ def _connect(mail: MailSettings) -> smtplib.SMTP:
 def _hint(mail: MailSettings, exc: BaseException) -> str:
     """What to change for an SMTP failure; TLS spoken to a plain port is the usual mistake."""
     smtp = mail.smtp
-    if smtp.security == "ssl" and isinstance(exc, (ssl.SSLError, smtplib.SMTPServerDisconnected, ConnectionResetError)) \
-            and not isinstance(exc, ssl.SSLCertVerificationError):
-        return (f"port {smtp.port} does not speak TLS from the first byte: if the server expects STARTTLS "
-                "(usually port 587, or 25) set mail.smtp.security: starttls; ssl is for port 465")
+    if (
+        smtp.security == "ssl"
+        and isinstance(exc, (ssl.SSLError, smtplib.SMTPServerDisconnected, ConnectionResetError))
+        and not isinstance(exc, ssl.SSLCertVerificationError)
+    ):
+        return (
+            f"port {smtp.port} does not speak TLS from the first byte: if the server expects STARTTLS "
+            "(usually port 587, or 25) set mail.smtp.security: starttls; ssl is for port 465"
+        )
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return ("the server's certificate is not trusted for this host name: use the name on the certificate as "
-                "mail.smtp.host, or set mail.smtp.ca_file to the CA that signed it (certificates are always verified)")
+        return (
+            "the server's certificate is not trusted for this host name: use the name on the certificate as "
+            "mail.smtp.host, or set mail.smtp.ca_file to the CA that signed it (certificates are always verified)"
+        )
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return f"the server refused the login: check mail.smtp.username and {PASSWORD_ENV}"
     if isinstance(exc, smtplib.SMTPNotSupportedError) and smtp.security == "starttls":
@@ -89,12 +97,16 @@ def _password(mail: MailSettings, environ: Mapping[str, str]) -> str | None:
     if not smtp.username:
         return None
     if smtp.security == "none" and not smtp.allow_plaintext_auth:
-        raise DeliveryError("SMTP login refused: with security: none the password would be sent in clear",
-                            "set mail.smtp.security to starttls or ssl (or allow_plaintext_auth: true for a local relay)")
+        raise DeliveryError(
+            "SMTP login refused: with security: none the password would be sent in clear",
+            "set mail.smtp.security to starttls or ssl (or allow_plaintext_auth: true for a local relay)",
+        )
     password = environ.get(PASSWORD_ENV)
     if not password:
-        raise DeliveryError(f"SMTP username {smtp.username!r} is set but {PASSWORD_ENV} is not",
-                            f"export {PASSWORD_ENV}=… in the daemon's environment")
+        raise DeliveryError(
+            f"SMTP username {smtp.username!r} is set but {PASSWORD_ENV} is not",
+            f"export {PASSWORD_ENV}=… in the daemon's environment",
+        )
     return password
 
 
@@ -124,14 +136,16 @@ def check_smtp(mail: MailSettings, environ: Mapping[str, str]) -> str:
             client.noop()
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"SMTP {smtp.host}:{smtp.port}: {redact(str(exc))}", _hint(mail, exc)) from None
-    how = {"ssl": "TLS, certificate verified", "starttls": "STARTTLS, certificate verified",
-           "none": "no encryption"}[smtp.security]
+    how = {"ssl": "TLS, certificate verified", "starttls": "STARTTLS, certificate verified", "none": "no encryption"}[
+        smtp.security
+    ]
     login = f", logged in as {smtp.username}" if smtp.username else ", no login configured"
     return f"SMTP {smtp.host}:{smtp.port} answers ({how}{login})"
 
 
-def send_email(mail: MailSettings, outbox: Path, key: str, recipient: str, message: bytes,
-               environ: Mapping[str, str]) -> str:
+def send_email(
+    mail: MailSettings, outbox: Path, key: str, recipient: str, message: bytes, environ: Mapping[str, str]
+) -> str:
     """Deliver by the configured transport; returns where the message went."""
     if mail.transport == "outbox":
         return str(write_outbox(outbox, key, recipient, message))

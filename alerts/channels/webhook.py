@@ -73,8 +73,9 @@ def feishu_sign(secret: str, timestamp_s: int) -> str:
     return base64.b64encode(mac).decode()
 
 
-def signed(channel: Channel, url: str, body: dict[str, Any], secret: str | None,
-           now: datetime) -> tuple[str, dict[str, Any]]:
+def signed(
+    channel: Channel, url: str, body: dict[str, Any], secret: str | None, now: datetime
+) -> tuple[str, dict[str, Any]]:
     """URL and body with the service's signature added when a secret is configured."""
     if not secret:
         return url, body
@@ -100,34 +101,47 @@ def _check_reply(channel: Channel, status: int, raw: bytes) -> None:
         raise DeliveryError(f"{channel.type} webhook answered {status} with non-JSON: {text}") from None
     code = reply.get("errcode", reply.get("code", reply.get("StatusCode", 0))) if isinstance(reply, dict) else 0
     if code not in (0, None):
-        raise DeliveryError(f"{channel.type} webhook refused the message: {text}",
-                            "check the robot's keyword / IP / signing settings and the secret")
+        raise DeliveryError(
+            f"{channel.type} webhook refused the message: {text}",
+            "check the robot's keyword / IP / signing settings and the secret",
+        )
 
 
-def post(channel: Channel, body: dict[str, Any], environ: Mapping[str, str], now: datetime,
-         timeout: float = TIMEOUT) -> None:
+def post(
+    channel: Channel, body: dict[str, Any], environ: Mapping[str, str], now: datetime, timeout: float = TIMEOUT
+) -> None:
     """POST one message to the channel's webhook (URL and secret from the environment). Every
     error is a DeliveryError whose message never holds the URL's token, timestamp or signature."""
     url = (environ.get(channel.url_env or "") or "").strip()
     if not url:
-        raise DeliveryError(f"channel {channel.id}: environment variable {channel.url_env} is not set",
-                            f"export {channel.url_env}=<the robot's webhook URL>")
+        raise DeliveryError(
+            f"channel {channel.id}: environment variable {channel.url_env} is not set",
+            f"export {channel.url_env}=<the robot's webhook URL>",
+        )
     problem = webhook_url_problem(url)
     if problem:
-        raise DeliveryError(f"channel {channel.id}: {channel.url_env} {problem}",
-                            f"set {channel.url_env} to the robot's webhook URL exactly as the service shows it")
+        raise DeliveryError(
+            f"channel {channel.id}: {channel.url_env} {problem}",
+            f"set {channel.url_env} to the robot's webhook URL exactly as the service shows it",
+        )
     secret = (environ.get(channel.secret_env) or "").strip() if channel.secret_env else None
     if channel.secret_env and not secret:
         raise DeliveryError(f"channel {channel.id}: environment variable {channel.secret_env} is not set")
     url, body = signed(channel, url, body, secret, now)
     try:
-        request = urllib.request.Request(url, data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
-                                         headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
+        request = urllib.request.Request(
+            url,
+            data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            method="POST",
+        )
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (URL from admin env)
             status, raw = response.status, response.read(65536)
     except urllib.error.HTTPError as exc:
         raise DeliveryError(f"channel {channel.id}: HTTP {exc.code} {redact(str(exc.reason))}") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:   # http.client.InvalidURL is a ValueError
-        raise DeliveryError(f"channel {channel.id}: cannot reach the webhook: {redact(str(exc))}",
-                            f"check {channel.url_env} and that the service is reachable") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:  # http.client.InvalidURL is a ValueError
+        raise DeliveryError(
+            f"channel {channel.id}: cannot reach the webhook: {redact(str(exc))}",
+            f"check {channel.url_env} and that the service is reachable",
+        ) from None
     _check_reply(channel, status, raw)

@@ -48,8 +48,9 @@ class SourceSpider(scrapy.Spider):
         if source_id:  # also for `scrapy crawl KIND -s YUQING_SOURCE=ID`
             config = load_config(settings.get("YUQING_CONFIG_DIR") or None)
             source = find_source(config, source_id)
-            settings.setdict(crawl_settings(config, source, settings.getint("YUQING_MAX_PAGES") or None),
-                             priority="spider")
+            settings.setdict(
+                crawl_settings(config, source, settings.getint("YUQING_MAX_PAGES") or None), priority="spider"
+            )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
@@ -57,15 +58,17 @@ class SourceSpider(scrapy.Spider):
         spider.rt = runtime(crawler)
         spider.source = spider.rt.source
         if spider.source.kind != cls.name:
-            logger.warning("source %s is of kind %s, crawled with spider %s", spider.source.id,
-                           spider.source.kind, cls.name)
+            logger.warning(
+                "source %s is of kind %s, crawled with spider %s", spider.source.id, spider.source.kind, cls.name
+            )
         spider.max_pages = crawler.settings.getint("YUQING_MAX_PAGES") or spider.source.max_pages
         spider.emitted = 0
         env_names = {**spider.source.headers_env, **spider.source.cookies_env}
         for name, var in env_names.items():
             if var not in os.environ:
-                logger.warning("source %s: %s comes from $%s, which is not set; sent without it",
-                               spider.source.id, name, var)
+                logger.warning(
+                    "source %s: %s comes from $%s, which is not set; sent without it", spider.source.id, name, var
+                )
         return spider
 
     # -- requests --------------------------------------------------------------------------
@@ -99,8 +102,7 @@ class SourceSpider(scrapy.Spider):
     def article(self, url: str, defaults: dict[str, Any] | None = None) -> Request:
         """A request for an article page; ``defaults`` are fields the listing already showed."""
         # its share of max_items is claimed by IncrementalMiddleware, once known URLs are dropped
-        return self._request(url, self.parse_article, {ARTICLE_META: True},
-                             cb_kwargs={"defaults": defaults or {}})
+        return self._request(url, self.parse_article, {ARTICLE_META: True}, cb_kwargs={"defaults": defaults or {}})
 
     @property
     def full(self) -> bool:
@@ -156,15 +158,27 @@ class SourceSpider(scrapy.Spider):
     def fields_from(self, sel: Selector) -> dict[str, Any]:
         """Title, text, time, author and counts picked by the configured selectors."""
         s = self.selectors
-        fields: dict[str, Any] = {"title": select_text(sel, s.title), "text": select_text(sel, s.body),
-                                  "published": select_text(sel, s.time), "author": select_text(sel, s.author)}
+        fields: dict[str, Any] = {
+            "title": select_text(sel, s.title),
+            "text": select_text(sel, s.body),
+            "published": select_text(sel, s.time),
+            "author": select_text(sel, s.author),
+        }
         for name in COUNT_FIELDS:
             fields[name] = select_text(sel, getattr(s, name))
         return fields
 
-    def make_item(self, url: str, title: str | None = None, text: str | None = None,
-                  published: object = None, author: str | None = None, text_is_html: bool = False,
-                  claimed: bool = False, **extra: Any) -> PostItem | None:
+    def make_item(
+        self,
+        url: str,
+        title: str | None = None,
+        text: str | None = None,
+        published: object = None,
+        author: str | None = None,
+        text_is_html: bool = False,
+        claimed: bool = False,
+        **extra: Any,
+    ) -> PostItem | None:
         """A PostItem for the pipelines, ``None`` once max_items is reached (``claimed``: its
         share of max_items was taken when its article page was requested)."""
         if not claimed:
@@ -172,10 +186,19 @@ class SourceSpider(scrapy.Spider):
                 return None
             self.emitted += 1
         views, likes, reposts, comments = (parse_count(extra.pop(name, None)) for name in COUNT_FIELDS)
-        post = Post(source_id=self.source.id, url=url, title=(title or "").strip(), text=text or "",
-                    author=(author or "").strip()[:255] or None, fetched_at=self.rt.now,
-                    views=views, likes=likes, reposts=reposts, comments=comments,
-                    extras={k: v for k, v in extra.items() if v is not None})
+        post = Post(
+            source_id=self.source.id,
+            url=url,
+            title=(title or "").strip(),
+            text=text or "",
+            author=(author or "").strip()[:255] or None,
+            fetched_at=self.rt.now,
+            views=views,
+            likes=likes,
+            reposts=reposts,
+            comments=comments,
+            extras={k: v for k, v in extra.items() if v is not None},
+        )
         return PostItem(post=post, published_raw=published, text_is_html=text_is_html)
 
     # -- errors ----------------------------------------------------------------------------
@@ -201,6 +224,11 @@ class SourceSpider(scrapy.Spider):
                 self.record_error(str(failure.value) or "request ignored", url)
         else:
             name = failure.type.__name__ if failure.type else "error"
-            message = ("page larger than max_page_bytes (download cancelled)" if "Cancelled" in name
-                       else f"timeout ({name})" if "Timeout" in name else name)
+            message = (
+                "page larger than max_page_bytes (download cancelled)"
+                if "Cancelled" in name
+                else f"timeout ({name})"
+                if "Timeout" in name
+                else name
+            )
             self.record_error(message, url)

@@ -50,9 +50,13 @@ def entry_fields(entry: Any) -> dict[str, Any]:
     """Title, link, body HTML, raw time and author of a feed entry."""
     content = entry.get("content") or []
     body = content[0].get("value", "") if content else entry.get("summary", "")
-    return {"url": entry.get("link") or entry.get("id"), "title": entry.get("title", ""),
-            "text": body or "", "published": entry.get("published") or entry.get("updated"),
-            "author": entry.get("author")}
+    return {
+        "url": entry.get("link") or entry.get("id"),
+        "title": entry.get("title", ""),
+        "text": body or "",
+        "published": entry.get("published") or entry.get("updated"),
+        "author": entry.get("author"),
+    }
 
 
 class RssSpider(SourceSpider):

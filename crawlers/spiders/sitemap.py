@@ -32,9 +32,14 @@ def parse_sitemap(body: bytes, max_size: int = 0) -> tuple[str, list[dict[str, s
     for node in root:
         values = {local(child.tag): (child.text or "").strip() for child in node.iter() if child is not node}
         if values.get("loc"):
-            entries.append({"loc": values["loc"], "lastmod": values.get("lastmod"),
-                            "title": values.get("title") if node.find(f".//{NEWS}title") is not None else None,
-                            "published": values.get("publication_date")})
+            entries.append(
+                {
+                    "loc": values["loc"],
+                    "lastmod": values.get("lastmod"),
+                    "title": values.get("title") if node.find(f".//{NEWS}title") is not None else None,
+                    "published": values.get("publication_date"),
+                }
+            )
     return kind, entries
 
 

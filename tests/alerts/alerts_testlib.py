@@ -162,37 +162,89 @@ class Seed:
         self.session = session
         self.n = 0
 
-    def post(self, title: str, text: str = "", *, source: str = "central", at: datetime = SEND_AT - timedelta(hours=3),
-             topics: dict[str, list[str]] | None = None, negative: bool = False, risk: int = 0,
-             event_id: int | None = None, analysed: bool = True, url: str | None = None) -> int:
+    def post(
+        self,
+        title: str,
+        text: str = "",
+        *,
+        source: str = "central",
+        at: datetime = SEND_AT - timedelta(hours=3),
+        topics: dict[str, list[str]] | None = None,
+        negative: bool = False,
+        risk: int = 0,
+        event_id: int | None = None,
+        analysed: bool = True,
+        url: str | None = None,
+    ) -> int:
         self.n += 1
-        post = Post(source_id=source, url=url or f"https://news.example.cn/{source}/{self.n}.html", title=title,
-                    text=text, published_at=at - timedelta(minutes=5), fetched_at=at)
+        post = Post(
+            source_id=source,
+            url=url or f"https://news.example.cn/{source}/{self.n}.html",
+            title=title,
+            text=text,
+            published_at=at - timedelta(minutes=5),
+            fetched_at=at,
+        )
         post_id = insert_post(self.session, post)
         assert post_id is not None
         if analysed:
             entries = [terms_of(t, words, title, text) for t, words in (topics or {}).items()]
-            self.session.add(AnalysisRow(
-                post_id=post_id, analyzed_at=at, relevant=bool(entries), topics=entries,
-                negative_score=0.9 if negative else 0.1, negative=negative, reasons=[], risk_level=risk,
-                risk_score=risk / 3, event_id=event_id))
+            self.session.add(
+                AnalysisRow(
+                    post_id=post_id,
+                    analyzed_at=at,
+                    relevant=bool(entries),
+                    topics=entries,
+                    negative_score=0.9 if negative else 0.1,
+                    negative=negative,
+                    reasons=[],
+                    risk_level=risk,
+                    risk_score=risk / 3,
+                    event_id=event_id,
+                )
+            )
             for entry in entries:
                 self.session.add(PostTopicRow(post_id=post_id, topic_id=entry["topic"], terms=entry["terms"]))
         self.session.flush()
         return post_id
 
-    def event(self, title: str, posts: int, sources: int, risk: int, at: datetime = SEND_AT - timedelta(hours=5)) -> int:
-        row = EventRow(title=title, first_seen=at, last_seen=at + timedelta(hours=2), post_count=posts,
-                       source_count=sources, risk_level=risk, risk_score=risk / 3)
+    def event(
+        self, title: str, posts: int, sources: int, risk: int, at: datetime = SEND_AT - timedelta(hours=5)
+    ) -> int:
+        row = EventRow(
+            title=title,
+            first_seen=at,
+            last_seen=at + timedelta(hours=2),
+            post_count=posts,
+            source_count=sources,
+            risk_level=risk,
+            risk_score=risk / 3,
+        )
         self.session.add(row)
         self.session.flush()
         return row.id
 
-    def run(self, source: str, status: str = "ok", items: int = 10, new: int = 5,
-            at: datetime = SEND_AT - timedelta(hours=2), error: str = "") -> None:
-        self.session.add(CrawlRunRow(source_id=source, started_at=at, finished_at=at + timedelta(minutes=1),
-                                     status=status, items=items, new=new, errors=1 if error else 0,
-                                     error_summary=error))
+    def run(
+        self,
+        source: str,
+        status: str = "ok",
+        items: int = 10,
+        new: int = 5,
+        at: datetime = SEND_AT - timedelta(hours=2),
+        error: str = "",
+    ) -> None:
+        self.session.add(
+            CrawlRunRow(
+                source_id=source,
+                started_at=at,
+                finished_at=at + timedelta(minutes=1),
+                status=status,
+                items=items,
+                new=new,
+                errors=1 if error else 0,
+                error_summary=error,
+            )
+        )
         self.session.flush()
 
     def set_representative(self, event_id: int, post_id: int) -> None:
@@ -203,7 +255,7 @@ def posts_count(session: Session) -> int:
     return session.query(PostRow).count()
 
 
-WHISTLEBLOWER_ID = "440301199003071230"   # made up; checksum valid
+WHISTLEBLOWER_ID = "440301199003071230"  # made up; checksum valid
 WHISTLEBLOWER_PHONE = "13812345678"
 
 
@@ -217,28 +269,65 @@ def seed_day(seed: Any, send_at: datetime) -> dict[str, int]:
         "11月26日晚，有网友在本地论坛发帖称，其家属在某派出所办理业务时与民警发生争执，随后被两名民警按倒在地并殴打。"
         f"发帖人自称张某，留下身份证号{WHISTLEBLOWER_ID}和联系电话{WHISTLEBLOWER_PHONE}，要求公开执法记录仪视频。"
         "截至发稿，帖子浏览量已超过十万，多家自媒体转载。",
-        source="forum", at=h(8), negative=True, risk=3, event_id=ev,
-        topics={"police": ["派出所", "民警"], "violent-enforcement": ["殴打", "按倒在地"]})
+        source="forum",
+        at=h(8),
+        negative=True,
+        risk=3,
+        event_id=ev,
+        topics={"police": ["派出所", "民警"], "violent-enforcement": ["殴打", "按倒在地"]},
+    )
     seed.set_representative(ev, ids["beating"])
     for n, src in enumerate(["city", "province", "central", "forum", "city"]):
-        seed.post(f"转载：民警执法时殴打群众视频引关注（{n + 1}）", "网传视频显示民警将一名男子按倒在地，当地公安机关回应称正在调查核实。",
-                  source=src, at=h(7 - n), negative=True, risk=2, event_id=ev,
-                  topics={"police": ["民警", "公安机关"], "violent-enforcement": ["按倒在地"]})
+        seed.post(
+            f"转载：民警执法时殴打群众视频引关注（{n + 1}）",
+            "网传视频显示民警将一名男子按倒在地，当地公安机关回应称正在调查核实。",
+            source=src,
+            at=h(7 - n),
+            negative=True,
+            risk=2,
+            event_id=ev,
+            topics={"police": ["民警", "公安机关"], "violent-enforcement": ["按倒在地"]},
+        )
     ids["execution"] = seed.post(
         "当事人反映某区法院执行局拖延执行 胜诉两年未拿到执行款",
         "当事人李某反映，其与某公司合同纠纷一案于2024年3月胜诉，申请强制执行后执行法官多次以“正在查控”为由拖延，"
         "至今未拿到执行款。李某称曾拨打法院12368热线反映情况，联系邮箱lisi.case@163.com。",
-        source="province", at=h(6), negative=True, risk=2,
-        topics={"courts": ["法院", "执行局", "执行法官"]})
-    seed.post("某看守所在押人员死亡 家属质疑死因", "家属称在押人员生前身体健康，要求公布监控录像和尸检结果。当地检察院已介入调查。",
-              source="province", at=h(5), negative=True, risk=1,
-              topics={"justice": ["看守所"], "procuratorate": ["检察院"]})
-    seed.post("深圳交警开展夜查酒驾专项行动 查处违法行为32起", "深圳交警连续三晚在全市主要路段设卡检查，查处酒驾醉驾等违法行为32起。",
-              source="city", at=h(4), topics={"police": ["交警"]})
-    seed.post("最高检发布依法惩治涉黑犯罪典型案例", "检察机关坚持依法从严惩治黑恶犯罪，对一批涉黑案件依法提起公诉。",
-              source="central", at=h(10), topics={"procuratorate": ["检察机关", "公诉"]})
-    seed.post("市委政法委召开平安建设工作推进会", "会议强调，要深化平安建设，推进综治中心规范化建设。",
-              source="city", at=h(12), topics={"plac": ["平安建设", "综治中心"]})
+        source="province",
+        at=h(6),
+        negative=True,
+        risk=2,
+        topics={"courts": ["法院", "执行局", "执行法官"]},
+    )
+    seed.post(
+        "某看守所在押人员死亡 家属质疑死因",
+        "家属称在押人员生前身体健康，要求公布监控录像和尸检结果。当地检察院已介入调查。",
+        source="province",
+        at=h(5),
+        negative=True,
+        risk=1,
+        topics={"justice": ["看守所"], "procuratorate": ["检察院"]},
+    )
+    seed.post(
+        "深圳交警开展夜查酒驾专项行动 查处违法行为32起",
+        "深圳交警连续三晚在全市主要路段设卡检查，查处酒驾醉驾等违法行为32起。",
+        source="city",
+        at=h(4),
+        topics={"police": ["交警"]},
+    )
+    seed.post(
+        "最高检发布依法惩治涉黑犯罪典型案例",
+        "检察机关坚持依法从严惩治黑恶犯罪，对一批涉黑案件依法提起公诉。",
+        source="central",
+        at=h(10),
+        topics={"procuratorate": ["检察机关", "公诉"]},
+    )
+    seed.post(
+        "市委政法委召开平安建设工作推进会",
+        "会议强调，要深化平安建设，推进综治中心规范化建设。",
+        source="city",
+        at=h(12),
+        topics={"plac": ["平安建设", "综治中心"]},
+    )
     for n in range(12):
         seed.post(f"本地生活资讯第{n + 1}期", "天气晴，气温18至25摄氏度。", source="city", at=h(1 + n))
     seed.run("central")

@@ -21,7 +21,7 @@ def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server (aiosmtpd) on a port chosen by the OS."""
     server = start_smtp()
     yield server
-    if server.controller._thread is not None:   # a test may have stopped it
+    if server.controller._thread is not None:  # a test may have stopped it
         server.controller.stop()
 
 

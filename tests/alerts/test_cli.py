@@ -13,8 +13,15 @@ from click.testing import CliRunner
 from storage.context import AppContext
 from yuqing.cli import cli
 
-COMMANDS = [["digest"], ["alerts"], ["alerts", "test"], ["alerts", "send"], ["deliveries"], ["deliveries", "list"],
-            ["deliveries", "retry"]]
+COMMANDS = [
+    ["digest"],
+    ["alerts"],
+    ["alerts", "test"],
+    ["alerts", "send"],
+    ["deliveries"],
+    ["deliveries", "list"],
+    ["deliveries", "retry"],
+]
 
 
 def run(app: AppContext, *args: str) -> tuple[int, str]:
@@ -33,14 +40,15 @@ def test_digest_preview_then_send_once(sqlite_app: AppContext, tmp_path: Path) -
     with sqlite_app.session() as session:
         seed_day(Seed(session), now - timedelta(hours=1))
     preview = tmp_path / "out.html"
-    code, out = run(sqlite_app, "digest", "--group", "press-office", "--preview", str(preview),
-                    "--docx", str(tmp_path / "d.docx"))
+    code, out = run(
+        sqlite_app, "digest", "--group", "press-office", "--preview", str(preview), "--docx", str(tmp_path / "d.docx")
+    )
     assert code == 0, out
     assert "press-office: 舆情日报" in out
     html = preview.read_text(encoding="utf-8")
     assert "data:image/png;base64," in html and "<script" not in html
     assert (tmp_path / "d.docx").read_bytes()[:2] == b"PK"
-    assert not list(sqlite_app.config.outbox_dir.glob("*.eml"))          # a preview sends nothing
+    assert not list(sqlite_app.config.outbox_dir.glob("*.eml"))  # a preview sends nothing
     code, out = run(sqlite_app, "digest", "--send")
     assert code == 0 and out.count("sent ") == 3, out
     code, out = run(sqlite_app, "digest", "--send")
@@ -59,7 +67,9 @@ def test_alerts_test_and_unknown_channel(sqlite_app: AppContext) -> None:
     assert code == 0 and "sent" in out and "me@example.cn" in out
     assert len(list(sqlite_app.config.outbox_dir.glob("test_mail*.eml"))) == 1
     result = CliRunner().invoke(cli, ["--config", str(sqlite_app.config_dir), "alerts", "test", "--channel", "nope"])
-    assert result.exit_code == 1 and "no channel 'nope'" in result.output and "alerts.yaml defines: mail" in result.output
+    assert (
+        result.exit_code == 1 and "no channel 'nope'" in result.output and "alerts.yaml defines: mail" in result.output
+    )
     result = CliRunner().invoke(cli, ["--config", str(sqlite_app.config_dir), "alerts", "test", "--channel", "wecom"])
     assert result.exit_code == 1 and "TEST_WECOM_URL is not set" in result.output
 
@@ -73,8 +83,12 @@ def test_alerts_send_and_unknown_group(sqlite_app: AppContext) -> None:
 
 def test_digest_for_a_given_date_and_a_weekly_group(config_dir: Path, tmp_path: Path) -> None:
     from alerts_testlib import ALERTS_YAML, SEND_AT, make_app
-    weekly = ALERTS_YAML.replace("admins:", "  - {id: leaders, name: 分管领导, emails: [leader@example.cn], channels: [mail], "
-                                            "frequency: weekly, weekday: mon, digest_time: \"09:00\"}\nadmins:")
+
+    weekly = ALERTS_YAML.replace(
+        "admins:",
+        "  - {id: leaders, name: 分管领导, emails: [leader@example.cn], channels: [mail], "
+        'frequency: weekly, weekday: mon, digest_time: "09:00"}\nadmins:',
+    )
     app = make_app(config_dir, f"sqlite:///{tmp_path / 'w.db'}", alerts=weekly)
     with app.session() as session:
         seed_day(Seed(session), SEND_AT)

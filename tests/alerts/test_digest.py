@@ -24,24 +24,36 @@ def test_digest_of_a_realistic_day(app: AppContext) -> None:
     with app.session() as session:
         seed = Seed(session)
         ids = seed_day(seed, SEND_AT)
-        seed.post("昨天的旧帖：民警殴打群众", source="central", at=SEND_AT - timedelta(hours=30), negative=True, risk=3,
-                  topics={"police": ["民警"]})
-        seed.post("窗口之后：民警", source="central", at=SEND_AT + timedelta(minutes=1), negative=True, risk=3,
-                  topics={"police": ["民警"]})
+        seed.post(
+            "昨天的旧帖：民警殴打群众",
+            source="central",
+            at=SEND_AT - timedelta(hours=30),
+            negative=True,
+            risk=3,
+            topics={"police": ["民警"]},
+        )
+        seed.post(
+            "窗口之后：民警",
+            source="central",
+            at=SEND_AT + timedelta(minutes=1),
+            negative=True,
+            risk=3,
+            topics={"police": ["民警"]},
+        )
     d = build_digest(app, _group(app, "press-office"), SEND_AT, SEND_AT)
     summary = {c.label: (c.value, c.previous) for c in d.summary}
     assert summary["采集"] == (23, 1)
     assert summary["相关"] == (11, 1)
     assert summary["负面"] == (8, 1)
-    assert summary["高风险"] == (7, 1)   # risk >= 较大
+    assert summary["高风险"] == (7, 1)  # risk >= 较大
     assert not d.zero
     # ranked by risk: the 重大 post first, the 一般 one last
     assert d.items[0].id == ids["beating"] and d.items[0].risk == "重大"
     assert d.items[-1].risk == "一般"
-    assert len(d.items) == 3 and d.items[0].event_note == "同一事件共6篇，4个来源"   # reposts are one item
+    assert len(d.items) == 3 and d.items[0].event_note == "同一事件共6篇，4个来源"  # reposts are one item
     first = d.items[0]
     assert first.source == "本地论坛" and first.time == "11-26 23:55"
-    assert [s.text for s in first.title if s.hit] == ["派出所民警", "殴打"]   # adjacent terms merge
+    assert [s.text for s in first.title if s.hit] == ["派出所民警", "殴打"]  # adjacent terms merge
     excerpt = "".join(s.text for s in first.excerpt)
     assert WHISTLEBLOWER_ID not in excerpt and WHISTLEBLOWER_PHONE not in excerpt
     assert [s.text for s in first.excerpt if s.hit][:2] == ["派出所", "民警"]
@@ -54,7 +66,7 @@ def test_digest_of_a_realistic_day(app: AppContext) -> None:
     assert names[0] == "公安" and "法院" in names
     police = d.topics[0]
     assert police.relevant == 7 and police.negative == 6
-    assert [i.title_plain[:6] for i in police.items] == ["网友发帖称某", "深圳交警开展"]   # reposts folded into one
+    assert [i.title_plain[:6] for i in police.items] == ["网友发帖称某", "深圳交警开展"]  # reposts folded into one
     assert "暴力执法" in names and "执法不公" in d.quiet_topics
     # coverage by media level, in the office's wording
     assert d.coverage_text == "中央级媒体2篇，省级媒体3篇，市级媒体6篇"
@@ -72,9 +84,13 @@ def test_digest_of_a_realistic_day(app: AppContext) -> None:
 
 def test_masking_everywhere_in_the_digest(sqlite_app: AppContext) -> None:
     with sqlite_app.session() as session:
-        Seed(session).post(f"举报人电话{WHISTLEBLOWER_PHONE}：民警殴打群众",
-                           f"身份证{WHISTLEBLOWER_ID}，民警殴打群众。", negative=True, risk=3,
-                           topics={"police": ["民警"]})
+        Seed(session).post(
+            f"举报人电话{WHISTLEBLOWER_PHONE}：民警殴打群众",
+            f"身份证{WHISTLEBLOWER_ID}，民警殴打群众。",
+            negative=True,
+            risk=3,
+            topics={"police": ["民警"]},
+        )
     d = build_digest(sqlite_app, _group(sqlite_app, "press-office"), SEND_AT, SEND_AT, chart=False)
     item = d.items[0]
     assert item.title_plain == "举报人电话138****5678：民警殴打群众"
@@ -110,12 +126,13 @@ def test_group_filters_by_region_and_topic(sqlite_app: AppContext) -> None:
 def test_weekly_digest_covers_seven_days(sqlite_app: AppContext) -> None:
     from alerts.gather import digest_title
     from alerts.windows import window_for
+
     group = _group(sqlite_app, "press-office").model_copy(update={"frequency": "weekly", "weekday": "fri"})
     start, end = window_for(group, SEND_AT, 24)
     assert end - start == timedelta(days=7)
     assert digest_title(sqlite_app.config, group) == "舆情周报"
     tz_send = digest_send_time(sqlite_app, group, SEND_AT + timedelta(days=3))
-    assert tz_send == SEND_AT   # 2026-11-27 is a Friday
+    assert tz_send == SEND_AT  # 2026-11-27 is a Friday
 
 
 def test_coverage_shows_the_daemons_source_health(sqlite_app: AppContext) -> None:
@@ -123,14 +140,18 @@ def test_coverage_shows_the_daemons_source_health(sqlite_app: AppContext) -> Non
     is a problem in the digest's coverage section even though the window also holds successful runs."""
     with sqlite_app.session() as session:
         seed = Seed(session)
-        for hour in range(40, 10, -1):          # central: new posts on every run for a day and more …
+        for hour in range(40, 10, -1):  # central: new posts on every run for a day and more …
             seed.run("central", new=5, at=SEND_AT - timedelta(hours=hour))
-        for hour in range(10, 0, -1):           # … then 10 runs in a row with nothing new
+        for hour in range(10, 0, -1):  # … then 10 runs in a row with nothing new
             seed.run("central", new=0, at=SEND_AT - timedelta(hours=hour, minutes=30))
-        for hour in (9, 4, 3, 2):               # province: one success, then its last 3 runs failed
-            seed.run("province", status="ok" if hour == 9 else "failed", at=SEND_AT - timedelta(hours=hour),
-                     error="" if hour == 9 else "HTTP 503")
-        for hour in range(30, 0, -1):           # city: quiet now and then, as usual for it
+        for hour in (9, 4, 3, 2):  # province: one success, then its last 3 runs failed
+            seed.run(
+                "province",
+                status="ok" if hour == 9 else "failed",
+                at=SEND_AT - timedelta(hours=hour),
+                error="" if hour == 9 else "HTTP 503",
+            )
+        for hour in range(30, 0, -1):  # city: quiet now and then, as usual for it
             seed.run("city", new=5 if hour % 3 == 0 else 0, at=SEND_AT - timedelta(hours=hour))
     d = build_digest(sqlite_app, _group(sqlite_app, "press-office"), SEND_AT, SEND_AT, chart=False)
     health = {s.id: s for s in d.sources}

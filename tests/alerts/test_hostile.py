@@ -28,9 +28,11 @@ from storage.context import AppContext
 from storage.models import CrawlRunRow, DeliveryRow, PostRow
 from yuqing.cli import cli
 
-NOW = SEND_AT + timedelta(minutes=1)   # 08:01 local: the digest is due, outside quiet hours
-HOSTILE_TITLE = ('<!channel> <https://evil.example|官方通知> <at user_id="all">所有人</at> <script>alert(1)</script> '
-                 "民警殴打群众\x01\x07\x1b[31m\u202e\u2066\x85")
+NOW = SEND_AT + timedelta(minutes=1)  # 08:01 local: the digest is due, outside quiet hours
+HOSTILE_TITLE = (
+    '<!channel> <https://evil.example|官方通知> <at user_id="all">所有人</at> <script>alert(1)</script> '
+    "民警殴打群众\x01\x07\x1b[31m\u202e\u2066\x85"
+)
 HOSTILE_TEXT = "民警殴打群众\x0b，<!here> [点我](https://evil.example) <b>加粗</b>\x00\x1f 视频流传。"
 HOSTILE_URL = "https://news.example.cn/forum/\x01abc\u202e.html?id=7"
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -53,25 +55,39 @@ DING_TOKEN = "0123456789abcdef0123456789abcdef"
 
 
 def environ(server: WebhookServer) -> dict[str, str]:
-    return {"TEST_WECOM_URL": f"{server.url}/wecom?key=wecomkey", "TEST_DING_URL": f"{server.url}/ding?access_token={DING_TOKEN}",
-            "TEST_DING_SECRET": "SECdingsecret", "TEST_FEISHU_URL": f"{server.url}/feishu",
-            "TEST_SLACK_URL": f"{server.url}/slack"}
+    return {
+        "TEST_WECOM_URL": f"{server.url}/wecom?key=wecomkey",
+        "TEST_DING_URL": f"{server.url}/ding?access_token={DING_TOKEN}",
+        "TEST_DING_SECRET": "SECdingsecret",
+        "TEST_FEISHU_URL": f"{server.url}/feishu",
+        "TEST_SLACK_URL": f"{server.url}/slack",
+    }
 
 
 def hostile_app(config_dir: Path, tmp_path: Path) -> AppContext:
     app = make_app(config_dir, f"sqlite:///{tmp_path / 'h.db'}", alerts=ALERTS)
     with app.session() as session:
         seed = Seed(session)
-        seed.post(HOSTILE_TITLE, HOSTILE_TEXT, source="forum", at=NOW - timedelta(minutes=30), negative=True, risk=3,
-                  topics={"police": ["民警"]}, url=HOSTILE_URL)
+        seed.post(
+            HOSTILE_TITLE,
+            HOSTILE_TEXT,
+            source="forum",
+            at=NOW - timedelta(minutes=30),
+            negative=True,
+            risk=3,
+            topics={"police": ["民警"]},
+            url=HOSTILE_URL,
+        )
         seed.run("forum", error="GET https://news.example.cn/\x01bad failed\x1b[0m")
         session.commit()
     return app
 
 
 def outbox_mails(app: AppContext) -> list[EmailMessage]:
-    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
-            for p in sorted(app.config.outbox_dir.glob("*.eml"))]
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+        for p in sorted(app.config.outbox_dir.glob("*.eml"))
+    ]
 
 
 def body(msg: EmailMessage, subtype: str) -> str:
@@ -95,11 +111,12 @@ def requests_by_path(server: WebhookServer) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def test_hostile_post_is_inert_on_every_channel_and_format(config_dir: Path, tmp_path: Path,
-                                                           webhook_server: WebhookServer) -> None:
+def test_hostile_post_is_inert_on_every_channel_and_format(
+    config_dir: Path, tmp_path: Path, webhook_server: WebhookServer
+) -> None:
     """Item 7 (and the format half of item 8): each channel escapes for its own syntax."""
     app = hostile_app(config_dir, tmp_path)
-    with app.session() as session:   # stored once without control or bidi characters
+    with app.session() as session:  # stored once without control or bidi characters
         row = session.query(PostRow).one()
         assert not CONTROL.search(row.title + row.text + row.url)
         assert row.url == "https://news.example.cn/forum/abc.html?id=7" and "\n" not in row.title
@@ -118,18 +135,19 @@ def test_hostile_post_is_inert_on_every_channel_and_format(config_dir: Path, tmp
             assert "民警殴打群众" in raw, path
             for live in ("<!channel>", "<!here>", "<https://evil.example|", '<at user_id="all">', "<script", "<b>"):
                 assert live not in raw, (path, live)
-            if path != "/slack":   # Slack does not know [label](url): shown as typed, its links are <url|label>
+            if path != "/slack":  # Slack does not know [label](url): shown as typed, its links are <url|label>
                 assert "](https://evil.example)" not in raw, path
-    for payload in sent["/slack"]:       # Slack: & < > as &amp; &lt; &gt;, still readable
+    for payload in sent["/slack"]:  # Slack: & < > as &amp; &lt; &gt;, still readable
         assert "&lt;!channel&gt;" in payload["text"] and "&lt;https://evil.example|官方通知&gt;" in payload["text"]
-    for payload in sent["/feishu"]:      # Feishu: no tag, no [label](url) link
+    for payload in sent["/feishu"]:  # Feishu: no tag, no [label](url) link
         text = payload["content"]["text"]
         assert '＜at user_id="all"＞' in text and "＜script＞" in text
-    for payload in sent["/wecom"]:       # WeCom/DingTalk markdown: full-width, as before
+    for payload in sent["/wecom"]:  # WeCom/DingTalk markdown: full-width, as before
         assert "＜!channel＞" in payload["markdown"]["content"]
     for payload in sent["/ding"]:
-        assert "＜at user＿id=\"all\"＞" in payload["markdown"]["text"] and not CONTROL.search(
-            payload["markdown"]["title"])
+        assert '＜at user＿id="all"＞' in payload["markdown"]["text"] and not CONTROL.search(
+            payload["markdown"]["title"]
+        )
 
     mails = outbox_mails(app)
     assert len(mails) == 2  # the alert and the digest to duty@example.cn
@@ -139,11 +157,13 @@ def test_hostile_post_is_inert_on_every_channel_and_format(config_dir: Path, tmp
         assert not CONTROL.search(subject) and "\n" not in subject
         html, text = body(msg, "html"), body(msg, "plain")
         assert "<script" not in html and "&lt;script&gt;" in html and '<a href="https://evil.example' not in html
-        assert not CONTROL.search(html.replace("\r\n", "")) and not CONTROL.search(text.replace("\r\n", "").replace("\n", ""))
+        assert not CONTROL.search(html.replace("\r\n", "")) and not CONTROL.search(
+            text.replace("\r\n", "").replace("\n", "")
+        )
         assert "https://news.example.cn/forum/abc.html?id=7" in text
     digest = next(m for m in mails if "值班室" in str(m["Subject"]))
     word = docx_text(digest)
-    assert word is not None and "<!channel>" in word and "民警殴打群众" in word   # Word shows text as text
+    assert word is not None and "<!channel>" in word and "民警殴打群众" in word  # Word shows text as text
     assert "https://news.example.cn/forum/abc.html?id=7" in word and not CONTROL.search(word.replace("\n", ""))
     app.close()
 
@@ -153,8 +173,9 @@ def test_legacy_row_with_x01_url_still_gets_its_word_attachment(config_dir: Path
     a crawl error holding one: the .docx is still built and attached; nothing is dropped."""
     app = hostile_app(config_dir, tmp_path)
     with app.session() as session:
-        session.execute(update(PostRow).values(url="https://news.example.cn/\x01legacy.html",
-                                               title="旧数据\x01\x0c民警殴打群众"))
+        session.execute(
+            update(PostRow).values(url="https://news.example.cn/\x01legacy.html", title="旧数据\x01\x0c民警殴打群众")
+        )
         session.execute(update(CrawlRunRow).values(error_summary="timeout at https://x.example/\x01\x02"))
         session.commit()
     results = send_digests(app, NOW, environ={})
@@ -167,9 +188,9 @@ def test_legacy_row_with_x01_url_still_gets_its_word_attachment(config_dir: Path
     app.close()
 
 
-def test_docx_failure_sends_the_mail_without_it_and_says_so(config_dir: Path, tmp_path: Path,
-                                                            webhook_server: WebhookServer,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_docx_failure_sends_the_mail_without_it_and_says_so(
+    config_dir: Path, tmp_path: Path, webhook_server: WebhookServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Item 8: the Word file cannot be built → every channel still gets the digest; the mail goes
     without the attachment and the problem shows in `deliveries list` and `status --json`."""
     app = hostile_app(config_dir, tmp_path)
@@ -179,8 +200,13 @@ def test_docx_failure_sends_the_mail_without_it_and_says_so(config_dir: Path, tm
 
     monkeypatch.setattr(alerts.service, "build_docx", broken)
     results = send_digests(app, NOW, environ=environ(webhook_server))
-    assert {r.channel: r.status for r in results} == {"mail": "sent", "wecom": "sent", "ding": "sent",
-                                                      "feishu": "sent", "slack": "sent"}
+    assert {r.channel: r.status for r in results} == {
+        "mail": "sent",
+        "wecom": "sent",
+        "ding": "sent",
+        "feishu": "sent",
+        "slack": "sent",
+    }
     [msg] = outbox_mails(app)
     assert docx_text(msg) is None and "民警殴打群众" in body(msg, "plain")
     mail = next(r for r in results if r.channel == "mail")
@@ -199,14 +225,14 @@ def test_docx_failure_sends_the_mail_without_it_and_says_so(config_dir: Path, tm
     app.close()
 
 
-def test_webhook_url_with_a_trailing_space_or_a_space_inside_never_leaks(config_dir: Path, tmp_path: Path,
-                                                                         webhook_server: WebhookServer,
-                                                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_webhook_url_with_a_trailing_space_or_a_space_inside_never_leaks(
+    config_dir: Path, tmp_path: Path, webhook_server: WebhookServer, caplog: pytest.LogCaptureFixture
+) -> None:
     """Item 9: a trailing space is harmless; a URL that cannot be posted to is a failed delivery whose
     error — stored, logged, listed, in `status --json` — holds neither token, timestamp nor signature."""
     app = hostile_app(config_dir, tmp_path)
     env = environ(webhook_server)
-    env["TEST_DING_URL"] += " "   # pasted with a trailing space: still delivered
+    env["TEST_DING_URL"] += " "  # pasted with a trailing space: still delivered
     env["TEST_SLACK_URL"] = f"{webhook_server.url}/services/T0123ABCD/B0123ABCD/{DING_TOKEN} x"
     env["TEST_WECOM_URL"] = f"{webhook_server.url}/wecom?key=wecom-secret-key&x= 1"
     with caplog.at_level("DEBUG"):
@@ -218,10 +244,12 @@ def test_webhook_url_with_a_trailing_space_or_a_space_inside_never_leaks(config_
     # The URL changes under a running daemon: the signed URL never reaches an error either.
     env["TEST_DING_URL"] = "http://127.0.0.1:1/robot/send?access_token=" + DING_TOKEN
     with app.session() as session:
-        session.execute(update(DeliveryRow).where(DeliveryRow.channel == "ding").values(status="failed",
-                                                                                       next_attempt_at=None))
+        session.execute(
+            update(DeliveryRow).where(DeliveryRow.channel == "ding").values(status="failed", next_attempt_at=None)
+        )
         session.commit()
     from alerts.dispatch import deliver_due
+
     with caplog.at_level("DEBUG"):
         [ding] = deliver_due(app.config, app.sessions, NOW, env)
     assert ding.status == "failed" and "cannot reach" in ding.error

@@ -22,15 +22,15 @@ from alerts.docx_export import build_docx
 from alerts.render import digest_html, digest_markdown, digest_text, environment
 from alerts.service import build_digest, select_groups, send_digests, send_immediate_alerts
 
-NOW = SEND_AT + timedelta(minutes=1)   # 08:01 local: the digest is due, quiet hours are over
+NOW = SEND_AT + timedelta(minutes=1)  # 08:01 local: the digest is due, quiet hours are over
 
 ID = "440301199003071230"
 MOBILE = "13812345678"
 MOBILE2 = "13800138000"
 LANDLINE = "075587654321"
 LANDLINE2 = "01062345678"
-CARD = "6217000123456789019"           # Luhn valid
-CARD_BAD = "6222021234567894"[:-1] + "5"   # fails Luhn
+CARD = "6217000123456789019"  # Luhn valid
+CARD_BAD = "6222021234567894"[:-1] + "5"  # fails Luhn
 SECRETS = (ID, MOBILE, MOBILE2, LANDLINE, LANDLINE2, CARD, CARD_BAD)
 LOCAL_PARTS = ("zhangsan", "lisi", "wangwu")
 CN = dict(zip("0123456789", "〇一二三四五六七八九"))
@@ -40,23 +40,31 @@ PII_URL = f"https://bbs.example.cn/thread?mobile={MOBILE2}&email=zhangsan%40163.
 PII_PATH_URL = f"https://bbs.example.cn/user/{MOBILE}/posts"
 ERROR_URL = f"https://city.example.cn/list?phone={MOBILE}"
 TITLE = f"举报人电话{''.join(CN[c] for c in MOBILE)}：民警殴打群众"
-TEXT = (f"民警殴打群众。举报人身份证{ID[:3]} {ID[3:6]} {ID[6:10]} {ID[10:14]} {ID[14:]}，"
-        f"手机1381-2345-678，又写作(138)1234-5678、{MOBILE.translate(FW)}，家属座机{LANDLINE2}，"
-        f"单位电话0755 8765 4321，银行卡{CARD[:6]} {CARD[6:]}，收款卡号{CARD_BAD}，"
-        f"邮箱zhangsan[at]163.com、lisi@法院.中国、wangwu @ qq.com，原帖 {PII_URL} 已删除。")
+TEXT = (
+    f"民警殴打群众。举报人身份证{ID[:3]} {ID[3:6]} {ID[6:10]} {ID[10:14]} {ID[14:]}，"
+    f"手机1381-2345-678，又写作(138)1234-5678、{MOBILE.translate(FW)}，家属座机{LANDLINE2}，"
+    f"单位电话0755 8765 4321，银行卡{CARD[:6]} {CARD[6:]}，收款卡号{CARD_BAD}，"
+    f"邮箱zhangsan[at]163.com、lisi@法院.中国、wangwu @ qq.com，原帖 {PII_URL} 已删除。"
+)
 
-ALERTS = (ALERTS_YAML
-          .replace("excerpt_chars: 80, docx: false", "excerpt_chars: 2000, docx: true")
-          .replace("groups:", """  - {id: feishu, type: feishu, url_env: TEST_FEISHU_URL, secret_env: TEST_FEISHU_SECRET}
+ALERTS = ALERTS_YAML.replace("excerpt_chars: 80, docx: false", "excerpt_chars: 2000, docx: true").replace(
+    "groups:",
+    """  - {id: feishu, type: feishu, url_env: TEST_FEISHU_URL, secret_env: TEST_FEISHU_SECRET}
   - {id: slack, type: slack, url_env: TEST_SLACK_URL}
 groups:
-  - {id: duty, name: 值班室, channels: [wecom, ding, feishu, slack], digest_time: "08:00"}"""))
+  - {id: duty, name: 值班室, channels: [wecom, ding, feishu, slack], digest_time: "08:00"}""",
+)
 
 
 def _environ(server: WebhookServer) -> dict[str, str]:
-    return {"TEST_WECOM_URL": f"{server.url}/wecom?key=k", "TEST_DING_URL": f"{server.url}/ding?access_token=t",
-            "TEST_DING_SECRET": "SECdingsecret", "TEST_FEISHU_URL": f"{server.url}/feishu",
-            "TEST_FEISHU_SECRET": "feishusecret", "TEST_SLACK_URL": f"{server.url}/slack"}
+    return {
+        "TEST_WECOM_URL": f"{server.url}/wecom?key=k",
+        "TEST_DING_URL": f"{server.url}/ding?access_token=t",
+        "TEST_DING_SECRET": "SECdingsecret",
+        "TEST_FEISHU_URL": f"{server.url}/feishu",
+        "TEST_FEISHU_SECRET": "feishusecret",
+        "TEST_SLACK_URL": f"{server.url}/slack",
+    }
 
 
 def digits_of(text: str) -> str:
@@ -101,15 +109,40 @@ def mail_texts(outbox: Path) -> list[str]:
 
 def _seed(seed: Seed) -> None:
     ev = seed.event(f"民警殴打群众 举报人电话{MOBILE}", posts=2, sources=2, risk=3, at=NOW - timedelta(hours=5))
-    first = seed.post(TITLE, TEXT, source="forum", at=NOW - timedelta(minutes=30), negative=True, risk=3, event_id=ev,
-                      topics={"police": ["民警"]}, url=PII_URL)
+    first = seed.post(
+        TITLE,
+        TEXT,
+        source="forum",
+        at=NOW - timedelta(minutes=30),
+        negative=True,
+        risk=3,
+        event_id=ev,
+        topics={"police": ["民警"]},
+        url=PII_URL,
+    )
     seed.set_representative(ev, first)
-    seed.post(f"转载：民警殴打群众 电话{MOBILE}", TEXT, source="city", at=NOW - timedelta(minutes=40), negative=True,
-              risk=3, event_id=ev, topics={"police": ["民警"]}, url=PII_PATH_URL)
-    for n in range(6):   # a surge of the police topic: its alert lists the top posts with their links
-        seed.post(f"民警执法引争议（{n}）手机{MOBILE[:3]} {MOBILE[3:7]} {MOBILE[7:]}", TEXT, source="province",
-                  at=NOW - timedelta(hours=1, minutes=n), negative=True, risk=1, topics={"police": ["民警"]},
-                  url=f"{PII_PATH_URL}?n={n}")
+    seed.post(
+        f"转载：民警殴打群众 电话{MOBILE}",
+        TEXT,
+        source="city",
+        at=NOW - timedelta(minutes=40),
+        negative=True,
+        risk=3,
+        event_id=ev,
+        topics={"police": ["民警"]},
+        url=PII_PATH_URL,
+    )
+    for n in range(6):  # a surge of the police topic: its alert lists the top posts with their links
+        seed.post(
+            f"民警执法引争议（{n}）手机{MOBILE[:3]} {MOBILE[3:7]} {MOBILE[7:]}",
+            TEXT,
+            source="province",
+            at=NOW - timedelta(hours=1, minutes=n),
+            negative=True,
+            risk=1,
+            topics={"police": ["民警"]},
+            url=f"{PII_PATH_URL}?n={n}",
+        )
     seed.run("central")
     seed.run("city", status="failed", items=0, new=0, error=f"HTTP 404 for {ERROR_URL}")
 
@@ -120,8 +153,12 @@ def test_rendered_digest_carries_no_personal_number(config_dir: Path, tmp_path: 
         _seed(Seed(session))
     d = build_digest(app, select_groups(app, "press-office")[0], SEND_AT, NOW, chart=False)
     env = environment()
-    outputs = {"html": digest_html(env, d), "text": digest_text(env, d), "markdown": digest_markdown(env, d),
-               "docx": docx_text(build_docx(d))}
+    outputs = {
+        "html": digest_html(env, d),
+        "text": digest_text(env, d),
+        "markdown": digest_markdown(env, d),
+        "docx": docx_text(build_docx(d)),
+    }
     for name, text in outputs.items():
         assert not leaks(text), (name, leaks(text))
     # the links went out masked, not dropped, and stay links
@@ -132,8 +169,9 @@ def test_rendered_digest_carries_no_personal_number(config_dir: Path, tmp_path: 
     app.close()
 
 
-def test_sent_mail_and_webhooks_carry_no_personal_number(config_dir: Path, tmp_path: Path,
-                                                         webhook_server: WebhookServer) -> None:
+def test_sent_mail_and_webhooks_carry_no_personal_number(
+    config_dir: Path, tmp_path: Path, webhook_server: WebhookServer
+) -> None:
     app = make_app(config_dir, f"sqlite:///{tmp_path / 's.db'}", alerts=ALERTS)
     with app.session() as session:
         _seed(Seed(session))

@@ -29,9 +29,20 @@ def _browser() -> str:
 
 def screenshot(browser: str, html: Path, png: Path, height: int = 3000) -> None:
     subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--force-device-scale-factor=1",
-         f"--window-size=720,{height}", f"--screenshot={png}", html.as_uri()],
-        check=True, capture_output=True, timeout=120,
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+            f"--window-size=720,{height}",
+            f"--screenshot={png}",
+            html.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
 
 
@@ -47,9 +58,21 @@ def phone_overflow(browser: str, html: Path, width: int = 375) -> int:
     frame = html.with_name("phone.html")
     frame.write_text(PHONE_FRAME.format(src=html.name, width=width), encoding="utf-8")
     dom = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
-         "--virtual-time-budget=5000", "--window-size=600,900", "--dump-dom", frame.as_uri()],
-        check=True, capture_output=True, text=True, timeout=120,
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=5000",
+            "--window-size=600,900",
+            "--dump-dom",
+            frame.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
     ).stdout
     match = re.search(r'data-overflow="(-?\d+)"', dom)
     assert match, "the phone frame did not load"
@@ -70,10 +93,17 @@ def test_preview_renders_in_chromium(sqlite_app: AppContext, tmp_path: Path) -> 
     with sqlite_app.session() as session:
         seed = Seed(session)
         seed_day(seed, SEND_AT)
-        for n in range(1, 7):   # a week of history for the chart
+        for n in range(1, 7):  # a week of history for the chart
             for k in range(3 + n % 3):
-                seed.post(f"历史{n}-{k}：派出所民警", "民警。", source="central", at=SEND_AT - timedelta(days=n, hours=k + 1),
-                          negative=k % 2 == 0, risk=1, topics={"police": ["民警"]})
+                seed.post(
+                    f"历史{n}-{k}：派出所民警",
+                    "民警。",
+                    source="central",
+                    at=SEND_AT - timedelta(days=n, hours=k + 1),
+                    negative=k % 2 == 0,
+                    risk=1,
+                    topics={"police": ["民警"]},
+                )
     d = build_digest(sqlite_app, select_groups(sqlite_app, "press-office")[0], SEND_AT, SEND_AT)
     html = tmp_path / "digest.html"
     html.write_text(digest_html(environment(), d, preview=True), encoding="utf-8")
@@ -85,7 +115,7 @@ def test_preview_renders_in_chromium(sqlite_app: AppContext, tmp_path: Path) -> 
     assert pixels.std() > 0.05
     assert len({tuple(p) for p in (pixels[::7, ::7] * 255).astype(int).reshape(-1, 3)}) > 50
     assert phone_overflow(browser, html) <= 0, "the digest scrolls sideways on a 375 px phone screen"
-    assert phone_overflow(browser, html, width=150) > 0   # the measure does see an overflow
+    assert phone_overflow(browser, html, width=150) > 0  # the measure does see an overflow
     target = os.environ.get("YUQING_TEST_DIGEST_SCREENSHOT")
     if target:
         mpimg.imsave(target, crop_to_content(pixels))

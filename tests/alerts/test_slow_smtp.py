@@ -20,7 +20,7 @@ from storage.models import DeliveryRow
 
 CLI_BOOT = "from yuqing.cli import main; main()"
 RECIPIENTS = [f"reader{n}@example.cn" for n in range(6)]
-SECONDS_PER_MESSAGE = 4.0   # longer than the 3 s claim lease: only the renewal keeps a claim alive
+SECONDS_PER_MESSAGE = 4.0  # longer than the 3 s claim lease: only the renewal keeps a claim alive
 ALERTS = f"""
 digest: {{title: 舆情日报, send_empty: true, docx: false}}
 channels:
@@ -41,8 +41,13 @@ class SlowInbox(Inbox):
 
 def cli(config_dir: Path, *args: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_") or k.startswith("YUQING_TEST_")}
-    return subprocess.Popen([sys.executable, "-c", CLI_BOOT, "--config", str(config_dir), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-c", CLI_BOOT, "--config", str(config_dir), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
 
 
 def test_slow_server_and_a_concurrent_retry_send_each_message_once(config_dir: Path, tmp_path: Path) -> None:
@@ -71,12 +76,14 @@ def test_slow_server_and_a_concurrent_retry_send_each_message_once(config_dir: P
     assert second.returncode == 0, out_second
     received = sorted(a for rcpts, _ in inbox.messages for a in rcpts)
     assert received == sorted(RECIPIENTS), (received, out_first, out_second)
-    assert "sent" in out_second, out_second   # the retry really sent some: the two ran side by side
+    assert "sent" in out_second, out_second  # the retry really sent some: the two ran side by side
     assert elapsed < SECONDS_PER_MESSAGE * len(RECIPIENTS)
     with app.session() as session:
         rows = list(session.scalars(select(DeliveryRow).where(DeliveryRow.kind == "digest")))
     assert len(rows) == len(RECIPIENTS)
-    assert all(r.status == "sent" and r.attempts == 1 for r in rows), [(r.recipient, r.status, r.attempts) for r in rows]
+    assert all(r.status == "sent" and r.attempts == 1 for r in rows), [
+        (r.recipient, r.status, r.attempts) for r in rows
+    ]
     # sent_at is when each send finished, not the run's start: the slow sends are seconds apart
     sent = sorted(r.sent_at for r in rows if r.sent_at is not None)
     assert (sent[-1] - sent[0]).total_seconds() >= SECONDS_PER_MESSAGE * 1.5

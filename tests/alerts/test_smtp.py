@@ -32,8 +32,14 @@ def _seed(app: AppContext) -> None:
     with app.session() as session:
         seed = Seed(session)
         seed_day(seed, SEND_AT)
-        seed.post(HOSTILE, f"民警殴打群众。知情人电话{WHISTLEBLOWER_PHONE}，身份证{WHISTLEBLOWER_ID}。", source="central", negative=True, risk=3,
-                  topics={"police": ["民警"]})
+        seed.post(
+            HOSTILE,
+            f"民警殴打群众。知情人电话{WHISTLEBLOWER_PHONE}，身份证{WHISTLEBLOWER_ID}。",
+            source="central",
+            negative=True,
+            risk=3,
+            topics={"police": ["民警"]},
+        )
 
 
 def _rows(app: AppContext) -> list[DeliveryRow]:
@@ -45,8 +51,9 @@ def _body(msg, subtype: str) -> str:  # type: ignore[no-untyped-def]
     return msg.get_body(preferencelist=(subtype,)).get_content()
 
 
-def test_digest_arrives_once_well_formed_escaped_and_masked(config_dir: Path, db_url: str,
-                                                           smtp_server: SmtpServer) -> None:
+def test_digest_arrives_once_well_formed_escaped_and_masked(
+    config_dir: Path, db_url: str, smtp_server: SmtpServer
+) -> None:
     app = make_app(config_dir, db_url, smtp_server)
     _seed(app)
     results = send_digests(app, NOW)
@@ -55,7 +62,7 @@ def test_digest_arrives_once_well_formed_escaped_and_masked(config_dir: Path, db
     assert all(r.status == "sent" for r in results), results
     [msg] = smtp_server.inbox.to("analyst@example.cn")
     assert len(smtp_server.inbox.to("chief@example.cn")) == 1
-    assert len(smtp_server.inbox.to("sz@example.cn")) == 1   # the other group's own digest
+    assert len(smtp_server.inbox.to("sz@example.cn")) == 1  # the other group's own digest
 
     assert msg.get_content_type() == "multipart/alternative"
     text_part, related = msg.get_payload()
@@ -68,7 +75,7 @@ def test_digest_arrives_once_well_formed_escaped_and_masked(config_dir: Path, db
 
     raw = next(r for r in smtp_server.inbox.raw if b"analyst@example.cn" in r).decode("ascii")  # as on the wire
     encoded = ("\n" + raw).split("\nSubject:", 1)[1].split("\nFrom:", 1)[0]
-    assert encoded.isascii() and "=?utf-8?" in encoded.lower()          # RFC 2047 on the wire
+    assert encoded.isascii() and "=?utf-8?" in encoded.lower()  # RFC 2047 on the wire
     assert str(make_header(decode_header(encoded.replace("\n", "")))) == "【舆情日报】政法委宣传处 2026-11-27：负面9条"
     assert msg["Subject"] == "【舆情日报】政法委宣传处 2026-11-27：负面9条"
     assert msg["Message-ID"].startswith("<") and msg["Message-ID"].endswith("@localhost>")
@@ -94,7 +101,7 @@ def test_server_down_then_back_sends_exactly_once(config_dir: Path, db_url: str,
     app = make_app(config_dir, db_url, smtp_server)
     _seed(app)
     port = smtp_server.port
-    smtp_server.controller.stop()                     # the server goes down
+    smtp_server.controller.stop()  # the server goes down
     results = send_digests(app, NOW)
     assert results and all(r.status == "failed" for r in results)
     rows = _rows(app)
@@ -102,7 +109,7 @@ def test_server_down_then_back_sends_exactly_once(config_dir: Path, db_url: str,
     # the backoff counts from the moment each send failed (the run's start plus the time it took)
     assert all(timedelta(0) <= r.next_attempt_at - (NOW + timedelta(minutes=1)) < timedelta(seconds=30) for r in rows)
 
-    assert retry_pending(app, NOW + timedelta(seconds=30)) == []       # backoff not over yet
+    assert retry_pending(app, NOW + timedelta(seconds=30)) == []  # backoff not over yet
     inbox = Inbox()
     back = PortZeroController(inbox, hostname="127.0.0.1", port=port)  # the server is back
     back.start()
@@ -113,8 +120,11 @@ def test_server_down_then_back_sends_exactly_once(config_dir: Path, db_url: str,
         assert send_digests(app, NOW + timedelta(minutes=30)) == []
     finally:
         back.stop()
-    assert sorted(a for rcpts, _ in inbox.messages for a in rcpts) == ["analyst@example.cn", "chief@example.cn",
-                                                                     "sz@example.cn"]
+    assert sorted(a for rcpts, _ in inbox.messages for a in rcpts) == [
+        "analyst@example.cn",
+        "chief@example.cn",
+        "sz@example.cn",
+    ]
     assert all(r.status == "sent" and r.attempts == 2 and r.sent_at for r in _rows(app))
     app.close()
 
@@ -148,11 +158,13 @@ def test_one_recipient_failing_does_not_block_the_others(config_dir: Path, tmp_p
 
 def test_crash_mid_send_is_retried_after_the_lease(config_dir: Path, tmp_path: Path, smtp_server: SmtpServer) -> None:
     from alerts import deliveries as dl
+
     app = make_app(config_dir, f"sqlite:///{tmp_path / 'a.db'}", smtp_server)
     _seed(app)
     from alerts.service import queue_digest, select_groups
+
     ids = queue_digest(app, select_groups(app, "press-office")[0], SEND_AT, NOW)
-    with app.session() as session:                     # a process claimed it, then died
+    with app.session() as session:  # a process claimed it, then died
         assert dl.claim(session, ids[0], NOW, dl.LEASE)
     assert [r.recipient for r in retry_pending(app, NOW + timedelta(seconds=60))] == ["chief@example.cn"]
     assert [r.recipient for r in retry_pending(app, NOW + dl.LEASE)] == ["analyst@example.cn"]
@@ -171,17 +183,29 @@ def test_outbox_transport_writes_eml_files_once(sqlite_app: AppContext) -> None:
     assert b"Subject: =?utf-8?" in files[0].read_bytes()
 
 
-def test_two_workers_never_send_the_same_delivery_twice(config_dir: Path, db_url: str,
-                                                        smtp_server: SmtpServer) -> None:
+def test_two_workers_never_send_the_same_delivery_twice(config_dir: Path, db_url: str, smtp_server: SmtpServer) -> None:
     import threading
 
     from alerts import deliveries as dl
     from alerts.deliveries import Outgoing
+
     app = make_app(config_dir, db_url, smtp_server)
     with app.session() as session:
-        dl.record(session, [Outgoing(f"admin:test:{n}", "admin", "mail", f"u{n}@example.cn", "s",
-                                     {"type": "email", "eml": f"Subject: {n}\r\n\r\nbody {n}\r\n"})
-                            for n in range(30)], NOW)
+        dl.record(
+            session,
+            [
+                Outgoing(
+                    f"admin:test:{n}",
+                    "admin",
+                    "mail",
+                    f"u{n}@example.cn",
+                    "s",
+                    {"type": "email", "eml": f"Subject: {n}\r\n\r\nbody {n}\r\n"},
+                )
+                for n in range(30)
+            ],
+            NOW,
+        )
     workers = [AppContext.create(app.config_dir) for _ in range(2)]
     results: list[list[str]] = [[], []]
 
@@ -197,5 +221,6 @@ def test_two_workers_never_send_the_same_delivery_twice(config_dir: Path, db_url
         worker.close()
     assert sorted(results[0] + results[1]) == ["sent"] * 30
     assert sorted(a for rcpts, _ in smtp_server.inbox.messages for a in rcpts) == sorted(
-        f"u{n}@example.cn" for n in range(30))
+        f"u{n}@example.cn" for n in range(30)
+    )
     app.close()

@@ -29,19 +29,27 @@ def make_cert(directory: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 (the test's own CA)."""
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
+
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -65,8 +73,9 @@ def tls(tmp_path: Path) -> tuple[Path, ssl.SSLContext]:
 def _server(**kw: Any) -> Iterator[tuple[Inbox, Logins, PortZeroController]]:
     inbox, logins = Inbox(), Logins()
     # aiosmtpd's LOGIN mechanism and smtplib's disagree on the initial response: offer PLAIN only.
-    controller = PortZeroController(inbox, hostname="127.0.0.1", port=0, authenticator=logins,
-                                    auth_exclude_mechanism=["LOGIN"], **kw)
+    controller = PortZeroController(
+        inbox, hostname="127.0.0.1", port=0, authenticator=logins, auth_exclude_mechanism=["LOGIN"], **kw
+    )
     controller.start()
     try:
         yield inbox, logins, controller
@@ -75,17 +84,31 @@ def _server(**kw: Any) -> Iterator[tuple[Inbox, Logins, PortZeroController]]:
 
 
 def _mail(port: int, security: str, ca_file: Path | None) -> MailSettings:
-    return MailSettings.model_validate({"transport": "smtp", "from_addr": "yuqing@example.cn", "smtp": {
-        "host": "127.0.0.1", "port": port, "security": security, "username": "yuqing",
-        "ca_file": str(ca_file) if ca_file else None, "timeout": 10}})
+    return MailSettings.model_validate(
+        {
+            "transport": "smtp",
+            "from_addr": "yuqing@example.cn",
+            "smtp": {
+                "host": "127.0.0.1",
+                "port": port,
+                "security": security,
+                "username": "yuqing",
+                "ca_file": str(ca_file) if ca_file else None,
+                "timeout": 10,
+            },
+        }
+    )
 
 
 @pytest.mark.parametrize("security", ["ssl", "starttls"])
 def test_tls_with_login(tls: tuple[Path, ssl.SSLContext], security: str) -> None:
     cert, context = tls
     # with implicit TLS aiosmtpd does not know the session is encrypted: allow AUTH explicitly
-    kw = ({"ssl_context": context, "auth_require_tls": False} if security == "ssl"
-          else {"tls_context": context, "require_starttls": True})
+    kw = (
+        {"ssl_context": context, "auth_require_tls": False}
+        if security == "ssl"
+        else {"tls_context": context, "require_starttls": True}
+    )
     for inbox, logins, controller in _server(**kw):
         send_smtp(_mail(controller.port, security, cert), "a@example.cn", MESSAGE, {"YUQING_SMTP_PASSWORD": "s3cret"})
         assert logins.seen == [("yuqing", "s3cret")]
@@ -96,11 +119,13 @@ def test_wrong_password_and_untrusted_certificate_fail(tls: tuple[Path, ssl.SSLC
     cert, context = tls
     for _inbox, _logins, controller in _server(tls_context=context, require_starttls=True):
         with pytest.raises(DeliveryError, match="535|Authentication"):
-            send_smtp(_mail(controller.port, "starttls", cert), "a@example.cn", MESSAGE,
-                      {"YUQING_SMTP_PASSWORD": "wrong"})
+            send_smtp(
+                _mail(controller.port, "starttls", cert), "a@example.cn", MESSAGE, {"YUQING_SMTP_PASSWORD": "wrong"}
+            )
         with pytest.raises(DeliveryError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
-            send_smtp(_mail(controller.port, "starttls", None), "a@example.cn", MESSAGE,
-                      {"YUQING_SMTP_PASSWORD": "s3cret"})
+            send_smtp(
+                _mail(controller.port, "starttls", None), "a@example.cn", MESSAGE, {"YUQING_SMTP_PASSWORD": "s3cret"}
+            )
         with pytest.raises(DeliveryError, match="YUQING_SMTP_PASSWORD"):
             send_smtp(_mail(controller.port, "starttls", cert), "a@example.cn", MESSAGE, {})
 
@@ -109,20 +134,47 @@ def test_login_is_never_sent_in_clear(config_dir: Path) -> None:
     """Item 10: with security: none and a username, nothing reaches the server (even when the
     settings were built around the validation); with the opt-in it logs in."""
     inbox, logins = Inbox(), Logins()
-    controller = PortZeroController(inbox, hostname="127.0.0.1", port=0, authenticator=logins,
-                                    auth_require_tls=False, auth_exclude_mechanism=["LOGIN"])
+    controller = PortZeroController(
+        inbox,
+        hostname="127.0.0.1",
+        port=0,
+        authenticator=logins,
+        auth_require_tls=False,
+        auth_exclude_mechanism=["LOGIN"],
+    )
     controller.start()
     try:
-        clear = MailSettings.model_construct(transport="smtp", from_addr="yuqing@example.cn", smtp=SmtpSettings.model_construct(
-            host="127.0.0.1", port=controller.port, security="none", allow_plaintext_auth=False, username="yuqing",
-            timeout=10, ca_file=None))
+        clear = MailSettings.model_construct(
+            transport="smtp",
+            from_addr="yuqing@example.cn",
+            smtp=SmtpSettings.model_construct(
+                host="127.0.0.1",
+                port=controller.port,
+                security="none",
+                allow_plaintext_auth=False,
+                username="yuqing",
+                timeout=10,
+                ca_file=None,
+            ),
+        )
         with pytest.raises(DeliveryError, match="in clear") as info:
             send_smtp(clear, "a@example.cn", MESSAGE, {"YUQING_SMTP_PASSWORD": "s3cret"})
         assert "starttls" in (info.value.hint or "")
         assert logins.seen == [] and inbox.messages == []
-        opted = MailSettings.model_validate({"transport": "smtp", "from_addr": "yuqing@example.cn", "smtp": {
-            "host": "127.0.0.1", "port": controller.port, "security": "none", "allow_plaintext_auth": True,
-            "username": "yuqing", "timeout": 10}})
+        opted = MailSettings.model_validate(
+            {
+                "transport": "smtp",
+                "from_addr": "yuqing@example.cn",
+                "smtp": {
+                    "host": "127.0.0.1",
+                    "port": controller.port,
+                    "security": "none",
+                    "allow_plaintext_auth": True,
+                    "username": "yuqing",
+                    "timeout": 10,
+                },
+            }
+        )
         send_smtp(opted, "a@example.cn", MESSAGE, {"YUQING_SMTP_PASSWORD": "s3cret"})
         assert logins.seen == [("yuqing", "s3cret")]
     finally:
@@ -146,14 +198,17 @@ def test_doctor_logs_in_and_verifies_the_certificate(config_dir: Path, tls: tupl
     cert, context = tls
     for _inbox, logins, controller in _server(tls_context=context, require_starttls=True):
         settings = (config_dir / "settings.yaml").read_text(encoding="utf-8")
-        settings = (settings.replace("transport: outbox", "transport: smtp", 1)
-                    .replace("    port: 25\n", f"    port: {controller.port}\n", 1)
-                    .replace("    security: none", "    security: starttls", 1)
-                    .replace("    username:   ", "    username: yuqing   ", 1))
+        settings = (
+            settings.replace("transport: outbox", "transport: smtp", 1)
+            .replace("    port: 25\n", f"    port: {controller.port}\n", 1)
+            .replace("    security: none", "    security: starttls", 1)
+            .replace("    username:   ", "    username: yuqing   ", 1)
+        )
 
         def doctor(ca: str, password: str, settings: str = settings) -> str:
-            (config_dir / "settings.yaml").write_text(settings.replace("    ca_file:  ", f"    ca_file: {ca}  ", 1),
-                                                      encoding="utf-8")
+            (config_dir / "settings.yaml").write_text(
+                settings.replace("    ca_file:  ", f"    ca_file: {ca}  ", 1), encoding="utf-8"
+            )
             env = {**os.environ, "YUQING_SMTP_PASSWORD": password}
             result = CliRunner(env=env).invoke(cli, ["--config", str(config_dir), "doctor"])
             return next(line for line in result.output.splitlines() if " mail " in f" {line} ")

@@ -28,7 +28,7 @@ TZ = timezone(timedelta(hours=8))
 
 def test_weekly_send_time_is_the_last_configured_weekday() -> None:
     group = Group(id="w", name="周报组", frequency="weekly", weekday="mon", digest_time="09:30")
-    now = datetime(2026, 11, 27, 12, 0, tzinfo=TZ)      # a Friday
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=TZ)  # a Friday
     assert scheduled_send(group, now, TZ) == datetime(2026, 11, 23, 9, 30, tzinfo=TZ)
     monday_early = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
     assert scheduled_send(group, monday_early, TZ) == datetime(2026, 11, 23, 9, 30, tzinfo=TZ)
@@ -43,7 +43,9 @@ def test_backoff_doubles_and_caps() -> None:
 def test_group_targets(sqlite_app: AppContext) -> None:
     config = sqlite_app.config
     assert group_targets(config, select_groups(sqlite_app, "press-office")[0]) == [
-        Target("mail", "email", "analyst@example.cn"), Target("mail", "email", "chief@example.cn")]
+        Target("mail", "email", "analyst@example.cn"),
+        Target("mail", "email", "chief@example.cn"),
+    ]
     only_wecom = Group(id="g", name="g", emails=["a@b.cn"], channels=["wecom"])
     assert group_targets(config, only_wecom) == [Target("wecom", "wecom", "wecom")]
     no_channels = Group(id="g", name="g", emails=["a@b.cn"])
@@ -51,9 +53,16 @@ def test_group_targets(sqlite_app: AppContext) -> None:
 
 
 def test_term_spans_use_offsets_or_find_the_term() -> None:
-    topics = [{"topic": "police", "terms": [{"term": "民警", "field": "title", "start": 2, "end": 4},
-                                            {"term": "殴打", "field": "title", "start": 99, "end": 101},
-                                            {"term": "法院", "field": "text", "start": 0, "end": 2}]}]
+    topics = [
+        {
+            "topic": "police",
+            "terms": [
+                {"term": "民警", "field": "title", "start": 2, "end": 4},
+                {"term": "殴打", "field": "title", "start": 99, "end": 101},
+                {"term": "法院", "field": "text", "start": 0, "end": 2},
+            ],
+        }
+    ]
     assert d.term_spans(topics, "title", "某地民警殴打群众") == [(2, 6)]
     assert d.term_spans([{"bad": 1}, "junk", {"topic": "x", "terms": None}], "title", "民警") == []
     pieces = d.segments("某地民警殴打群众", [(2, 4)])
@@ -65,8 +74,10 @@ def test_clean_removes_controls_and_bidi() -> None:
 
 
 def test_chart_font_choice_and_ascii_fallback() -> None:
-    assert find_cjk_font(["/x/DejaVuSans.ttf", "/y/wqy-microhei.ttc", "/z/NotoSansCJK-Regular.ttc"]) == \
-        "/z/NotoSansCJK-Regular.ttc"
+    assert (
+        find_cjk_font(["/x/DejaVuSans.ttf", "/y/wqy-microhei.ttc", "/z/NotoSansCJK-Regular.ttc"])
+        == "/z/NotoSansCJK-Regular.ttc"
+    )
     assert find_cjk_font(["/x/DejaVuSans.ttf"]) is None
     png = render_chart([("11-21", 3, 1), ("11-22", 0, 0)], font_path=None)
     assert png.startswith(b"\x89PNG") and len(png) > 2000
@@ -74,11 +85,12 @@ def test_chart_font_choice_and_ascii_fallback() -> None:
 
 def test_chinese_labels_render_with_the_installed_cjk_font() -> None:
     import warnings
+
     font = find_cjk_font()
     if font is None:
         pytest.skip("no CJK font installed (fonts-noto-cjk / fonts-wqy-microhei): the chart uses ASCII labels")
     with warnings.catch_warnings():
-        warnings.simplefilter("error")          # matplotlib warns "Glyph … missing from font"
+        warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font"
         assert render_chart([("11-21", 3, 1)], font_path=font).startswith(b"\x89PNG")
 
 
@@ -88,8 +100,15 @@ def test_links_and_markdown_are_made_inert() -> None:
 
 
 def test_headers_cannot_be_injected() -> None:
-    msg = build_email(Sender('舆情"监测"\r\nBcc: x@evil.cn', "yuqing@example.cn"), "a@example.cn",
-                      "民警殴打群众\r\nBcc: victim@evil.cn", "text", "<p>html</p>", "k", SEND_AT)
+    msg = build_email(
+        Sender('舆情"监测"\r\nBcc: x@evil.cn', "yuqing@example.cn"),
+        "a@example.cn",
+        "民警殴打群众\r\nBcc: victim@evil.cn",
+        "text",
+        "<p>html</p>",
+        "k",
+        SEND_AT,
+    )
     parsed = message_from_bytes(msg.as_bytes(), policy=policy.default)
     assert parsed["Bcc"] is None and "evil" not in str(parsed["To"])
     assert parsed["Subject"] == "民警殴打群众 Bcc: victim@evil.cn"
@@ -102,9 +121,16 @@ def test_mail_from_must_be_an_address() -> None:
 
 def test_hostile_post_renders_safely(sqlite_app: AppContext) -> None:
     with sqlite_app.session() as session:
-        Seed(session).post("<img src=x onerror=alert(1)>民警" + "长" * 5000, "<b>民警</b>" * 1000,
-                           negative=True, risk=2, topics={"police": ["民警"]}, url="javascript:alert(1)")
+        Seed(session).post(
+            "<img src=x onerror=alert(1)>民警" + "长" * 5000,
+            "<b>民警</b>" * 1000,
+            negative=True,
+            risk=2,
+            topics={"police": ["民警"]},
+            url="javascript:alert(1)",
+        )
     from alerts.render import digest_html, digest_text, environment
+
     dg = build_digest(sqlite_app, select_groups(sqlite_app, "press-office")[0], SEND_AT, SEND_AT, chart=False)
     html = digest_html(environment(), dg)
     assert "<img src=x" not in html and "&lt;img src=x" in html and "<b>民警" not in html
@@ -114,8 +140,12 @@ def test_hostile_post_renders_safely(sqlite_app: AppContext) -> None:
 
 def test_send_empty_off_sends_nothing_on_a_zero_day(config_dir: Path, tmp_path: Path) -> None:
     from alerts_testlib import ALERTS_YAML
-    app = make_app(config_dir, f"sqlite:///{tmp_path / 'z.db'}",
-                   alerts=ALERTS_YAML.replace("send_empty: true", "send_empty: false"))
+
+    app = make_app(
+        config_dir,
+        f"sqlite:///{tmp_path / 'z.db'}",
+        alerts=ALERTS_YAML.replace("send_empty: true", "send_empty: false"),
+    )
     with app.session() as session:
         Seed(session).post("深圳交警夜查", topics={"police": ["交警"]}, source="city")
     assert send_digests(app, SEND_AT + timedelta(minutes=1)) == []
@@ -125,6 +155,7 @@ def test_send_empty_off_sends_nothing_on_a_zero_day(config_dir: Path, tmp_path: 
 def test_docx_has_the_digest(sqlite_app: AppContext) -> None:
     from alerts_testlib import WHISTLEBLOWER_PHONE, seed_day
     from docx import Document
+
     with sqlite_app.session() as session:
         seed_day(Seed(session), SEND_AT)
     dg = build_digest(sqlite_app, select_groups(sqlite_app, "press-office")[0], SEND_AT, SEND_AT)
@@ -137,7 +168,10 @@ def test_docx_has_the_digest(sqlite_app: AppContext) -> None:
 
 def test_docx_attachment_in_the_email(config_dir: Path, tmp_path: Path) -> None:
     from alerts_testlib import ALERTS_YAML
-    app = make_app(config_dir, f"sqlite:///{tmp_path / 'x.db'}", alerts=ALERTS_YAML.replace("docx: false", "docx: true"))
+
+    app = make_app(
+        config_dir, f"sqlite:///{tmp_path / 'x.db'}", alerts=ALERTS_YAML.replace("docx: false", "docx: true")
+    )
     send_digests(app, SEND_AT + timedelta(minutes=1), group_id="shenzhen")
     [eml] = app.config.outbox_dir.glob("*.eml")
     msg = message_from_bytes(eml.read_bytes(), policy=policy.default)
@@ -149,9 +183,11 @@ def test_docx_attachment_in_the_email(config_dir: Path, tmp_path: Path) -> None:
     app.close()
 
 
-def test_one_group_failing_to_build_does_not_stop_the_others(sqlite_app: AppContext,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_group_failing_to_build_does_not_stop_the_others(
+    sqlite_app: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import alerts.service as service
+
     real = service.build_digest
 
     def flaky(app, group, *args, **kw):  # type: ignore[no-untyped-def]
@@ -164,6 +200,6 @@ def test_one_group_failing_to_build_does_not_stop_the_others(sqlite_app: AppCont
         send_digests(sqlite_app, SEND_AT + timedelta(minutes=1))
     assert list(raised.value.failed) == ["press-office"] and "boom" in raised.value.failed["press-office"]
     assert [(r.key, r.status) for r in raised.value.results] == [("digest:2026-11-27:shenzhen", "sent")]
-    monkeypatch.setattr(service, "build_digest", real)            # fixed: the failed group is sent next time
+    monkeypatch.setattr(service, "build_digest", real)  # fixed: the failed group is sent next time
     results = send_digests(sqlite_app, SEND_AT + timedelta(minutes=2))
     assert sorted(r.recipient for r in results) == ["analyst@example.cn", "chief@example.cn"]

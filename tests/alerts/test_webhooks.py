@@ -18,18 +18,26 @@ from alerts.service import send_digests, send_immediate_alerts
 from config.alerts_model import Channel
 from yuqing.base.errors import DeliveryError
 
-NOW = SEND_AT + timedelta(minutes=1)   # 08:01 local: outside quiet hours
+NOW = SEND_AT + timedelta(minutes=1)  # 08:01 local: outside quiet hours
 
-WEBHOOK_ALERTS = ALERTS_YAML.replace("""groups:""", """  - {id: feishu, type: feishu, url_env: TEST_FEISHU_URL, secret_env: TEST_FEISHU_SECRET}
+WEBHOOK_ALERTS = ALERTS_YAML.replace(
+    """groups:""",
+    """  - {id: feishu, type: feishu, url_env: TEST_FEISHU_URL, secret_env: TEST_FEISHU_SECRET}
   - {id: slack, type: slack, url_env: TEST_SLACK_URL}
 groups:
-  - {id: duty, name: 值班室, channels: [wecom, ding, feishu, slack], digest_time: "08:00"}""")
+  - {id: duty, name: 值班室, channels: [wecom, ding, feishu, slack], digest_time: "08:00"}""",
+)
 
 
 def _environ(server: WebhookServer) -> dict[str, str]:
-    return {"TEST_WECOM_URL": f"{server.url}/wecom?key=k", "TEST_DING_URL": f"{server.url}/ding?access_token=t",
-            "TEST_DING_SECRET": "SECdingsecret", "TEST_FEISHU_URL": f"{server.url}/feishu",
-            "TEST_FEISHU_SECRET": "feishusecret", "TEST_SLACK_URL": f"{server.url}/slack"}
+    return {
+        "TEST_WECOM_URL": f"{server.url}/wecom?key=k",
+        "TEST_DING_URL": f"{server.url}/ding?access_token=t",
+        "TEST_DING_SECRET": "SECdingsecret",
+        "TEST_FEISHU_URL": f"{server.url}/feishu",
+        "TEST_FEISHU_SECRET": "feishusecret",
+        "TEST_SLACK_URL": f"{server.url}/slack",
+    }
 
 
 def test_signatures_match_the_documented_algorithms() -> None:
@@ -43,9 +51,15 @@ def test_signatures_match_the_documented_algorithms() -> None:
 def test_immediate_alert_reaches_every_webhook(config_dir: Path, tmp_path: Path, webhook_server: WebhookServer) -> None:
     app = make_app(config_dir, f"sqlite:///{tmp_path / 'w.db'}", alerts=WEBHOOK_ALERTS)
     with app.session() as session:
-        Seed(session).post(f"[点我](http://evil.example) 民警殴打群众 电话{WHISTLEBLOWER_PHONE}", "民警殴打群众。",
-                           source="forum", at=NOW - timedelta(minutes=30), negative=True, risk=3,
-                           topics={"police": ["民警"]})
+        Seed(session).post(
+            f"[点我](http://evil.example) 民警殴打群众 电话{WHISTLEBLOWER_PHONE}",
+            "民警殴打群众。",
+            source="forum",
+            at=NOW - timedelta(minutes=30),
+            negative=True,
+            risk=3,
+            topics={"police": ["民警"]},
+        )
     results = send_immediate_alerts(app, NOW, environ=_environ(webhook_server))
     duty = {r.channel: r.status for r in results if r.recipient in ("wecom", "ding", "feishu", "slack")}
     assert duty == {"wecom": "sent", "ding": "sent", "feishu": "sent", "slack": "sent"}
@@ -90,8 +104,9 @@ def test_digest_summary_to_webhooks(config_dir: Path, tmp_path: Path, webhook_se
     app.close()
 
 
-def test_refusal_and_missing_env_fail_with_a_reason(config_dir: Path, tmp_path: Path,
-                                                  webhook_server: WebhookServer) -> None:
+def test_refusal_and_missing_env_fail_with_a_reason(
+    config_dir: Path, tmp_path: Path, webhook_server: WebhookServer
+) -> None:
     app = make_app(config_dir, f"sqlite:///{tmp_path / 'w.db'}", alerts=WEBHOOK_ALERTS)
     with app.session() as session:
         seed_day(Seed(session), SEND_AT)

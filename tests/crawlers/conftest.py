@@ -89,9 +89,11 @@ sources:
 
 
 SITE = Path(__file__).resolve().parent / "site"
-FLAKY_ARTICLE = ("<html><head><meta charset='utf-8'><title>故障恢复后的文章</title></head><body>"
-                 "<h1 class='title'>故障恢复后的文章</h1><span class='time'>2023-03-10 11:00</span>"
-                 "<div class='content'><p>服务器第一次返回错误，重试之后正常返回了这篇文章的正文内容。</p></div></body></html>")
+FLAKY_ARTICLE = (
+    "<html><head><meta charset='utf-8'><title>故障恢复后的文章</title></head><body>"
+    "<h1 class='title'>故障恢复后的文章</h1><span class='time'>2023-03-10 11:00</span>"
+    "<div class='content'><p>服务器第一次返回错误，重试之后正常返回了这篇文章的正文内容。</p></div></body></html>"
+)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 BIG_PAGE_BYTES = 5 * 1024 * 1024  # over the 1 MiB max_page_bytes of the test config
 
@@ -107,8 +109,10 @@ def api_posts(request: Request) -> Response:
 def search(request: Request) -> Response:
     """Site search: one result whose title repeats the keyword."""
     word = request.query.get("q", "")
-    return html(f'<html><body><ul class="news-list"><li><a href="/news/a2.html">搜索结果：{word} 相关新闻</a></li>'
-                "</ul></body></html>")
+    return html(
+        f'<html><body><ul class="news-list"><li><a href="/news/a2.html">搜索结果：{word} 相关新闻</a></li>'
+        "</ul></body></html>"
+    )
 
 
 def big_page() -> Response:
@@ -141,7 +145,9 @@ def write_config(config_dir: Path, base: str, database_url: str | None = None) -
     (config_dir / "sources.yaml").write_text(SOURCES.format(base=base), encoding="utf-8")
     settings = (config_dir / "settings.yaml").read_text(encoding="utf-8")
     settings = settings.replace("  timeout: 30 ", "  timeout: 2 ").replace("  retries: 3 ", "  retries: 1 ")
-    settings = settings.replace("  delay: 0.5 ", "  delay: 0 ").replace("max_page_bytes: 10485760", "max_page_bytes: 1048576")
+    settings = settings.replace("  delay: 0.5 ", "  delay: 0 ").replace(
+        "max_page_bytes: 10485760", "max_page_bytes: 1048576"
+    )
     if database_url:
         settings = settings.replace("\ndatabase_url:\n", f"\ndatabase_url: {database_url}\n", 1)
     (config_dir / "settings.yaml").write_text(settings, encoding="utf-8")
@@ -163,8 +169,14 @@ def crawl_config(config_dir: Path, site: MockServer) -> Path:
 def run_yuqing(config_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """The real CLI in a subprocess."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_") or k.startswith("YUQING_TEST")}
-    return subprocess.run([YUQING, "--config", str(config_dir), *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, check=False)
+    return subprocess.run(
+        [YUQING, "--config", str(config_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
 
 
 def crawl(config_dir: Path, *args: str) -> list[dict[str, Any]]:

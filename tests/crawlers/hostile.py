@@ -26,7 +26,7 @@ def gzip_bomb(size: int, prefix: bytes = b"") -> bytes:
     zeros = bytes(CHUNK)
     left = size - len(prefix)
     while left > 0:
-        parts.append(stream.compress(zeros[:min(CHUNK, left)]))
+        parts.append(stream.compress(zeros[: min(CHUNK, left)]))
         left -= CHUNK
     parts.append(stream.flush())
     return b"".join(parts)
@@ -35,10 +35,15 @@ def gzip_bomb(size: int, prefix: bytes = b"") -> bytes:
 def rss(items: list[tuple[str, str, str]], encoding: str = "utf-8", declared: str | None = None) -> bytes:
     """An RSS 2.0 feed of ``(title, link, description)`` items in ``encoding``, declaring
     ``declared`` (default: ``encoding``) in its XML prolog."""
-    entries = "".join(f"<item><title>{t}</title><link>{link}</link><description>{d}</description>"
-                      f"<pubDate>Fri, 10 Mar 2023 08:00:00 +0800</pubDate></item>" for t, link, d in items)
-    text = (f'<?xml version="1.0" encoding="{declared or encoding}"?>\n<rss version="2.0"><channel>'
-            f"<title>hostile</title><link>http://example.invalid/</link>{entries}</channel></rss>")
+    entries = "".join(
+        f"<item><title>{t}</title><link>{link}</link><description>{d}</description>"
+        f"<pubDate>Fri, 10 Mar 2023 08:00:00 +0800</pubDate></item>"
+        for t, link, d in items
+    )
+    text = (
+        f'<?xml version="1.0" encoding="{declared or encoding}"?>\n<rss version="2.0"><channel>'
+        f"<title>hostile</title><link>http://example.invalid/</link>{entries}</channel></rss>"
+    )
     return text.encode(encoding)
 
 
@@ -70,8 +75,9 @@ class HostileServer(ThreadingHTTPServer):
     def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"
 
-    def route(self, path: str, body: bytes = b"", ctype: str = "text/html; charset=utf-8", status: int = 200,
-              **headers: str) -> None:
+    def route(
+        self, path: str, body: bytes = b"", ctype: str = "text/html; charset=utf-8", status: int = 200, **headers: str
+    ) -> None:
         self.routes[path] = Route(status, body, ctype, headers)
 
     def redirect(self, path: str, location: str) -> None:
@@ -79,20 +85,24 @@ class HostileServer(ThreadingHTTPServer):
 
     def drip(self, path: str, interval: float = 1.0) -> None:
         """A page that sends one byte every ``interval`` seconds, forever."""
+
         def send(handler: Handler) -> None:
             handler.start(200, "text/html; charset=utf-8")
             handler.wfile.write(b"<html><body>")
             while not self.stop.wait(interval):
                 handler.wfile.write(b"x")
                 handler.wfile.flush()
+
         self.routes[path] = Route(stream=send)
 
     def endless(self, path: str, chunk: bytes = b"<p>" + "无穷无尽的页面。".encode() * 1000 + b"</p>") -> None:
         """A page without Content-Length that never ends (as fast as the client reads)."""
+
         def send(handler: Handler) -> None:
             handler.start(200, "text/html; charset=utf-8")
             while not self.stop.is_set():
                 handler.wfile.write(chunk)
+
         self.routes[path] = Route(stream=send)
 
     def close(self) -> None:

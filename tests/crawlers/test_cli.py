@@ -36,15 +36,28 @@ def test_sources_list_shows_the_last_run(crawl_config: Path) -> None:
     lines = {line.split()[0]: line for line in result.output.splitlines()}
     assert "ok new=2" in lines["board-test"] and "never crawled" in lines["news-test"]
     assert "disabled" in lines["search-test"]
-    rows = [json.loads(line) for line in CliRunner().invoke(
-        cli, ["--config", str(crawl_config), "sources", "list", "--json"]).output.splitlines()]
+    rows = [
+        json.loads(line)
+        for line in CliRunner()
+        .invoke(cli, ["--config", str(crawl_config), "sources", "list", "--json"])
+        .output.splitlines()
+    ]
     board = next(r for r in rows if r["id"] == "board-test")
     assert (board["last_status"], board["last_new"], board["media_type"]) == ("ok", 2, "政务")
 
 
 def test_extract_reads_raw_bytes_and_detects_gbk(config_dir: Path) -> None:
-    result = CliRunner().invoke(cli, ["--config", str(config_dir), "extract", "--json",
-                                      str(SITE / "forum" / "t1.html"), str(SITE / "news" / "a5.html")])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--config",
+            str(config_dir),
+            "extract",
+            "--json",
+            str(SITE / "forum" / "t1.html"),
+            str(SITE / "news" / "a5.html"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     first, second = (json.loads(line) for line in result.output.splitlines())
     assert first["file"].endswith("t1.html") and first["title"] == "小区门口夜市噪音扰民何时能管管"
@@ -55,8 +68,17 @@ def test_extract_reads_raw_bytes_and_detects_gbk(config_dir: Path) -> None:
 
 
 def test_extract_plain_output(config_dir: Path) -> None:
-    result = CliRunner().invoke(cli, ["--config", str(config_dir), "extract", str(SITE / "news" / "s1.html"),
-                                      "--url", "http://example.cn/news/s1.html"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--config",
+            str(config_dir),
+            "extract",
+            str(SITE / "news" / "s1.html"),
+            "--url",
+            "http://example.cn/news/s1.html",
+        ],
+    )
     assert result.exit_code == 0
     assert "title: 公安机关公布十起侵犯公民个人信息典型案例" in result.output
     assert "published: 2023-03-09T02:00:00+00:00" in result.output
@@ -69,16 +91,38 @@ def test_every_collect_command_has_help_with_an_example() -> None:
 
 
 def test_scrapy_list_from_the_repository_root() -> None:
-    done = subprocess.run([str(Path(sys.executable).with_name("scrapy")), "list"], cwd=REPO, capture_output=True,
-                          text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("scrapy")), "list"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.stdout.split() == ["html", "json", "rss", "sitemap"], done.stderr
 
 
 def test_scrapy_crawl_from_the_repository_root(crawl_config: Path) -> None:
-    done = subprocess.run([str(Path(sys.executable).with_name("scrapy")), "crawl", "json",
-                           "-s", f"YUQING_CONFIG_DIR={crawl_config}", "-s", "YUQING_SOURCE=api-test",
-                           "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=WARNING"],
-                          cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("scrapy")),
+            "crawl",
+            "json",
+            "-s",
+            f"YUQING_CONFIG_DIR={crawl_config}",
+            "-s",
+            "YUQING_SOURCE=api-test",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=False",
+            "-s",
+            "LOG_LEVEL=WARNING",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     result = CliRunner().invoke(cli, ["--config", str(crawl_config), "sources", "list", "--json"])
     api = next(json.loads(line) for line in result.output.splitlines() if '"api-test"' in line)

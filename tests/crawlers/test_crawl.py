@@ -53,15 +53,20 @@ def test_html_list_pages_to_article_pages(crawl_config: Path, site: MockServer) 
     assert summary["new"] == 5 and summary["errors"] == 1  # the list links one deleted article (404)
     assert summary["status"] == "partial"
     posts = stored(crawl_config)
-    assert posts["news/a1.html"] == ("全市开展夏季治安打击整治行动",
-                                     "为切实维护社会治安稳定，市公安局自即日起在全市范围内开展夏季治安打击整治行动。\n"
-                                     "行动期间，公安机关将重点打击电信网络诈骗、盗窃、涉黄涉赌等违法犯罪活动，全力守护群众生命财产安全。",
-                                     "张三", "2023-03-04T10:20:00+08:00", None, None, None)
+    assert posts["news/a1.html"] == (
+        "全市开展夏季治安打击整治行动",
+        "为切实维护社会治安稳定，市公安局自即日起在全市范围内开展夏季治安打击整治行动。\n"
+        "行动期间，公安机关将重点打击电信网络诈骗、盗窃、涉黄涉赌等违法犯罪活动，全力守护群众生命财产安全。",
+        "张三",
+        "2023-03-04T10:20:00+08:00",
+        None,
+        None,
+        None,
+    )
     assert posts["news/a3.html"][3] == "2023-03-06T15:00:00+08:00"
     assert posts["news/a4.html"][3] == "2023-03-07T00:00:00+08:00"
     # UTF-8 bytes declaring gbk
-    assert posts["news/a5.html"][:3] == ("检察机关依法惩治侵害未成年人犯罪",
-                                         posts["news/a5.html"][1], "孙八")
+    assert posts["news/a5.html"][:3] == ("检察机关依法惩治侵害未成年人犯罪", posts["news/a5.html"][1], "孙八")
     assert posts["news/a5.html"][1].startswith("检察机关坚持零容忍")
     assert all("不应出现的脚本文字" not in p[1] and "分享到微博" not in p[1] for p in posts.values())
     assert sorted(posts) == ["news/a1.html", "news/a2.html", "news/a3.html", "news/a4.html", "news/a5.html"]
@@ -83,8 +88,9 @@ def test_second_crawl_stores_nothing_new_and_fetches_no_known_article(crawl_conf
 def test_refresh_fetches_stored_articles_again_without_storing_twice(crawl_config: Path, site: MockServer) -> None:
     crawl(crawl_config, "news-test")
     sources = (crawl_config / "sources.yaml").read_text(encoding="utf-8")
-    (crawl_config / "sources.yaml").write_text(sources.replace("    name: 测试新闻\n", "    name: 测试新闻\n    refresh: true\n"),
-                                               encoding="utf-8")
+    (crawl_config / "sources.yaml").write_text(
+        sources.replace("    name: 测试新闻\n", "    name: 测试新闻\n    refresh: true\n"), encoding="utf-8"
+    )
     first_hits = len(site.hits)
     [again] = crawl(crawl_config, "news-test")
     assert (again["new"], again["duplicate"]) == (0, 5)
@@ -95,9 +101,15 @@ def test_gbk_forum_list_with_relative_times(crawl_config: Path) -> None:
     [summary] = crawl(crawl_config, "forum-test")
     assert (summary["status"], summary["new"]) == ("ok", 3)
     posts = stored(crawl_config)
-    assert posts["forum/t1.html"] == ("小区门口夜市噪音扰民何时能管管",
-                                      "每天晚上夜市一直开到凌晨两点，噪音很大，老人孩子都睡不好觉，多次反映给物业没有结果，希望有关部门管一管。",
-                                      "居民甲", "2023-03-10T11:57:00+08:00", None, None, 12)
+    assert posts["forum/t1.html"] == (
+        "小区门口夜市噪音扰民何时能管管",
+        "每天晚上夜市一直开到凌晨两点，噪音很大，老人孩子都睡不好觉，多次反映给物业没有结果，希望有关部门管一管。",
+        "居民甲",
+        "2023-03-10T11:57:00+08:00",
+        None,
+        None,
+        12,
+    )
     assert posts["forum/t2.html"][0] == "反映：某路段红绿灯时间设置不合理"
     assert posts["forum/t2.html"][1].startswith("该路口南北方向绿灯只有十五秒")
     assert posts["forum/t2.html"][3:] == ("2023-03-09T14:20:00+08:00", None, None, 12000)
@@ -108,9 +120,15 @@ def test_message_board_posts_on_the_list_page(crawl_config: Path) -> None:
     [summary] = crawl(crawl_config, "board-test")
     assert summary["new"] == 2
     posts = stored(crawl_config)
-    assert posts["board/msg-1.html"] == ("关于小区停车难问题的建议",
-                                         "我们小区车位严重不足，晚上很多车只能停在消防通道上，存在很大安全隐患，建议增加停车位。",
-                                         "网友A", "2023-03-04T00:00:00+08:00", None, 12000, None)
+    assert posts["board/msg-1.html"] == (
+        "关于小区停车难问题的建议",
+        "我们小区车位严重不足，晚上很多车只能停在消防通道上，存在很大安全隐患，建议增加停车位。",
+        "网友A",
+        "2023-03-04T00:00:00+08:00",
+        None,
+        12000,
+        None,
+    )
     [other] = [v for k, v in posts.items() if k.startswith("board/?yuqing_item=")]
     assert other[0] == "咨询：户籍迁移需要哪些材料" and other[3] == "2023-03-05T09:30:00+08:00"
     [again] = crawl(crawl_config, "board-test")
@@ -121,10 +139,21 @@ def test_json_api_with_pagination(crawl_config: Path, site: MockServer) -> None:
     [summary] = crawl(crawl_config, "api-test")
     assert (summary["status"], summary["pages"], summary["new"]) == ("ok", 3, 2)
     posts = stored(crawl_config)
-    assert posts["api/item/1"] == ("网民反映某景区门票价格过高", "五一假期某景区门票价格上涨明显，网民认为不合理。",
-                                   "网民一", "2023-03-05T15:06:40+08:00", 1024, 12, None)
+    assert posts["api/item/1"] == (
+        "网民反映某景区门票价格过高",
+        "五一假期某景区门票价格上涨明显，网民认为不合理。",
+        "网民一",
+        "2023-03-05T15:06:40+08:00",
+        1024,
+        12,
+        None,
+    )
     assert posts["api/item/2"][3] == "2023-03-05T18:00:00+08:00"
-    assert [h for h in site.hits if h.startswith("/api/")] == ["/api/posts?page=1", "/api/posts?page=2", "/api/posts?page=3"]
+    assert [h for h in site.hits if h.startswith("/api/")] == [
+        "/api/posts?page=1",
+        "/api/posts?page=2",
+        "/api/posts?page=3",
+    ]
 
 
 def test_rss_and_atom_feeds_follow_teasers(crawl_config: Path, site: MockServer) -> None:
@@ -150,8 +179,12 @@ def test_json_next_url_and_an_rss_1_0_feed_in_gb2312(crawl_config: Path) -> None
     posts = stored(crawl_config)
     assert posts["api/s/10"][0::3][:2] == ("市政府召开新闻发布会通报防汛工作", "2023-03-10T06:13:20+08:00")
     assert posts["api/s/11"][1] == "受持续降雨影响，全市山区发生地质灾害的风险较高，请群众注意防范。"
-    assert posts["news/rdf-1.html"][:4] == ("信访局开通网上信访绿色通道", posts["news/rdf-1.html"][1], "信访局",
-                                            "2023-03-08T09:00:00+08:00")
+    assert posts["news/rdf-1.html"][:4] == (
+        "信访局开通网上信访绿色通道",
+        posts["news/rdf-1.html"][1],
+        "信访局",
+        "2023-03-08T09:00:00+08:00",
+    )
     assert posts["news/rdf-1.html"][1].startswith("市信访局近日开通网上信访绿色通道")
 
 
@@ -186,8 +219,16 @@ def test_all_continues_past_a_failing_source(crawl_config: Path) -> None:
     lines = {line.split(":", 1)[0]: line for line in done.stdout.splitlines() if ": " in line and "=" in line}
     assert "dead-test" in lines and "failed" in lines["dead-test"]
     assert "search-test" not in lines  # disabled
-    for ok in ("rss-test", "atom-test", "forum-test", "board-test", "api-test", "api-next-test", "rdf-test",
-               "sitemap-test"):
+    for ok in (
+        "rss-test",
+        "atom-test",
+        "forum-test",
+        "board-test",
+        "api-test",
+        "api-next-test",
+        "rdf-test",
+        "sitemap-test",
+    ):
         assert lines[ok].startswith(f"{ok}: ok "), lines[ok]
     engine = make_engine(load_config(crawl_config).database_url)
     with session_factory(engine)() as session:
@@ -205,8 +246,17 @@ def test_search_url_expands_topic_keywords(crawl_config: Path, site: MockServer)
 
 
 def test_two_crawls_racing_store_each_post_once(crawl_config: Path) -> None:
-    cmd = [YUQING, "--config", str(crawl_config), "crawl", "forum-test", "--json", "--now", NOW,
-           *[a for s in FAST for a in ("--set", s)]]
+    cmd = [
+        YUQING,
+        "--config",
+        str(crawl_config),
+        "crawl",
+        "forum-test",
+        "--json",
+        "--now",
+        NOW,
+        *[a for s in FAST for a in ("--set", s)],
+    ]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=120)[0] for p in procs]
     assert sorted(p.returncode for p in procs) in ([0, 0], [0, 3]), outputs  # 3: the other held the lease
@@ -219,8 +269,9 @@ def test_a_second_crawl_of_a_source_being_crawled_is_refused(crawl_config: Path,
     """One crawl of a source at a time: the second says who holds it and exits 3, touching no run."""
     site.delays["/err/slow.html"] = 8
     sources = (crawl_config / "sources.yaml").read_text(encoding="utf-8")
-    (crawl_config / "sources.yaml").write_text(sources.replace("    timeout: 1\n", "    timeout: 50\n", 1),
-                                               encoding="utf-8")
+    (crawl_config / "sources.yaml").write_text(
+        sources.replace("    timeout: 1\n", "    timeout: 50\n", 1), encoding="utf-8"
+    )
     cmd = [YUQING, "--config", str(crawl_config), "crawl", "errors-test", *[a for s in FAST for a in ("--set", s)]]
     first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     engine = make_engine(load_config(crawl_config).database_url)
@@ -239,11 +290,15 @@ def test_a_second_crawl_of_a_source_being_crawled_is_refused(crawl_config: Path,
     engine.dispose()
 
 
-def test_headers_and_cookies_come_from_the_environment(crawl_config: Path, site: MockServer,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_headers_and_cookies_come_from_the_environment(
+    crawl_config: Path, site: MockServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sources = (crawl_config / "sources.yaml").read_text(encoding="utf-8")
-    sources = sources.replace("    name: 测试留言板\n", "    name: 测试留言板\n    headers_env: {X-Api-Token: BOARD_TOKEN}\n"
-                              "    cookies_env: {session: BOARD_SESSION}\n")
+    sources = sources.replace(
+        "    name: 测试留言板\n",
+        "    name: 测试留言板\n    headers_env: {X-Api-Token: BOARD_TOKEN}\n"
+        "    cookies_env: {session: BOARD_SESSION}\n",
+    )
     (crawl_config / "sources.yaml").write_text(sources, encoding="utf-8")
     monkeypatch.setenv("BOARD_TOKEN", "s3cret-token")
     monkeypatch.setenv("BOARD_SESSION", "abc123")
@@ -259,8 +314,9 @@ def test_a_crawl_process_past_its_timeout_is_killed_and_recorded(crawl_config: P
 
     site.delays["/err/slow.html"] = 60
     sources = (crawl_config / "sources.yaml").read_text(encoding="utf-8")
-    (crawl_config / "sources.yaml").write_text(sources.replace("    timeout: 1\n", "    timeout: 50\n", 1),
-                                               encoding="utf-8")
+    (crawl_config / "sources.yaml").write_text(
+        sources.replace("    timeout: 1\n", "    timeout: 50\n", 1), encoding="utf-8"
+    )
     summary = crawl_source(load_config(crawl_config), "errors-test", timeout=4, extra=FAST).summary()
     assert summary["status"] == "timeout"
     found = runs(crawl_config, "errors-test")
@@ -285,8 +341,9 @@ def test_crawl_with_the_queue_in_redis(crawl_config: Path, redis_url: str) -> No
     import redis
 
     settings = (crawl_config / "settings.yaml").read_text(encoding="utf-8")
-    (crawl_config / "settings.yaml").write_text(settings.replace("\nredis_url:\n", f"\nredis_url: {redis_url}\n", 1),
-                                                encoding="utf-8")
+    (crawl_config / "settings.yaml").write_text(
+        settings.replace("\nredis_url:\n", f"\nredis_url: {redis_url}\n", 1), encoding="utf-8"
+    )
     [first] = crawl(crawl_config, "news-test")
     [second] = crawl(crawl_config, "news-test")
     assert (first["new"], second["new"]) == (5, 0)
@@ -313,9 +370,25 @@ def test_crawl_logs_carry_urls_never_post_text(config_dir: Path, site: MockServe
     umask = os.umask(0o022)  # as a shell would start them
     try:
         assert run_yuqing(crawl_config, "init").returncode == 0
-        done = subprocess.run([sys.executable, "-P", "-m", "crawlers.run", "forum-test", "--config", str(crawl_config),
-                               "--now", NOW, "--log-level", "DEBUG", *[a for s in FAST for a in ("--set", s)]],
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-P",
+                "-m",
+                "crawlers.run",
+                "forum-test",
+                "--config",
+                str(crawl_config),
+                "--now",
+                NOW,
+                "--log-level",
+                "DEBUG",
+                *[a for s in FAST for a in ("--set", s)],
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         os.umask(umask)
     log = done.stdout + done.stderr
@@ -342,8 +415,10 @@ def test_dropped_and_failed_items_are_logged_by_url_only() -> None:
             settings = {"DEFAULT_DROPITEM_LOG_LEVEL": "WARNING"}
 
     formatter = PrivateLogFormatter()
-    for result in (formatter.dropped(post, DropItem("duplicate"), None, Spider()),  # type: ignore[arg-type]
-                   formatter.item_error(post, ValueError("x"), None, Spider()),  # type: ignore[arg-type]
-                   formatter.scraped(post, None, Spider())):  # type: ignore[arg-type]
+    for result in (
+        formatter.dropped(post, DropItem("duplicate"), None, Spider()),  # type: ignore[arg-type]
+        formatter.item_error(post, ValueError("x"), None, Spider()),  # type: ignore[arg-type]
+        formatter.scraped(post, None, Spider()),
+    ):  # type: ignore[arg-type]
         line = result["msg"] % result["args"]
         assert "https://example.cn/a/1.html" in line and "张三" not in line and "身份证" not in line

@@ -25,9 +25,11 @@ from yuqing.base.errors import ConfigError
 
 MEMORY_LIMIT = 1024**3  # bytes of data segment per crawl process
 LONG = "。这是一段足够长的正文内容，用来确认条目本身携带全文，因此不会被当作摘要去抓取原文页面。" * 2
-ARTICLE = ("<html><head><meta charset='utf-8'><title>{title}</title></head><body><h1>{title}</h1>"
-           "<div class='content'><p>{title}。正文第一段，讲述事情的经过和有关部门的回应，内容足够长。</p>"
-           "<p>正文第二段，继续介绍后续处理情况以及网民的主要观点和评论。</p></div></body></html>")
+ARTICLE = (
+    "<html><head><meta charset='utf-8'><title>{title}</title></head><body><h1>{title}</h1>"
+    "<div class='content'><p>{title}。正文第一段，讲述事情的经过和有关部门的回应，内容足够长。</p>"
+    "<p>正文第二段，继续介绍后续处理情况以及网民的主要观点和评论。</p></div></body></html>"
+)
 
 
 @pytest.fixture
@@ -72,16 +74,33 @@ def limit_memory() -> None:
 def crawl(config_dir: Path, source_id: str, env: dict[str, str] | None = None) -> tuple[dict[str, Any], CrawlRunRow]:
     """``yuqing crawl SOURCE --json`` under the memory limit: its summary and its crawl_runs row."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_") or k.startswith("YUQING_TEST")}
-    cmd = [YUQING, "--config", str(config_dir), "crawl", source_id, "--json", "--now", NOW,
-           *[arg for setting in FAST for arg in ("--set", setting)]]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**environ, **(env or {})},
-                          preexec_fn=limit_memory, check=False)
+    cmd = [
+        YUQING,
+        "--config",
+        str(config_dir),
+        "crawl",
+        source_id,
+        "--json",
+        "--now",
+        NOW,
+        *[arg for setting in FAST for arg in ("--set", setting)],
+    ]
+    done = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**environ, **(env or {})},
+        preexec_fn=limit_memory,
+        check=False,
+    )
     summaries = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert summaries, f"no summary:\nstdout:{done.stdout}\nstderr:{done.stderr[-3000:]}"
     engine = make_engine(load_config(config_dir).database_url)
     with session_factory(engine)() as session:
-        run = session.scalars(select(CrawlRunRow).where(CrawlRunRow.source_id == source_id)
-                              .order_by(CrawlRunRow.id.desc())).first()
+        run = session.scalars(
+            select(CrawlRunRow).where(CrawlRunRow.source_id == source_id).order_by(CrawlRunRow.id.desc())
+        ).first()
     engine.dispose()
     assert run is not None
     return summaries[0], run
@@ -98,8 +117,10 @@ def stored(config_dir: Path) -> dict[str, str]:
 
 # -- 1. feeds are parsed from their bytes -----------------------------------------------------------
 
-def test_a_feed_body_naming_a_local_file_is_not_read_as_that_file(config_dir: Path, hostile: HostileServer,
-                                                                   tmp_path: Path) -> None:
+
+def test_a_feed_body_naming_a_local_file_is_not_read_as_that_file(
+    config_dir: Path, hostile: HostileServer, tmp_path: Path
+) -> None:
     local = tmp_path / "local-feed.xml"
     local.write_bytes(rss([("本地文件里的秘密条目", "http://example.invalid/secret", "秘密" + LONG)]))
     hostile.route("/feed.xml", str(local).encode(), "application/rss+xml")
@@ -118,8 +139,10 @@ def test_a_feed_body_naming_dev_zero_is_not_read(config_dir: Path, hostile: Host
 
 
 def test_a_gbk_feed_labelled_utf8_is_stored_as_chinese(config_dir: Path, hostile: HostileServer) -> None:
-    items = [("城管执法冲突引发围观", hostile.url("/a1.html"), "城管" + LONG),
-             ("小区停车难问题调查", hostile.url("/a2.html"), "停车" + LONG)]
+    items = [
+        ("城管执法冲突引发围观", hostile.url("/a1.html"), "城管" + LONG),
+        ("小区停车难问题调查", hostile.url("/a2.html"), "停车" + LONG),
+    ]
     hostile.route("/feed.xml", rss(items, encoding="gbk", declared="utf-8"), "application/rss+xml; charset=utf-8")
     configure(config_dir, hostile, source("gbk-feed", hostile.url("/feed.xml"), follow_articles=False))
     summary, _ = crawl(config_dir, "gbk-feed")
@@ -128,8 +151,10 @@ def test_a_gbk_feed_labelled_utf8_is_stored_as_chinese(config_dir: Path, hostile
 
 
 def test_a_utf8_feed_with_one_bad_byte_keeps_its_text(config_dir: Path, hostile: HostileServer) -> None:
-    items = [("城管执法冲突引发围观", hostile.url("/a1.html"), "城管" + LONG),
-             ("小区停车难问题调查", hostile.url("/a2.html"), "停车BADBYTE" + LONG)]
+    items = [
+        ("城管执法冲突引发围观", hostile.url("/a1.html"), "城管" + LONG),
+        ("小区停车难问题调查", hostile.url("/a2.html"), "停车BADBYTE" + LONG),
+    ]
     body = rss(items).replace(b"BADBYTE", b"\xff")
     hostile.route("/feed.xml", body, "application/rss+xml; charset=utf-8")
     configure(config_dir, hostile, source("bad-byte-feed", hostile.url("/feed.xml"), follow_articles=False))
@@ -138,12 +163,12 @@ def test_a_utf8_feed_with_one_bad_byte_keeps_its_text(config_dir: Path, hostile:
     assert sorted(stored(config_dir).values()) == ["城管执法冲突引发围观", "小区停车难问题调查"]
 
 
-def test_a_feed_that_does_not_decode_is_a_failed_run_with_its_reason(config_dir: Path,
-                                                                      hostile: HostileServer) -> None:
+def test_a_feed_that_does_not_decode_is_a_failed_run_with_its_reason(config_dir: Path, hostile: HostileServer) -> None:
     garbage = bytes(range(0x80, 0x100)) * 4
     body = rss([("TITLE", hostile.url("/a1.html"), "TEXT" + "x" * 80)])
-    hostile.route("/feed.xml", body.replace(b"TITLE", garbage).replace(b"TEXT", garbage),
-                  "application/rss+xml; charset=utf-8")
+    hostile.route(
+        "/feed.xml", body.replace(b"TITLE", garbage).replace(b"TEXT", garbage), "application/rss+xml; charset=utf-8"
+    )
     configure(config_dir, hostile, source("garbage-feed", hostile.url("/feed.xml"), follow_articles=False))
     summary, run = crawl(config_dir, "garbage-feed")
     assert (summary["status"], summary["items"], stored(config_dir)) == ("failed", 0, {})
@@ -152,12 +177,17 @@ def test_a_feed_that_does_not_decode_is_a_failed_run_with_its_reason(config_dir:
 
 # -- 2. only http and https --------------------------------------------------------------------------
 
+
 def test_only_http_and_https_links_are_followed(config_dir: Path, hostile: HostileServer, tmp_path: Path) -> None:
     secret = tmp_path / "secret.html"
     secret.write_text(ARTICLE.format(title="本机文件里的秘密"), encoding="utf-8")
     hostile.route("/good.html", ARTICLE.format(title="正常的新闻文章").encode())
-    items = [("零设备", "file:/dev/zero", "…"), ("本机文件", secret.as_uri(), "…"),
-             ("数据链接", "data:text/html,<h1>inline</h1>", "…"), ("正常文章", hostile.url("/good.html"), "…")]
+    items = [
+        ("零设备", "file:/dev/zero", "…"),
+        ("本机文件", secret.as_uri(), "…"),
+        ("数据链接", "data:text/html,<h1>inline</h1>", "…"),
+        ("正常文章", hostile.url("/good.html"), "…"),
+    ]
     hostile.route("/feed.xml", rss(items), "application/rss+xml")
     configure(config_dir, hostile, source("scheme-feed", hostile.url("/feed.xml")))
     summary, run = crawl(config_dir, "scheme-feed")
@@ -177,14 +207,18 @@ def leaked(headers: dict[str, str]) -> bool:
     return "s3cret-token" in str(headers) or "abc123" in str(headers)
 
 
-def test_credentials_go_to_the_source_origin_only(config_dir: Path, hostile: HostileServer,
-                                                  other: HostileServer) -> None:
+def test_credentials_go_to_the_source_origin_only(
+    config_dir: Path, hostile: HostileServer, other: HostileServer
+) -> None:
     other.route("/article.html", ARTICLE.format(title="别的网站的文章").encode())
     other.route("/landing.html", ARTICLE.format(title="跳转到的别的网站").encode())
     hostile.route("/own.html", ARTICLE.format(title="本站的文章").encode())
     hostile.redirect("/moved.html", other.url("/landing.html"))
-    items = [("外站", other.url("/article.html"), "…"), ("本站", hostile.url("/own.html"), "…"),
-             ("跳转", hostile.url("/moved.html"), "…")]
+    items = [
+        ("外站", other.url("/article.html"), "…"),
+        ("本站", hostile.url("/own.html"), "…"),
+        ("跳转", hostile.url("/moved.html"), "…"),
+    ]
     hostile.route("/feed.xml", rss(items), "application/rss+xml")
     configure(config_dir, hostile, source("cred-feed", hostile.url("/feed.xml"), **CREDENTIALS))
     summary, _ = crawl(config_dir, "cred-feed", env=SECRETS)
@@ -196,22 +230,29 @@ def test_credentials_go_to_the_source_origin_only(config_dir: Path, hostile: Hos
     assert not any(leaked(h) for h in other.headers_seen.values()), other.headers_seen
 
 
-def test_credential_hosts_name_the_origins_that_get_them(config_dir: Path, hostile: HostileServer,
-                                                         other: HostileServer) -> None:
+def test_credential_hosts_name_the_origins_that_get_them(
+    config_dir: Path, hostile: HostileServer, other: HostileServer
+) -> None:
     other.route("/article.html", ARTICLE.format(title="接口所在网站的文章").encode())
     hostile.route("/feed.xml", rss([("外站", other.url("/article.html"), "…")]), "application/rss+xml")
-    configure(config_dir, hostile, source("api-feed", hostile.url("/feed.xml"), **CREDENTIALS,
-                                          credential_hosts=[other.url("")]))
+    configure(
+        config_dir,
+        hostile,
+        source("api-feed", hostile.url("/feed.xml"), **CREDENTIALS, credential_hosts=[other.url("")]),
+    )
     crawl(config_dir, "api-feed", env=SECRETS)
     assert other.headers_seen["/article.html"]["X-Api-Token"] == "s3cret-token"
     assert not leaked(hostile.headers_seen["/feed.xml"])
 
 
-@pytest.mark.parametrize("entry", ["ftp://example.cn", "https://example.cn/api", "example.cn",
-                                   "https://example.cn:99999", "https://user@example.cn"])
+@pytest.mark.parametrize(
+    "entry",
+    ["ftp://example.cn", "https://example.cn/api", "example.cn", "https://example.cn:99999", "https://user@example.cn"],
+)
 def test_credential_hosts_must_be_origins(config_dir: Path, entry: str) -> None:
     (config_dir / "sources.yaml").write_text(
-        "sources:\n" + source("x", "https://example.cn/feed.xml", credential_hosts=[entry]), encoding="utf-8")
+        "sources:\n" + source("x", "https://example.cn/feed.xml", credential_hosts=[entry]), encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match="is not an origin"):
         load_config(config_dir)
 
@@ -234,8 +275,12 @@ def test_a_gzipped_sitemap_bomb_stops_at_the_page_limit(config_dir: Path, hostil
 
 
 def test_a_gzip_encoded_page_bomb_stops_at_the_page_limit(config_dir: Path, hostile: HostileServer) -> None:
-    hostile.route("/feed.xml", gzip_bomb(64 * 1024 * 1024, b"<rss><channel>"), "application/rss+xml",
-                  **{"Content-Encoding": "gzip"})
+    hostile.route(
+        "/feed.xml",
+        gzip_bomb(64 * 1024 * 1024, b"<rss><channel>"),
+        "application/rss+xml",
+        **{"Content-Encoding": "gzip"},
+    )
     configure(config_dir, hostile, source("bomb-feed", hostile.url("/feed.xml")))
     summary, run = crawl(config_dir, "bomb-feed")
     assert summary["status"] == "failed"
@@ -253,20 +298,41 @@ def test_gunzip_bounded() -> None:
 
 # -- 5. private addresses ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("address", "kind"), [
-    ("169.254.169.254", "cloud metadata"), ("fd00:ec2::254", "cloud metadata"),
-    ("100.100.100.200", "cloud metadata"), ("127.0.0.1", "loopback"), ("::1", "loopback"),
-    ("::ffff:127.0.0.1", "loopback"), ("10.1.2.3", "private"), ("172.16.0.1", "private"),
-    ("192.168.1.1", "private"), ("169.254.1.1", "link-local"), ("fe80::1", "link-local"),
-    ("fc00::1", "unique-local"), ("224.0.0.1", "multicast"), ("ff02::1", "multicast"),
-    ("240.0.0.1", "reserved"), ("0.0.0.0", "unspecified"), ("100.64.0.1", "not globally routable"),
-    ("8.8.8.8", None), ("2001:4860:4860::8888", None), ("223.5.5.5", None)])
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [
+        ("169.254.169.254", "cloud metadata"),
+        ("fd00:ec2::254", "cloud metadata"),
+        ("100.100.100.200", "cloud metadata"),
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.1.1", "private"),
+        ("169.254.1.1", "link-local"),
+        ("fe80::1", "link-local"),
+        ("fc00::1", "unique-local"),
+        ("224.0.0.1", "multicast"),
+        ("ff02::1", "multicast"),
+        ("240.0.0.1", "reserved"),
+        ("0.0.0.0", "unspecified"),
+        ("100.64.0.1", "not globally routable"),
+        ("8.8.8.8", None),
+        ("2001:4860:4860::8888", None),
+        ("223.5.5.5", None),
+    ],
+)
 def test_address_kinds(address: str, kind: str | None) -> None:
     assert address_refusal(address) == kind
 
 
 def test_host_refusal_without_dns() -> None:
-    assert host_refusal("metadata.google.internal", 80) == "refused private address metadata.google.internal (cloud metadata)"
+    assert (
+        host_refusal("metadata.google.internal", 80)
+        == "refused private address metadata.google.internal (cloud metadata)"
+    )
     assert host_refusal("169.254.169.254", 80) == "refused private address 169.254.169.254 (cloud metadata)"
     assert host_refusal("2130706433", 80) == "refused private address 127.0.0.1 of 2130706433 (loopback)"
     assert host_refusal("localhost", 80) is not None
@@ -278,8 +344,11 @@ def private_site(hostile: HostileServer) -> None:
     hostile.route("/internal-admin", ARTICLE.format(title="内部管理后台的机密页面").encode())
     hostile.route("/good.html", ARTICLE.format(title="正常的新闻文章").encode())
     hostile.redirect("/go.html", hostile.url("/internal-admin?via=redirect"))
-    items = [("后台", hostile.url("/internal-admin"), "…"), ("跳转", hostile.url("/go.html", host="localhost"), "…"),
-             ("正常", hostile.url("/good.html", host="localhost"), "…")]
+    items = [
+        ("后台", hostile.url("/internal-admin"), "…"),
+        ("跳转", hostile.url("/go.html", host="localhost"), "…"),
+        ("正常", hostile.url("/good.html", host="localhost"), "…"),
+    ]
     hostile.route("/feed.xml", rss(items), "application/rss+xml")
 
 
@@ -298,8 +367,9 @@ def test_private_addresses_can_be_allowed(config_dir: Path, hostile: HostileServ
     private_site(hostile)
     extra = {"allow_private": True} if allowance == "source" else {}
     settings = {"allow_private_addresses: false": "allow_private_addresses: true"} if allowance == "settings" else {}
-    configure(config_dir, hostile, source("private-feed", hostile.url("/feed.xml", host="localhost"), **extra),
-              settings)
+    configure(
+        config_dir, hostile, source("private-feed", hostile.url("/feed.xml", host="localhost"), **extra), settings
+    )
     summary, _ = crawl(config_dir, "private-feed")
     assert summary["errors"] == 0
     posts = stored(config_dir)

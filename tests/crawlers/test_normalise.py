@@ -63,27 +63,30 @@ def test_html_to_text_keeps_paragraphs_and_drops_scripts_styles_navigation() -> 
     assert html_to_text(html) == "第一段， 有全角空格。\n第二段\n换行"
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("3分钟前", "2023-03-10T11:57:00+08:00"),
-    ("刚刚", "2023-03-10T12:00:00+08:00"),
-    ("2小时前", "2023-03-10T10:00:00+08:00"),
-    ("昨天 14:20", "2023-03-09T14:20:00+08:00"),
-    ("前天 08:05", "2023-03-08T08:05:00+08:00"),
-    ("今天 09:30", "2023-03-10T09:30:00+08:00"),
-    ("2023年3月4日", "2023-03-04T00:00:00+08:00"),
-    ("2023年3月4日 10:20", "2023-03-04T10:20:00+08:00"),
-    ("发布时间：2023-03-04 10:20:30 来源：人民网", "2023-03-04T10:20:30+08:00"),
-    ("2023/03/06 15:00", "2023-03-06T15:00:00+08:00"),
-    ("03-04 12:00", "2023-03-04T12:00:00+08:00"),
-    ("12-30 08:00", "2022-12-30T08:00:00+08:00"),  # would be in the future: last year
-    ("3月5日", "2023-03-05T00:00:00+08:00"),
-    ("２０２３年３月４日　下午３:１５", "2023-03-04T15:15:00+08:00"),  # full-width digits, 下午
-    ("Sat, 04 Mar 2023 10:20:00 +0800", "2023-03-04T10:20:00+08:00"),
-    ("2023-03-07T08:00:00Z", "2023-03-07T16:00:00+08:00"),
-    ("2023-03-07T08:00:00+09:00", "2023-03-07T07:00:00+08:00"),
-    (1678000000, "2023-03-05T15:06:40+08:00"),
-    ("1678000000000", "2023-03-05T15:06:40+08:00"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("3分钟前", "2023-03-10T11:57:00+08:00"),
+        ("刚刚", "2023-03-10T12:00:00+08:00"),
+        ("2小时前", "2023-03-10T10:00:00+08:00"),
+        ("昨天 14:20", "2023-03-09T14:20:00+08:00"),
+        ("前天 08:05", "2023-03-08T08:05:00+08:00"),
+        ("今天 09:30", "2023-03-10T09:30:00+08:00"),
+        ("2023年3月4日", "2023-03-04T00:00:00+08:00"),
+        ("2023年3月4日 10:20", "2023-03-04T10:20:00+08:00"),
+        ("发布时间：2023-03-04 10:20:30 来源：人民网", "2023-03-04T10:20:30+08:00"),
+        ("2023/03/06 15:00", "2023-03-06T15:00:00+08:00"),
+        ("03-04 12:00", "2023-03-04T12:00:00+08:00"),
+        ("12-30 08:00", "2022-12-30T08:00:00+08:00"),  # would be in the future: last year
+        ("3月5日", "2023-03-05T00:00:00+08:00"),
+        ("２０２３年３月４日　下午３:１５", "2023-03-04T15:15:00+08:00"),  # full-width digits, 下午
+        ("Sat, 04 Mar 2023 10:20:00 +0800", "2023-03-04T10:20:00+08:00"),
+        ("2023-03-07T08:00:00Z", "2023-03-07T16:00:00+08:00"),
+        ("2023-03-07T08:00:00+09:00", "2023-03-07T07:00:00+08:00"),
+        (1678000000, "2023-03-05T15:06:40+08:00"),
+        ("1678000000000", "2023-03-05T15:06:40+08:00"),
+    ],
+)
 def test_chinese_dates_become_aware_utc(raw: object, expected: str) -> None:
     parsed = parse_datetime(raw, SHANGHAI, NOW)
     assert parsed is not None and parsed.tzinfo is not None
@@ -101,8 +104,18 @@ def test_the_sources_timezone_is_used() -> None:
     assert parsed == datetime(2023, 3, 4, 1, 0, tzinfo=timezone.utc)
 
 
-@pytest.mark.parametrize("raw, count", [("1.2万", 12000), ("回复 35", 35), ("3,456 阅读", 3456), (88, 88),
-                                        ("2亿", 200_000_000), ("无", None), (None, None)])
+@pytest.mark.parametrize(
+    "raw, count",
+    [
+        ("1.2万", 12000),
+        ("回复 35", 35),
+        ("3,456 阅读", 3456),
+        (88, 88),
+        ("2亿", 200_000_000),
+        ("无", None),
+        (None, None),
+    ],
+)
 def test_engagement_counts(raw: object, count: int | None) -> None:
     assert parse_count(raw) == count
 
@@ -125,14 +138,17 @@ def post(**kwargs: object) -> Post:
     return Post(**values)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("kwargs, reason", [
-    ({}, None),
-    ({"title": "", "text": ""}, "empty"),
-    ({"title": ""}, "no_title"),
-    ({"url": "javascript:void(0)"}, "bad_url"),
-    ({"text": "\ufffd" * 200}, "mojibake"),
-    ({"title": "——", "text": "………… ！！！！ ###### " * 20}, "garbage"),
-])
+@pytest.mark.parametrize(
+    "kwargs, reason",
+    [
+        ({}, None),
+        ({"title": "", "text": ""}, "empty"),
+        ({"title": ""}, "no_title"),
+        ({"url": "javascript:void(0)"}, "bad_url"),
+        ({"text": "\ufffd" * 200}, "mojibake"),
+        ({"title": "——", "text": "………… ！！！！ ###### " * 20}, "garbage"),
+    ],
+)
 def test_validate_reasons(kwargs: dict[str, object], reason: str | None) -> None:
     assert drop_reason(post(**kwargs)) == reason
 
@@ -148,8 +164,11 @@ def test_normalise_item_parses_time_cleans_text_and_titles_untitled_posts() -> N
     from crawlers.pipelines.normalize import normalize_item
 
     rt = SimpleNamespace(tz=SHANGHAI, now=NOW)
-    item = PostItem(post=post(title="", text="<p>第一段：网友反映问题。</p><script>x()</script><p>第二段</p>"),
-                    published_raw="昨天 14:20", text_is_html=True)
+    item = PostItem(
+        post=post(title="", text="<p>第一段：网友反映问题。</p><script>x()</script><p>第二段</p>"),
+        published_raw="昨天 14:20",
+        text_is_html=True,
+    )
     normalized = normalize_item(item, rt, to_simplified_converter()).post  # type: ignore[arg-type]
     assert (normalized.title, normalized.text) == ("第一段：网友反映问题。", "第一段：网友反映问题。\n第二段")
     assert normalized.published_at == datetime(2023, 3, 9, 6, 20, tzinfo=timezone.utc)

@@ -47,7 +47,9 @@ def test_real_feeds_crawled_into_the_database(config_dir: Path, mockserver: Mock
     urls = ", ".join(f'"{base}/{n}"' for n in names)
     (config_dir / "sources.yaml").write_text(
         f"sources:\n  - {{id: wechat, name: 公众号, kind: rss, start_urls: [{urls}], delay: 0, follow_articles: false,"
-        " obey_robots: false}\n", encoding="utf-8")
+        " obey_robots: false}\n",
+        encoding="utf-8",
+    )
     upgrade(make_engine(load_config(config_dir).database_url))
     expected = {e.link for n in names for e in feedparser.parse((feeds / n).read_bytes()).entries}
     [first] = crawl(config_dir, "wechat")
@@ -83,8 +85,11 @@ def test_gne_news_pages_titles_times_and_bodies() -> None:
 
 def test_real_forum_list_pages_yield_article_links() -> None:
     root = shared_data("gne_news_pages", "test_list_page")
-    for name, base in (("tieba", "https://tieba.baidu.com/f?kw=x"), ("netease_forum", "https://bbs.163.com/list"),
-                       ("163", "https://news.163.com/")):
+    for name, base in (
+        ("tieba", "https://tieba.baidu.com/f?kw=x"),
+        ("netease_forum", "https://bbs.163.com/list"),
+        ("163", "https://news.163.com/"),
+    ):
         html, _ = decode_html((root / name / "1.html").read_bytes())
         links = auto_links(Selector(text=html, base_url=base), base)
         assert len(links) >= 10, name

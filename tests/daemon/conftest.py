@@ -63,14 +63,19 @@ class Site:
             f"<item><title>某县派出所民警执法引发争议 第{i}条</title><link>{self.url(f'/news/{i}.html')}</link>"
             f"<description>网民反映某县派出所民警在执法过程中态度粗暴，引发群众不满和投诉，第{i}条。</description>"
             f"<pubDate>{format_datetime(base + timedelta(minutes=i))}</pubDate></item>"
-            for i in range(1, self.items + 1))
-        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>测试站</title>'
-                f"<link>{self.url('/')}</link><description>test</description>{entries}</channel></rss>").encode()
+            for i in range(1, self.items + 1)
+        )
+        return (
+            f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>测试站</title>'
+            f"<link>{self.url('/')}</link><description>test</description>{entries}</channel></rss>"
+        ).encode()
 
     def article(self, n: str) -> bytes:
         body = "网民反映某县派出所民警在执法过程中态度粗暴，引发群众不满和投诉。" * 8
-        return (f"<html><head><meta charset='utf-8'><title>第{n}条</title></head><body><article>"
-                f"<h1>某县派出所民警执法引发争议 第{n}条</h1><p>{body}</p></article></body></html>").encode()
+        return (
+            f"<html><head><meta charset='utf-8'><title>第{n}条</title></head><body><article>"
+            f"<h1>某县派出所民警执法引发争议 第{n}条</h1><p>{body}</p></article></body></html>"
+        ).encode()
 
     def _feed(self, request: Request) -> Response:
         return Response(200, self.feed(), "application/rss+xml")
@@ -87,9 +92,11 @@ def site(mockserver: MockServer) -> Site:
 
 
 def source_yaml(source_id: str, url: str, every: str = "3s", enabled: bool = True, extra: str = "") -> str:
-    return (f"  - id: {source_id}\n    name: 测试源{source_id}\n    kind: rss\n    start_urls: [\"{url}\"]\n"
-            f"    schedule: {{interval: {every}}}\n    obey_robots: false\n    delay: 0\n"
-            f"    enabled: {'true' if enabled else 'false'}\n{extra}")
+    return (
+        f'  - id: {source_id}\n    name: 测试源{source_id}\n    kind: rss\n    start_urls: ["{url}"]\n'
+        f"    schedule: {{interval: {every}}}\n    obey_robots: false\n    delay: 0\n"
+        f"    enabled: {'true' if enabled else 'false'}\n{extra}"
+    )
 
 
 def processes_running(fragment: str) -> list[int]:
@@ -128,8 +135,13 @@ def sentiment_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
             config = copy_shipped(root / "config", root / "data")
             env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_") or k.startswith("YUQING_TEST_")}
             for command in (["init"], ["analyze"]):
-                subprocess.run([sys.executable, "-c", CLI_BOOT, "--config", str(config), *command], check=True,
-                               capture_output=True, env=env, timeout=600)
+                subprocess.run(
+                    [sys.executable, "-c", CLI_BOOT, "--config", str(config), *command],
+                    check=True,
+                    capture_output=True,
+                    env=env,
+                    timeout=600,
+                )
             (root / "built").touch()
     return models
 
@@ -138,7 +150,7 @@ def sentiment_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def daemon_config(config_dir: Path, site: Site, sentiment_models: Path) -> Path:
     """The shipped config, with fast daemon schedules, one local RSS source and a migrated DB."""
     settings = (config_dir / "settings.yaml").read_text(encoding="utf-8")
-    settings = settings[:settings.index("daemon:\n")] + FAST_DAEMON
+    settings = settings[: settings.index("daemon:\n")] + FAST_DAEMON
     # generous: a crawl killed on a loaded machine would leave the next one finding nothing new
     settings = settings.replace("subprocess_timeout: 1800", "subprocess_timeout: 90")
     settings = settings.replace("  delay: 0.5 ", "  delay: 0 ")
@@ -164,13 +176,24 @@ def db_engine(config_dir: Path, env: dict[str, str] | None = None) -> Engine:
 class DaemonProcess:
     """``yuqing --config DIR run`` as a real process; its log goes to a file the test reads."""
 
-    def __init__(self, config_dir: Path, log_path: Path, env: dict[str, str] | None = None,
-                 cwd: Path | None = None, boot: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        config_dir: Path,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        boot: list[str] | None = None,
+    ) -> None:
         self.log_path = log_path
         self.log_file = log_path.open("ab")
-        self.proc = subprocess.Popen([*(boot or [sys.executable, "-c", CLI_BOOT]), "--config", str(config_dir), "run"],
-                                     stdout=self.log_file, stderr=subprocess.STDOUT, cwd=cwd,
-                                     env={**os.environ, **(env or {})}, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [*(boot or [sys.executable, "-c", CLI_BOOT]), "--config", str(config_dir), "run"],
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
 
     @property
     def log(self) -> str:
@@ -220,8 +243,15 @@ def daemons(tmp_path: Path) -> Iterator[list[DaemonProcess]]:
                 daemon.proc.wait()
 
 
-def start(daemons: list[DaemonProcess], config_dir: Path, tmp_path: Path, name: str = "daemon",
-          env: dict[str, str] | None = None, cwd: Path | None = None, boot: list[str] | None = None) -> DaemonProcess:
+def start(
+    daemons: list[DaemonProcess],
+    config_dir: Path,
+    tmp_path: Path,
+    name: str = "daemon",
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    boot: list[str] | None = None,
+) -> DaemonProcess:
     daemon = DaemonProcess(config_dir, tmp_path / f"{name}.log", env, cwd, boot)
     daemons.append(daemon)
     return daemon

@@ -39,8 +39,13 @@ def alive(pid: int) -> bool:
 def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     pidfile = tmp_path / "grandchild.pid"
     start = time.monotonic()
-    result = run_process([sys.executable, "-c", FAMILY, str(pidfile)], timeout=2, grace=2,
-                         log_path=tmp_path / "crawl.log", children=Children())
+    result = run_process(
+        [sys.executable, "-c", FAMILY, str(pidfile)],
+        timeout=2,
+        grace=2,
+        log_path=tmp_path / "crawl.log",
+        children=Children(),
+    )
     assert result.timed_out and result.returncode is not None and result.returncode < 0
     assert time.monotonic() - start < 10
     assert "started" in result.output_tail
@@ -53,14 +58,20 @@ def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
 
 def test_sigterm_ignoring_process_gets_sigkill_after_grace(tmp_path: Path) -> None:
     code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('x', flush=True); time.sleep(60)"
-    result = run_process([sys.executable, "-c", code], timeout=1, grace=1, log_path=tmp_path / "c.log",
-                         children=Children())
+    result = run_process(
+        [sys.executable, "-c", code], timeout=1, grace=1, log_path=tmp_path / "c.log", children=Children()
+    )
     assert result.timed_out and result.returncode == -9
 
 
 def test_guarded_process_runs_the_command(tmp_path: Path) -> None:
-    result = run_process(guarded([sys.executable, "-c", "print('hello')"]), timeout=20, grace=1,
-                         log_path=tmp_path / "c.log", children=Children())
+    result = run_process(
+        guarded([sys.executable, "-c", "print('hello')"]),
+        timeout=20,
+        grace=1,
+        log_path=tmp_path / "c.log",
+        children=Children(),
+    )
     assert result.returncode == 0 and result.output_tail == "hello"
 
 
@@ -72,8 +83,10 @@ def test_guarded_child_dies_with_its_parent(tmp_path: Path) -> None:
         "import subprocess, sys, time\n"
         "from yuqing.base.process import guarded\n"
         f"subprocess.Popen(guarded([sys.executable, '-c', {crawl_code!r}]), start_new_session=True)\n"
-        "time.sleep(60)\n")
+        "time.sleep(60)\n"
+    )
     import subprocess
+
     parent = subprocess.Popen([sys.executable, "-c", parent_code])
     deadline = time.monotonic() + 15
     while not pidfile.exists() or not pidfile.read_text():
@@ -94,9 +107,17 @@ def test_shutdown_terminates_running_children(tmp_path: Path) -> None:
 
     children = Children()
     results: list[ProcessResult] = []
-    worker = threading.Thread(target=lambda: results.append(run_process(
-        [sys.executable, "-c", "import time; print('go', flush=True); time.sleep(60)"], 60, 2,
-        tmp_path / "c.log", children)))
+    worker = threading.Thread(
+        target=lambda: results.append(
+            run_process(
+                [sys.executable, "-c", "import time; print('go', flush=True); time.sleep(60)"],
+                60,
+                2,
+                tmp_path / "c.log",
+                children,
+            )
+        )
+    )
     worker.start()
     while not children.procs:
         time.sleep(0.05)
@@ -110,8 +131,9 @@ def test_shutdown_terminates_running_children(tmp_path: Path) -> None:
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
 
 
-def record_outcome(engine: Engine, source_id: str, launched: datetime, result: ProcessResult, timeout: float,
-                   now: datetime) -> CrawlRun:
+def record_outcome(
+    engine: Engine, source_id: str, launched: datetime, result: ProcessResult, timeout: float, now: datetime
+) -> CrawlRun:
     with Session(engine) as session, session.begin():
         run = record_end(session, source_id, launched, result, timeout, now)
     assert run is not None
@@ -132,8 +154,11 @@ def test_timeout_without_a_row_records_one(engine: Engine) -> None:
 
 def test_timeout_updates_the_running_row(engine: Engine) -> None:
     with engine.begin() as conn:
-        conn.execute(insert(CrawlRunRow).values(source_id="src", started_at=NOW + timedelta(seconds=1),
-                                                status="running", items=4, new=3))
+        conn.execute(
+            insert(CrawlRunRow).values(
+                source_id="src", started_at=NOW + timedelta(seconds=1), status="running", items=4, new=3
+            )
+        )
     row = record_outcome(engine, "src", NOW, ProcessResult(-15, True, False, 31.0, ""), 30, NOW)
     assert row.status == "timeout" and row.new == 3 and len(rows(engine)) == 1
 

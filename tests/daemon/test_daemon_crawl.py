@@ -28,14 +28,16 @@ def posts(config_dir: Path) -> list[str]:
 def runs(config_dir: Path, source_id: str) -> list[CrawlRunRow]:
     engine = db_engine(config_dir)
     with engine.connect() as conn:
-        rows = list(conn.execute(select(CrawlRunRow).where(CrawlRunRow.source_id == source_id)
-                                 .order_by(CrawlRunRow.id)))
+        rows = list(
+            conn.execute(select(CrawlRunRow).where(CrawlRunRow.source_id == source_id).order_by(CrawlRunRow.id))
+        )
     engine.dispose()
     return rows
 
 
-def test_crawls_store_each_post_once(daemon_config: Path, tmp_path: Path, site: Site,
-                                     daemons: list[DaemonProcess]) -> None:
+def test_crawls_store_each_post_once(
+    daemon_config: Path, tmp_path: Path, site: Site, daemons: list[DaemonProcess]
+) -> None:
     daemon = start(daemons, daemon_config, tmp_path)
     first = daemon.wait_for(r"job=crawl target=local-news outcome=ok", timeout=120)[0]
     assert "new=3" in first and "status=ok" in first
@@ -46,11 +48,14 @@ def test_crawls_store_each_post_once(daemon_config: Path, tmp_path: Path, site: 
     assert [r.status for r in runs(daemon_config, "local-news")] == ["ok"] * len(runs(daemon_config, "local-news"))
 
 
-def test_overrunning_crawl_is_killed_and_recorded_as_timeout(daemon_config: Path, tmp_path: Path, site: Site,
-                                                             daemons: list[DaemonProcess]) -> None:
+def test_overrunning_crawl_is_killed_and_recorded_as_timeout(
+    daemon_config: Path, tmp_path: Path, site: Site, daemons: list[DaemonProcess]
+) -> None:
     settings = daemon_config / "settings.yaml"
-    settings.write_text(settings.read_text(encoding="utf-8").replace("subprocess_timeout: 90", "subprocess_timeout: 10"),
-                        encoding="utf-8")
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace("subprocess_timeout: 90", "subprocess_timeout: 10"),
+        encoding="utf-8",
+    )
     write_sources(daemon_config, source_yaml("slow-site", site.url("/slow"), every="1h", extra="    timeout: 300\n"))
     daemon = start(daemons, daemon_config, tmp_path)
     began = time.monotonic()
@@ -63,12 +68,14 @@ def test_overrunning_crawl_is_killed_and_recorded_as_timeout(daemon_config: Path
     assert daemon.stop() == 0
 
 
-def test_sigkill_mid_crawl_then_restart_loses_and_duplicates_nothing(daemon_config: Path, tmp_path: Path,
-                                                                      site: Site, daemons: list[DaemonProcess]) -> None:
+def test_sigkill_mid_crawl_then_restart_loses_and_duplicates_nothing(
+    daemon_config: Path, tmp_path: Path, site: Site, daemons: list[DaemonProcess]
+) -> None:
     site.items = 8
     site.article_delay = 1.0
-    write_sources(daemon_config, source_yaml("local-news", site.url("/feed.xml"), every="4s",
-                                             extra="    concurrency: 1\n"))
+    write_sources(
+        daemon_config, source_yaml("local-news", site.url("/feed.xml"), every="4s", extra="    concurrency: 1\n")
+    )
     first = start(daemons, daemon_config, tmp_path, "first")
     deadline = time.monotonic() + 60
     while sum(p.startswith("/news/") for p in site.requests) < 3:
@@ -93,12 +100,15 @@ def test_sigkill_mid_crawl_then_restart_loses_and_duplicates_nothing(daemon_conf
     assert all(status != "running" for status, _ in statuses), statuses
     assert any(status == "ok" for status, _ in statuses[1:]), statuses  # the restarted schedule crawled
     killed = statuses[0]  # the crawl whose daemon was SIGKILLed: finished by itself or marked
-    assert killed[0] in ("ok", "partial") or killed == ("failed", "abandoned: the crawl process ended "
-                                                        "without finishing its run"), statuses
+    assert killed[0] in ("ok", "partial") or killed == (
+        "failed",
+        "abandoned: the crawl process ended without finishing its run",
+    ), statuses
 
 
-def test_sigterm_mid_crawl_stops_within_bound_and_records_it(daemon_config: Path, tmp_path: Path, site: Site,
-                                                            daemons: list[DaemonProcess]) -> None:
+def test_sigterm_mid_crawl_stops_within_bound_and_records_it(
+    daemon_config: Path, tmp_path: Path, site: Site, daemons: list[DaemonProcess]
+) -> None:
     write_sources(daemon_config, source_yaml("slow-site", site.url("/slow"), every="1h", extra="    timeout: 300\n"))
     daemon = start(daemons, daemon_config, tmp_path)
     deadline = time.monotonic() + 120

@@ -92,8 +92,9 @@ def wait_until(check: Any, timeout: float, what: str, daemon: DaemonProcess) -> 
         time.sleep(0.5)
 
 
-def test_collected_analysed_and_digest_arrives_once(daemon_config: Path, tmp_path: Path, site: Site,
-                                                    smtp: tuple[int, Inbox], daemons: list[DaemonProcess]) -> None:
+def test_collected_analysed_and_digest_arrives_once(
+    daemon_config: Path, tmp_path: Path, site: Site, smtp: tuple[int, Inbox], daemons: list[DaemonProcess]
+) -> None:
     port, inbox = smtp
     configure_mail(daemon_config, port)
     never = (datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(hours=12)).strftime("%H:%M")  # not due

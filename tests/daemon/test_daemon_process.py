@@ -22,19 +22,31 @@ pytestmark = pytest.mark.slow
 
 
 def status_json(config_dir: Path, env: dict[str, str] | None = None) -> dict:
-    out = subprocess.run([sys.executable, "-c", CLI_BOOT, "--config", str(config_dir), "status", "--json"],
-                         capture_output=True, text=True, check=True, env={**os.environ, **(env or {})})
+    out = subprocess.run(
+        [sys.executable, "-c", CLI_BOOT, "--config", str(config_dir), "status", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
     return json.loads(out.stdout)
 
 
-def test_jobs_are_scheduled_persisted_and_resume_after_restart(daemon_config: Path, tmp_path: Path,
-                                                               daemons: list[DaemonProcess]) -> None:
+def test_jobs_are_scheduled_persisted_and_resume_after_restart(
+    daemon_config: Path, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
     first = start(daemons, daemon_config, tmp_path)
     first.wait_for(r"jobs reconciled: added=6 changed=0 removed=0 kept=0")
     first.wait_for(r"job=analyze target=- outcome=", count=2)
     status = status_json(daemon_config)
-    assert {j["id"] for j in status["jobs"]} == {"crawl:local-news", "analyze", "retry", "health", "retention",
-                                                 "digest:press-office"}
+    assert {j["id"] for j in status["jobs"]} == {
+        "crawl:local-news",
+        "analyze",
+        "retry",
+        "health",
+        "retention",
+        "digest:press-office",
+    }
     assert status["lease"]["alive"] and status["lease"]["owner"].split(":")[1] == str(first.proc.pid)
     assert all(j["next_run"] for j in status["jobs"])
     began = time.monotonic()
@@ -51,8 +63,9 @@ def test_jobs_are_scheduled_persisted_and_resume_after_restart(daemon_config: Pa
     assert second.stop() == 0
 
 
-def test_config_edit_applies_and_broken_edit_is_refused(daemon_config: Path, tmp_path: Path, site: Site,
-                                                        daemons: list[DaemonProcess]) -> None:
+def test_config_edit_applies_and_broken_edit_is_refused(
+    daemon_config: Path, tmp_path: Path, site: Site, daemons: list[DaemonProcess]
+) -> None:
     daemon = start(daemons, daemon_config, tmp_path)
     daemon.wait_for(r"jobs reconciled: added=6")
     good = source_yaml("local-news", site.url("/feed.xml"))
@@ -62,8 +75,9 @@ def test_config_edit_applies_and_broken_edit_is_refused(daemon_config: Path, tmp
 
     engine = db_engine(daemon_config)
     mark = len(daemon.log)
-    (daemon_config / "sources.yaml").write_text("sources:\n  - id: broken\n    kind: rss\n    nmae: typo\n",
-                                                encoding="utf-8")
+    (daemon_config / "sources.yaml").write_text(
+        "sources:\n  - id: broken\n    kind: rss\n    nmae: typo\n", encoding="utf-8"
+    )
     refused = daemon.wait_for(r"config edit refused", after=mark)[0]
     assert "previous config keeps running" in refused
     assert re.search(r"sources\.yaml:4: sources\[0\]\.nmae: unknown key", daemon.log[mark:])
@@ -85,9 +99,9 @@ def test_config_edit_applies_and_broken_edit_is_refused(daemon_config: Path, tmp
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_second_daemon_on_the_same_database_stands_by(backend: str, daemon_config: Path, tmp_path: Path,
-                                                      daemons: list[DaemonProcess],
-                                                      request: pytest.FixtureRequest) -> None:
+def test_second_daemon_on_the_same_database_stands_by(
+    backend: str, daemon_config: Path, tmp_path: Path, daemons: list[DaemonProcess], request: pytest.FixtureRequest
+) -> None:
     env: dict[str, str] = {}
     if backend == "postgresql":
         env["YUQING_DATABASE_URL"] = request.getfixturevalue("postgres_schema_url")
@@ -112,8 +126,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_json_logs_and_metrics_on_localhost(daemon_config: Path, tmp_path: Path,
-                                            daemons: list[DaemonProcess]) -> None:
+def test_json_logs_and_metrics_on_localhost(daemon_config: Path, tmp_path: Path, daemons: list[DaemonProcess]) -> None:
     import urllib.request
 
     port = free_port()

@@ -46,7 +46,9 @@ def test_systemd_unit_verifies(tmp_path: Path) -> None:
     if not shutil.which("systemd-analyze"):
         pytest.skip("systemd-analyze not installed")
     local = tmp_path / "yuqing.service"
-    local.write_text(unit.replace("/opt/yuqing/.venv/bin/yuqing", shutil.which("true") or "/bin/true"), encoding="utf-8")
+    local.write_text(
+        unit.replace("/opt/yuqing/.venv/bin/yuqing", shutil.which("true") or "/bin/true"), encoding="utf-8"
+    )
     done = subprocess.run(["systemd-analyze", "verify", str(local)], capture_output=True, text=True, timeout=60)
     problems = [line for line in done.stderr.splitlines() if "yuqing.service" in line and "Documentation" not in line]
     assert done.returncode == 0 and not problems, done.stderr

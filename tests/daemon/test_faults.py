@@ -26,13 +26,16 @@ __all__ = ["smtp"]  # the SMTP server fixture, shared with the end-to-end test
 pytestmark = pytest.mark.slow
 
 TZ = "Asia/Shanghai"
-NO_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search",
-          "--inh-caps=-dac_override,-dac_read_search"]
+NO_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search"]
 
 
 def cli(config_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", CLI_BOOT, "--config", str(config_dir), *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", CLI_BOOT, "--config", str(config_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def minute_ahead(seconds: int = 30) -> tuple[str, datetime]:
@@ -57,8 +60,9 @@ def tiny_fs(tmp_path: Path) -> Iterator[Path]:
     """A 48 MB tmpfs of its own (we run as root here); skipped where the kernel refuses to mount."""
     mount = tmp_path / "fs"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m,mode=0700", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=48m,mode=0700", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")
     try:
@@ -94,9 +98,14 @@ def fill(directory: Path) -> Path:
     return filler
 
 
-def test_full_disk_degrades_then_resumes_and_catches_up_once(daemon_config: Path, tmp_path: Path, site: Site,
-                                                            smtp: tuple[int, Inbox], tiny_fs: Path,
-                                                            daemons: list[DaemonProcess]) -> None:
+def test_full_disk_degrades_then_resumes_and_catches_up_once(
+    daemon_config: Path,
+    tmp_path: Path,
+    site: Site,
+    smtp: tuple[int, Inbox],
+    tiny_fs: Path,
+    daemons: list[DaemonProcess],
+) -> None:
     """The data dir (SQLite database, logs, outbox) on a 48 MB tmpfs that fills up while the daemon
     runs and a digest falls due, then is freed."""
     port, inbox = smtp
@@ -110,7 +119,7 @@ def test_full_disk_degrades_then_resumes_and_catches_up_once(daemon_config: Path
     set_digest_time(daemon_config, never, hhmm)
     daemon.wait_for(r"jobs reconciled: .*~=digest:press-office", timeout=30)
 
-    site.items = 6                                   # three new posts appear while the disk is full
+    site.items = 6  # three new posts appear while the disk is full
     filler = fill(tiny_fs)
     daemon.wait_for(r"degraded: disk full since", timeout=60)
     # the daemon stopped renewing its lease (it could not even write that it gives it up): once the
@@ -120,17 +129,21 @@ def test_full_disk_degrades_then_resumes_and_catches_up_once(daemon_config: Path
         assert time.monotonic() < deadline, status.stdout + status.stderr
         time.sleep(1)
     assert "Asia/Shanghai" in status.stdout
-    wait_past(due, daemon)                           # the digest fell due during the outage
+    wait_past(due, daemon)  # the digest fell due during the outage
     assert digests(inbox) == 0
     assert daemon.proc.poll() is None
     mark = len(daemon.log)
 
-    filler.unlink()                                  # space freed: the daemon resumes by itself
+    filler.unlink()  # space freed: the daemon resumes by itself
     daemon.wait_for(r"recovered from disk full", timeout=60, after=mark)
-    wait_until(lambda: count(daemon_config, PostRow) == 6 and count(daemon_config, AnalysisRow) == 6, 180,
-               "not every post collected and analysed after the disk was freed", daemon)
+    wait_until(
+        lambda: count(daemon_config, PostRow) == 6 and count(daemon_config, AnalysisRow) == 6,
+        180,
+        "not every post collected and analysed after the disk was freed",
+        daemon,
+    )
     wait_until(lambda: digests(inbox) >= 1, 120, "the digest due during the outage was not sent", daemon)
-    time.sleep(8)                                    # retries and catch-ups had time to double it
+    time.sleep(8)  # retries and catch-ups had time to double it
     assert digests(inbox) == 1
     assert count(daemon_config, DeliveryRow, DeliveryRow.kind == "digest") == 1
     assert "Exception in thread" not in daemon.log
@@ -139,11 +152,12 @@ def test_full_disk_degrades_then_resumes_and_catches_up_once(daemon_config: Path
     assert daemon.stop() == 0
 
 
-def test_restart_with_a_broken_config_runs_the_last_accepted_one(daemon_config: Path, tmp_path: Path, site: Site,
-                                                                 daemons: list[DaemonProcess]) -> None:
+def test_restart_with_a_broken_config_runs_the_last_accepted_one(
+    daemon_config: Path, tmp_path: Path, site: Site, daemons: list[DaemonProcess]
+) -> None:
     daemon = start(daemons, daemon_config, tmp_path)
     daemon.wait_for(r"job=crawl target=local-news outcome=ok .* new=3", timeout=180)
-    daemon.kill()                                    # kill -9, then an edit breaks topics.yaml
+    daemon.kill()  # kill -9, then an edit breaks topics.yaml
     engine = db_engine(daemon_config)
     topics = daemon_config / "topics.yaml"
     good = topics.read_text(encoding="utf-8")
@@ -162,16 +176,16 @@ def test_restart_with_a_broken_config_runs_the_last_accepted_one(daemon_config: 
     with engine.connect() as conn:
         keys = list(conn.scalars(select(DeliveryRow.key).where(DeliveryRow.key.like("admin:config:%"))))
     engine.dispose()
-    assert len(keys) == 1                            # the admins are told (once)
+    assert len(keys) == 1  # the admins are told (once)
 
-    topics.write_text(good, encoding="utf-8")        # fixed: taken up without a restart
+    topics.write_text(good, encoding="utf-8")  # fixed: taken up without a restart
     again.wait_for(r"config fixed: the files in .* are again the configuration running", timeout=30)
     assert again.stop() == 0
 
 
 def test_read_only_data_dir_during_a_due_digest_sends_it_once_when_writable(
-        daemon_config: Path, tmp_path: Path, site: Site, smtp: tuple[int, Inbox],
-        daemons: list[DaemonProcess]) -> None:
+    daemon_config: Path, tmp_path: Path, site: Site, smtp: tuple[int, Inbox], daemons: list[DaemonProcess]
+) -> None:
     """The daemon runs as root without CAP_DAC_OVERRIDE (``setpriv``), so that file modes bind it
     as they bind an unprivileged user: ``chmod -R u-w`` makes the data dir (and the SQLite database
     in it) read-only for it."""

@@ -20,8 +20,10 @@ class Run:
 
 def runs(*spec: tuple[str, int]) -> list[Run]:
     """Newest first."""
-    return [Run(status, new, T0 - timedelta(hours=i), f"err {i}" if status == "failed" else "")
-            for i, (status, new) in enumerate(spec)]
+    return [
+        Run(status, new, T0 - timedelta(hours=i), f"err {i}" if status == "failed" else "")
+        for i, (status, new) in enumerate(spec)
+    ]
 
 
 def test_no_runs_is_unknown() -> None:
@@ -59,7 +61,8 @@ def test_empty_needs_history_and_scales_with_the_usual_gap() -> None:
 
 
 def test_running_rows_and_failures_between_empty_runs() -> None:
-    mixed = runs(("running", 0), ("ok", 0), ("failed", 0), ("ok", 0), ("ok", 0), ("ok", 0), ("ok", 0),
-                 *([("ok", 9)] * 5))
+    mixed = runs(
+        ("running", 0), ("ok", 0), ("failed", 0), ("ok", 0), ("ok", 0), ("ok", 0), ("ok", 0), *([("ok", 9)] * 5)
+    )
     status = source_health(mixed, fail_runs=3, empty_runs=5)
     assert status.empty_in_row == 5 and status.failures_in_row == 0 and status.state == "empty"

@@ -43,12 +43,18 @@ def other() -> Iterator[HostileServer]:
 def hostile_sources(hostile: HostileServer, other: HostileServer, local_feed: Path) -> list[str]:
     text = "这是一篇文章的正文，用来检验采集。" * 10
     hostile.route("/path.xml", str(local_feed).encode(), "application/rss+xml")  # a body naming a local file
-    hostile.route("/schemes.xml", rss([("本地文件", f"file://{local_feed}", "…"), ("数据", "data:text/html,x", "…")]),
-                  "application/rss+xml")
+    hostile.route(
+        "/schemes.xml",
+        rss([("本地文件", f"file://{local_feed}", "…"), ("数据", "data:text/html,x", "…")]),
+        "application/rss+xml",
+    )
     hostile.route("/internal-admin", ARTICLE.format("后台", text).encode())
     hostile.route("/private.xml", rss([("内网", hostile.url("/internal-admin"), "…")]), "application/rss+xml")
-    hostile.route("/sitemap.xml.gz", gzip_bomb(64 * 1024 * 1024, SITEMAP_HEAD + hostile.url("/a.html").encode()
-                                               + b"</loc></url><!--"), "application/x-gzip")
+    hostile.route(
+        "/sitemap.xml.gz",
+        gzip_bomb(64 * 1024 * 1024, SITEMAP_HEAD + hostile.url("/a.html").encode() + b"</loc></url><!--"),
+        "application/x-gzip",
+    )
     other.route("/elsewhere.html", ARTICLE.format("别的网站", text).encode())
     hostile.route("/cred.xml", rss([("外站", other.url("/elsewhere.html"), "…")]), "application/rss+xml")
     return [
@@ -56,25 +62,42 @@ def hostile_sources(hostile: HostileServer, other: HostileServer, local_feed: Pa
         source_yaml("scheme-feed", hostile.url("/schemes.xml"), every="1h"),
         source_yaml("private-feed", hostile.url("/private.xml", host="localhost"), every="1h"),
         source_yaml("bomb-map", hostile.url("/sitemap.xml.gz"), every="1h").replace("kind: rss", "kind: sitemap"),
-        source_yaml("cred-feed", hostile.url("/cred.xml"), every="1h", extra="    headers_env: {X-Api-Token: API_TOKEN}\n"),
+        source_yaml(
+            "cred-feed", hostile.url("/cred.xml"), every="1h", extra="    headers_env: {X-Api-Token: API_TOKEN}\n"
+        ),
     ]
 
 
-def test_hostile_sources_next_to_a_good_one(daemon_config: Path, tmp_path: Path, site: Site, hostile: HostileServer,
-                                            other: HostileServer, daemons: list[DaemonProcess]) -> None:
+def test_hostile_sources_next_to_a_good_one(
+    daemon_config: Path,
+    tmp_path: Path,
+    site: Site,
+    hostile: HostileServer,
+    other: HostileServer,
+    daemons: list[DaemonProcess],
+) -> None:
     local_feed = tmp_path / "outside" / "feed.xml"  # outside the data dir
     local_feed.parent.mkdir()
     local_feed.write_bytes(rss([(MARKER, "http://example.invalid/1", MARKER)]))
     settings = daemon_config / "settings.yaml"
-    settings.write_text(settings.read_text(encoding="utf-8").replace("max_page_bytes: 10485760",
-                                                                     "max_page_bytes: 1048576"), encoding="utf-8")
-    write_sources(daemon_config, source_yaml("local-news", site.url("/feed.xml"), every="1h"),
-                  *hostile_sources(hostile, other, local_feed))
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace("max_page_bytes: 10485760", "max_page_bytes: 1048576"),
+        encoding="utf-8",
+    )
+    write_sources(
+        daemon_config,
+        source_yaml("local-news", site.url("/feed.xml"), every="1h"),
+        *hostile_sources(hostile, other, local_feed),
+    )
     daemon = start(daemons, daemon_config, tmp_path, env={"API_TOKEN": TOKEN})
     for source_id in ("local-news", "path-feed", "scheme-feed", "private-feed", "bomb-map", "cred-feed"):
         daemon.wait_for(rf"job=crawl target={source_id} outcome=", timeout=180)
-    status = subprocess.run([sys.executable, "-c", CLI_BOOT, "--config", str(daemon_config), "status", "--json"],
-                            capture_output=True, text=True, timeout=60)
+    status = subprocess.run(
+        [sys.executable, "-c", CLI_BOOT, "--config", str(daemon_config), "status", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert daemon.stop() == 0
 
     engine = db_engine(daemon_config)

@@ -26,8 +26,10 @@ def job_config(config_dir: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.setenv("YUQING_DATABASE_URL", db_url)
     else:
         settings = config_dir / "settings.yaml"
-        settings.write_text(settings.read_text(encoding="utf-8").replace(
-            "\ndatabase_url:\n", f"\ndatabase_url: {db_url}\n", 1), encoding="utf-8")
+        settings.write_text(
+            settings.read_text(encoding="utf-8").replace("\ndatabase_url:\n", f"\ndatabase_url: {db_url}\n", 1),
+            encoding="utf-8",
+        )
     migrate(config_dir)
     return config_dir
 
@@ -48,8 +50,9 @@ def add_post(engine: Engine, n: int, fetched: datetime) -> int:
             post_id = insert_post(session, post)
             assert post_id is not None
             session.flush()
-        event_id = conn.execute(insert(EventRow).values(title=f"e{n}", first_seen=fetched, last_seen=fetched)
-                                .returning(EventRow.id)).scalar_one()
+        event_id = conn.execute(
+            insert(EventRow).values(title=f"e{n}", first_seen=fetched, last_seen=fetched).returning(EventRow.id)
+        ).scalar_one()
         conn.execute(insert(AnalysisRow).values(post_id=post_id, analyzed_at=fetched, event_id=event_id))
     return post_id
 
@@ -59,8 +62,9 @@ def count(engine: Engine, table: type) -> int:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-def test_retention_deletes_old_posts_with_their_analyses(job_config: Path, job_engine: Engine,
-                                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_retention_deletes_old_posts_with_their_analyses(
+    job_config: Path, job_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
     for n in range(3):
         add_post(job_engine, n, NOW - timedelta(days=200 + n))
     keep = add_post(job_engine, 9, NOW - timedelta(days=10))
@@ -77,15 +81,24 @@ def test_retention_deletes_old_posts_with_their_analyses(job_config: Path, job_e
     job_engine.dispose()
 
 
-def test_health_job_finds_a_failing_source(job_config: Path, job_engine: Engine,
-                                           caplog: pytest.LogCaptureFixture) -> None:
+def test_health_job_finds_a_failing_source(
+    job_config: Path, job_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
     with job_engine.begin() as conn:
         for i in range(3):
-            conn.execute(insert(CrawlRunRow).values(source_id="people-politics", status="failed",
-                                                    started_at=NOW - timedelta(minutes=10 * i),
-                                                    error_summary="HTTP 503"))
-        conn.execute(insert(CrawlRunRow).values(source_id="people-politics", status="running",
-                                                started_at=NOW - timedelta(days=1)))
+            conn.execute(
+                insert(CrawlRunRow).values(
+                    source_id="people-politics",
+                    status="failed",
+                    started_at=NOW - timedelta(minutes=10 * i),
+                    error_summary="HTTP 503",
+                )
+            )
+        conn.execute(
+            insert(CrawlRunRow).values(
+                source_id="people-politics", status="running", started_at=NOW - timedelta(days=1)
+            )
+        )
     caplog.set_level(logging.INFO, logger="yuqing.daemon")
     jobs.health_job(str(job_config))
     message = next(r.getMessage() for r in caplog.records if "job=health" in r.getMessage())
@@ -102,8 +115,9 @@ def test_health_message_is_chinese_and_names_the_fix() -> None:
     assert "连续无新内容" in subject and "yuqing crawl people --max-pages 1" in body
 
 
-def test_a_group_digest_that_fails_to_build_is_a_failed_job(job_config: Path, monkeypatch: pytest.MonkeyPatch,
-                                                             caplog: pytest.LogCaptureFixture) -> None:
+def test_a_group_digest_that_fails_to_build_is_a_failed_job(
+    job_config: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """A second group still gets its digest; the failed group's job is ``failed``, counted in the
     metrics, shown by ``yuqing status`` and told to the admins."""
     import json
@@ -117,12 +131,22 @@ def test_a_group_digest_that_fails_to_build_is_a_failed_job(job_config: Path, mo
     from yuqing.cli import cli
 
     alerts_yaml = job_config / "alerts.yaml"
-    alerts_yaml.write_text(alerts_yaml.read_text(encoding="utf-8").replace("admins: [", (
-        "  - id: court-office\n    name: 法院新闻办\n    emails: [court@localhost]\n    channels: [mail]\n"
-        "    digest_time: \"08:00\"\n\nadmins: ["), 1), encoding="utf-8")
+    alerts_yaml.write_text(
+        alerts_yaml.read_text(encoding="utf-8").replace(
+            "admins: [",
+            (
+                "  - id: court-office\n    name: 法院新闻办\n    emails: [court@localhost]\n    channels: [mail]\n"
+                '    digest_time: "08:00"\n\nadmins: ['
+            ),
+            1,
+        ),
+        encoding="utf-8",
+    )
     settings = job_config / "settings.yaml"
-    settings.write_text(settings.read_text(encoding="utf-8").replace("stage_processes: true", "stage_processes: false"),
-                        encoding="utf-8")
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace("stage_processes: true", "stage_processes: false"),
+        encoding="utf-8",
+    )
     real = alerts.service.gather_digest
 
     def broken(session: Any, config: Any, group: Any, *args: Any, **kwargs: Any) -> Any:
@@ -180,7 +204,9 @@ def test_stage_job_in_a_process_of_its_own(job_config: Path, caplog: pytest.LogC
     assert log.splitlines()[-1].startswith('YUQING-JOB {"outcome": "ok"')
 
 
-def test_stage_job_for_an_unknown_group_is_skipped_in_the_child(job_config: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_stage_job_for_an_unknown_group_is_skipped_in_the_child(
+    job_config: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="yuqing.daemon.jobs")
     jobs.digest_job(str(job_config), "no-such-group")  # the child refuses cleanly: skipped
     line = next(r.getMessage() for r in caplog.records if "job=digest" in r.getMessage())

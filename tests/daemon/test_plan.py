@@ -51,8 +51,11 @@ def scheduler_on(engine: Engine) -> BackgroundScheduler:
 
 
 def test_plan_covers_every_job_kind(config_dir: Path) -> None:
-    edit(config_dir / "alerts.yaml", "    frequency: daily        # daily | weekly",
-         "    frequency: weekly\n    weekday: fri")
+    edit(
+        config_dir / "alerts.yaml",
+        "    frequency: daily        # daily | weekly",
+        "    frequency: weekly\n    weekday: fri",
+    )
     specs = {s.id: s for s in plan_jobs(load_config(config_dir), str(config_dir), NOW)}
     assert set(specs) == {"crawl:people-politics", "analyze", "retry", "health", "retention", "digest:press-office"}
     assert specs["crawl:people-politics"].name == "crawl people-politics every 30m ±2m (Asia/Shanghai)"
@@ -85,7 +88,7 @@ def test_reconcile_adds_keeps_changes_and_removes(config_dir: Path, engine: Engi
     assert scheduler.get_job("crawl:people-politics").next_run_time == before
 
     sources = config_dir / "sources.yaml"
-    edit(sources, "schedule: {interval: 30m, jitter: 2m}", "schedule: {cron: \"*/10 * * * 1-5\"}")
+    edit(sources, "schedule: {interval: 30m, jitter: 2m}", 'schedule: {cron: "*/10 * * * 1-5"}')
     edit(sources, "    enabled: false\n", "")
     edit(config_dir / "alerts.yaml", "- id: press-office", "- id: press-office\n    enabled: false")
     changed = reconcile(scheduler, plan_jobs(load_config(config_dir), str(config_dir), NOW))

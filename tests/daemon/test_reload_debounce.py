@@ -31,8 +31,9 @@ def refusals(caplog: pytest.LogCaptureFixture) -> int:
     return sum("config edit refused" in r.getMessage() for r in caplog.records)
 
 
-def test_half_written_edit_waits_and_the_finished_one_is_refused_once(daemon: Daemon, config_dir: Path,
-                                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_half_written_edit_waits_and_the_finished_one_is_refused_once(
+    daemon: Daemon, config_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="yuqing.daemon")
     sources = config_dir / "sources.yaml"
     sources.write_text("", encoding="utf-8")  # what a poll sees between truncate and write
@@ -49,8 +50,11 @@ def test_half_written_edit_waits_and_the_finished_one_is_refused_once(daemon: Da
 
 
 def test_valid_edit_is_applied_on_the_poll_after_it_settles(daemon: Daemon, config_dir: Path) -> None:
-    write_sources(config_dir, source_yaml("local-news", "http://127.0.0.1:9/feed.xml"),
-                  source_yaml("second-site", "http://127.0.0.1:9/b.xml", every="1h"))
+    write_sources(
+        config_dir,
+        source_yaml("local-news", "http://127.0.0.1:9/feed.xml"),
+        source_yaml("second-site", "http://127.0.0.1:9/b.xml", every="1h"),
+    )
     daemon.step(NOW)
     assert [s.id for s in daemon.app.config.sources.sources] == ["local-news"]
     daemon.step(NOW)
@@ -64,8 +68,9 @@ def test_sighup_reloads_without_waiting(daemon: Daemon, config_dir: Path) -> Non
     assert [s.id for s in daemon.app.config.sources.sources] == ["other"]
 
 
-def test_files_changing_between_the_settled_poll_and_the_reload_wait_again(daemon: Daemon, config_dir: Path,
-                                                                            caplog: pytest.LogCaptureFixture) -> None:
+def test_files_changing_between_the_settled_poll_and_the_reload_wait_again(
+    daemon: Daemon, config_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from yuqing.daemon.snapshot import fingerprint
 
     caplog.set_level(logging.INFO, logger="yuqing.daemon")

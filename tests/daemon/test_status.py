@@ -17,17 +17,37 @@ from yuqing.cli import cli
 
 def seed(config_dir: Path) -> None:
     now = datetime.now(timezone.utc)
-    write_sources(config_dir, source_yaml("broken-site", "http://127.0.0.1:9/feed.xml"),
-                  source_yaml("idle-site", "http://127.0.0.1:9/x.xml", enabled=False))
+    write_sources(
+        config_dir,
+        source_yaml("broken-site", "http://127.0.0.1:9/feed.xml"),
+        source_yaml("idle-site", "http://127.0.0.1:9/x.xml", enabled=False),
+    )
     migrate(config_dir)
     engine = db_engine(config_dir)
     with engine.begin() as conn:
         for i in range(3):
-            conn.execute(insert(CrawlRunRow).values(source_id="broken-site", status="failed", errors=1,
-                                                    started_at=now - timedelta(minutes=i), error_summary="HTTP 503"))
-        conn.execute(insert(DeliveryRow).values(key="digest:2026-11-27:press-office", kind="digest", channel="mail",
-                                                recipient="a@localhost", status="failed", attempts=2,
-                                                last_error="SMTP 451", created_at=now, updated_at=now))
+            conn.execute(
+                insert(CrawlRunRow).values(
+                    source_id="broken-site",
+                    status="failed",
+                    errors=1,
+                    started_at=now - timedelta(minutes=i),
+                    error_summary="HTTP 503",
+                )
+            )
+        conn.execute(
+            insert(DeliveryRow).values(
+                key="digest:2026-11-27:press-office",
+                kind="digest",
+                channel="mail",
+                recipient="a@localhost",
+                status="failed",
+                attempts=2,
+                last_error="SMTP 451",
+                created_at=now,
+                updated_at=now,
+            )
+        )
     lease.acquire(engine, "daemon", "host:42:abc", now, timedelta(minutes=5))
     engine.dispose()
 

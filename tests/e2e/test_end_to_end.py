@@ -24,8 +24,12 @@ from yuqing.demo.run import write_config  # noqa: E402
 from yuqing.demo.site import DemoSite, serve  # noqa: E402
 
 SOURCE_NAMES = ("临江新闻", "临江论坛·百姓话题", "青山县领导留言板", "同城热点")
-NEGATIVE_TITLES = ("城关派出所辅警推搡七旬老人", "申请执行三年无果，东湖区法院执行局消极执行",
-                   "举报：临江监狱服刑人员疑似花钱办保外就医", "请求彻查城关派出所辅警暴力执法一事")
+NEGATIVE_TITLES = (
+    "城关派出所辅警推搡七旬老人",
+    "申请执行三年无果，东湖区法院执行局消极执行",
+    "举报：临江监狱服刑人员疑似花钱办保外就医",
+    "请求彻查城关派出所辅警暴力执法一事",
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +40,13 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 def yuqing(config_dir: Path, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "yuqing.cli", "--config", str(config_dir), *args],
-                          capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    done = subprocess.run(
+        [sys.executable, "-m", "yuqing.cli", "--config", str(config_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     assert done.returncode == 0, f"yuqing {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -46,7 +55,8 @@ def use_smtp(config_dir: Path, smtp: SmtpServer) -> None:
     path = config_dir / "settings.yaml"
     text = path.read_text(encoding="utf-8").replace(
         "  transport: outbox\n",
-        f"  transport: smtp\n  smtp:\n    host: {smtp.host}\n    port: {smtp.port}\n    security: none\n")
+        f"  transport: smtp\n  smtp:\n    host: {smtp.host}\n    port: {smtp.port}\n    security: none\n",
+    )
     path.write_text(text, encoding="utf-8")
     alerts = config_dir / "alerts.yaml"  # a digest due tonight covers everything collected today
     alerts.write_text(alerts.read_text(encoding="utf-8").replace('"08:00"', '"23:59"'), encoding="utf-8")
@@ -58,8 +68,11 @@ def visible_text(markup: str) -> str:
 
 
 def parts(message: Message) -> dict[str, str]:
-    return {p.get_content_type(): p.get_content() for p in message.walk()
-            if p.get_content_type() in ("text/plain", "text/html")}
+    return {
+        p.get_content_type(): p.get_content()
+        for p in message.walk()
+        if p.get_content_type() in ("text/plain", "text/html")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +123,7 @@ def test_personal_data_is_masked_everywhere(digests: dict[str, Message]) -> None
 
 def test_coverage_lists_every_source(digests: dict[str, Message]) -> None:
     text = parts(digests["analyst@localhost"])["text/plain"]
-    coverage = text[text.rindex("信息源"):]
+    coverage = text[text.rindex("信息源") :]
     for name in SOURCE_NAMES:
         assert name in coverage, name
 

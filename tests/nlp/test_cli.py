@@ -27,7 +27,9 @@ def test_every_command_has_help_with_example(config_dir, command: list[str]) -> 
 
 def test_classify_keeps_rows_in_order(app, config_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
     source = tmp_path / "in.csv"
-    source.write_text("id,title,text\n1,,派出所民警殴打群众，太过分了\n2,,\n3,天气,今天天气真好[哈哈]\n", encoding="utf-8")
+    source.write_text(
+        "id,title,text\n1,,派出所民警殴打群众，太过分了\n2,,\n3,天气,今天天气真好[哈哈]\n", encoding="utf-8"
+    )
     out = tmp_path / "out.jsonl"
     result = run(config_dir, "classify", "--input", str(source), "--output", str(out))
     assert result.exit_code == 0, result.output
@@ -57,21 +59,58 @@ def labelled_csv(path, n: int = 300):  # type: ignore[no-untyped-def]
 
 def test_eval_sentiment_prints_metrics(app, config_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
     data = labelled_csv(tmp_path / "test.csv")
-    result = run(config_dir, "eval", "sentiment", "--data", str(data), "--text-col", "内容", "--label-col", "标注",
-                 "--negative-value", "负面")
+    result = run(
+        config_dir,
+        "eval",
+        "sentiment",
+        "--data",
+        str(data),
+        "--text-col",
+        "内容",
+        "--label-col",
+        "标注",
+        "--negative-value",
+        "负面",
+    )
     assert result.exit_code == 0, result.output
     for word in ("accuracy", "precision", "recall", "F1", "confusion", "ChnSentiCorp"):
         assert word in result.output
-    as_json = json.loads(run(config_dir, "eval", "sentiment", "--data", str(data), "--text-col", "内容",
-                             "--label-col", "标注", "--negative-value", "负面", "--json").output)
+    as_json = json.loads(
+        run(
+            config_dir,
+            "eval",
+            "sentiment",
+            "--data",
+            str(data),
+            "--text-col",
+            "内容",
+            "--label-col",
+            "标注",
+            "--negative-value",
+            "负面",
+            "--json",
+        ).output
+    )
     assert as_json["rows"] == 600 and as_json["accuracy"] > 0.7
 
 
 def test_train_sentiment_with_data_becomes_current(app, config_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
     data = labelled_csv(tmp_path / "train.csv")
     before = current_version(app.config.models_dir)
-    result = run(config_dir, "train", "sentiment", "--data", str(data), "--text-col", "内容", "--label-col", "标注",
-                 "--negative-value", "负面", "--without-default")
+    result = run(
+        config_dir,
+        "train",
+        "sentiment",
+        "--data",
+        str(data),
+        "--text-col",
+        "内容",
+        "--label-col",
+        "标注",
+        "--negative-value",
+        "负面",
+        "--without-default",
+    )
     assert result.exit_code == 0, result.output
     assert "train.csv: 600" in result.output
     assert current_version(app.config.models_dir) not in (None, before)
@@ -81,7 +120,7 @@ def test_train_sentiment_bad_column_is_a_clear_error(app, config_dir, tmp_path) 
     data = labelled_csv(tmp_path / "train.csv", 5)
     result = CliRunner().invoke(cli, ["--config", str(config_dir), "train", "sentiment", "--data", str(data)])
     assert result.exit_code == 1
-    assert 'Error: ' in result.output and 'no column "text"' in result.output and "内容" in result.output
+    assert "Error: " in result.output and 'no column "text"' in result.output and "内容" in result.output
 
 
 def test_label_and_analyze(app, config_dir) -> None:  # type: ignore[no-untyped-def]
@@ -98,5 +137,7 @@ def test_label_and_analyze(app, config_dir) -> None:  # type: ignore[no-untyped-
     assert missing.exit_code == 1 and "no post with id 999999" in missing.output
     nothing = CliRunner().invoke(cli, ["--config", str(config_dir), "label", str(post_id)])
     assert nothing.exit_code == 1 and "Hint:" in nothing.output
-    unknown = CliRunner().invoke(cli, ["--config", str(config_dir), "label", str(post_id), "--relevant", "--topic", "nope"])
+    unknown = CliRunner().invoke(
+        cli, ["--config", str(config_dir), "label", str(post_id), "--relevant", "--topic", "nope"]
+    )
     assert unknown.exit_code == 1 and 'unknown topic "nope"' in unknown.output

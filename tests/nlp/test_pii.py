@@ -22,8 +22,8 @@ def make_card(body: str) -> str:
 
 
 FW = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
-ID_A = make_id("11010119900307123")          # checksum digit
-ID_X = "11010519491231002X"                   # checksum X (the GB 11643 example)
+ID_A = make_id("11010119900307123")  # checksum digit
+ID_X = "11010519491231002X"  # checksum X (the GB 11643 example)
 
 
 def test_id_helpers() -> None:
@@ -32,65 +32,71 @@ def test_id_helpers() -> None:
     assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    (f"举报人身份证号{ID_A}，请核实", f"举报人身份证号110101********{ID_A[-4:]}，请核实"),
-    (f"身份证:{ID_X}。", "身份证:110105********002X。"),
-    (f"身份证:{ID_X.lower()}", "身份证:110105********002x"),
-    ("旧身份证号110101900307123", "旧身份证号110101*****7123"),
-    (f"身份证 {ID_A[:6]} {ID_A[6:14]} {ID_A[14:]}", f"身份证 {ID_A[:6]} ******** {ID_A[14:]}"),
-    (f"身份证{ID_A[:6]}-{ID_A[6:14]}-{ID_A[14:]}", f"身份证{ID_A[:6]}-********-{ID_A[14:]}"),
-    ("电话13812345678", "电话138****5678"),
-    ("手机：+86 13912345678 联系", "手机：+86 139****5678 联系"),
-    ("手机：+8613912345678", "手机：+86139****5678"),
-    ("电话 138 1234 5678。", "电话 138 **** 5678。"),
-    ("电话 138-1234-5678。", "电话 138-****-5678。"),
-    ("办公室010-12345678转123", "办公室010-****5678转123"),
-    ("（0755）2345678", "（0755）***5678"),
-    ("(021) 62345678", "(021) ****5678"),
-    ("邮箱zhang.san@163.com。", "邮箱z********@163.com。"),
-    ("a_b+tag@mail.example.org.cn", "a******@mail.example.org.cn"),
-    ("电话１３８１２３４５６７８，２０２４年", "电话１３８****５６７８，２０２４年"),
-    ("身份证" + ID_X.translate(FW), "身份证" + "110105********002X".translate(FW).replace("＊", "*")),
-    ("卡号6222021234567890128", "卡号6222***********0128"),
-    ("卡号 4111 1111 1111 1111 尾", "卡号 4111 **** **** 1111 尾"),
-    ("卡号4111-1111-1111-1111", "卡号4111-****-****-1111"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"举报人身份证号{ID_A}，请核实", f"举报人身份证号110101********{ID_A[-4:]}，请核实"),
+        (f"身份证:{ID_X}。", "身份证:110105********002X。"),
+        (f"身份证:{ID_X.lower()}", "身份证:110105********002x"),
+        ("旧身份证号110101900307123", "旧身份证号110101*****7123"),
+        (f"身份证 {ID_A[:6]} {ID_A[6:14]} {ID_A[14:]}", f"身份证 {ID_A[:6]} ******** {ID_A[14:]}"),
+        (f"身份证{ID_A[:6]}-{ID_A[6:14]}-{ID_A[14:]}", f"身份证{ID_A[:6]}-********-{ID_A[14:]}"),
+        ("电话13812345678", "电话138****5678"),
+        ("手机：+86 13912345678 联系", "手机：+86 139****5678 联系"),
+        ("手机：+8613912345678", "手机：+86139****5678"),
+        ("电话 138 1234 5678。", "电话 138 **** 5678。"),
+        ("电话 138-1234-5678。", "电话 138-****-5678。"),
+        ("办公室010-12345678转123", "办公室010-****5678转123"),
+        ("（0755）2345678", "（0755）***5678"),
+        ("(021) 62345678", "(021) ****5678"),
+        ("邮箱zhang.san@163.com。", "邮箱z********@163.com。"),
+        ("a_b+tag@mail.example.org.cn", "a******@mail.example.org.cn"),
+        ("电话１３８１２３４５６７８，２０２４年", "电话１３８****５６７８，２０２４年"),
+        ("身份证" + ID_X.translate(FW), "身份证" + "110105********002X".translate(FW).replace("＊", "*")),
+        ("卡号6222021234567890128", "卡号6222***********0128"),
+        ("卡号 4111 1111 1111 1111 尾", "卡号 4111 **** **** 1111 尾"),
+        ("卡号4111-1111-1111-1111", "卡号4111-****-****-1111"),
+    ],
+)
 def test_masks(text: str, expected: str) -> None:
     assert mask_pii(text) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "2024年5月6日 20240506 1990年 2023-12-01 12:30:45",
-    "（2023）京0105民初12345号判决书",
-    "罚款1380000元，阅读量1300万次以上",
-    "案号(2024)粤03刑终123号，涉案金额12345678.90元",
-    "4111111111111112",                           # fails Luhn: not a card
-    "订单号 1234567890123456",                    # fails Luhn
-    "微博ID 1700000000000 时间戳",                 # 13 digits
-    "版本 1.2.3，端口 8080，邮编100010",
-    "热线 400-123-4567 与 12345 政务热线",
-    "99999999999999999999",                       # 20 digits: nothing of ours
-    "1101011990030",                             # a truncated ID
-    "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024年5月6日 20240506 1990年 2023-12-01 12:30:45",
+        "（2023）京0105民初12345号判决书",
+        "罚款1380000元，阅读量1300万次以上",
+        "案号(2024)粤03刑终123号，涉案金额12345678.90元",
+        "4111111111111112",  # fails Luhn: not a card
+        "订单号 1234567890123456",  # fails Luhn
+        "微博ID 1700000000000 时间戳",  # 13 digits
+        "版本 1.2.3，端口 8080，邮编100010",
+        "热线 400-123-4567 与 12345 政务热线",
+        "99999999999999999999",  # 20 digits: nothing of ours
+        "1101011990030",  # a truncated ID
+        "",
+    ],
+)
 def test_leaves_ordinary_numbers(text: str) -> None:
     assert mask_pii(text) == text
 
 
 def test_id_with_invalid_date_is_not_an_id() -> None:
-    number = make_id("11010119901332123")   # 13th month
+    number = make_id("11010119901332123")  # 13th month
     assert not mask_pii(number).startswith("110101****")
 
 
 def test_mistyped_id_with_real_birth_date_is_masked() -> None:
     wrong = ID_A[:-1] + str((int(ID_A[-1]) + 1) % 10)
-    if luhn_ok(wrong):   # would be masked as a card, still masked
+    if luhn_ok(wrong):  # would be masked as a card, still masked
         wrong = ID_A[:-1] + str((int(ID_A[-1]) + 2) % 10)
     assert mask_pii(wrong) == "110101********" + wrong[-4:]
 
 
 def test_eighteen_digit_card_is_masked_as_card() -> None:
-    card = make_card("62220212345678901")   # 18 digits, no valid birth date in it
+    card = make_card("62220212345678901")  # 18 digits, no valid birth date in it
     assert mask_pii(card) == card[:4] + "*" * 10 + card[-4:]
 
 
@@ -103,12 +109,13 @@ def test_many_in_one_text_and_idempotent() -> None:
 
 
 def test_digits_inside_longer_runs_are_not_taken_apart() -> None:
-    text = "流水号813812345678912"   # a mobile number inside a longer number
+    text = "流水号813812345678912"  # a mobile number inside a longer number
     assert "*" not in mask_pii(text)
 
 
 def test_length_kept_and_only_stars_introduced() -> None:
     import random
+
     rng = random.Random(42)
     alphabet = "0123456789０１２３ -－@.XxabZ民警年月日，+（）()"
     for _ in range(3000):

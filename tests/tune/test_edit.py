@@ -48,6 +48,7 @@ topics:
 
 def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
     import difflib
+
     removed, added = [], []
     for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0):
         if line.startswith("-") and not line.startswith("---"):

@@ -60,7 +60,9 @@ def test_too_short_or_too_common_keywords_warn_before_applying(yq, config_dir: P
     with Session(engine) as session:
         for n in range(20):
             text = "今天天气晴" if n % 2 else "市民反映情况"
-            insert_post(session, Post("s", f"https://e.cn/{n}", f"帖子{n}", text, fetched_at=datetime.now(timezone.utc)))
+            insert_post(
+                session, Post("s", f"https://e.cn/{n}", f"帖子{n}", text, fetched_at=datetime.now(timezone.utc))
+            )
         session.commit()
     before = (config_dir / "topics.yaml").read_bytes()
     result = yq("keywords", "add", "police", "天气")

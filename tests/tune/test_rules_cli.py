@@ -42,10 +42,18 @@ def yq(config_dir: Path):  # type: ignore[no-untyped-def]
     with Session(engine) as session:
         for n, (title, text, days, negative, risk) in enumerate(POSTS):
             when = NOW - timedelta(days=days)
-            post_id = insert_post(session, Post("forum", f"https://bbs.example.cn/t/{n}", title, text,
-                                                published_at=when, fetched_at=when))
-            session.add(AnalysisRow(post_id=post_id, analyzed_at=NOW, negative=negative, risk_level=risk,
-                                    negative_score=0.9 if negative else 0.1))
+            post_id = insert_post(
+                session, Post("forum", f"https://bbs.example.cn/t/{n}", title, text, published_at=when, fetched_at=when)
+            )
+            session.add(
+                AnalysisRow(
+                    post_id=post_id,
+                    analyzed_at=NOW,
+                    negative=negative,
+                    risk_level=risk,
+                    negative_score=0.9 if negative else 0.1,
+                )
+            )
         session.commit()
     engine.dispose()
     return invoke
@@ -59,8 +67,23 @@ def test_rules_test_matches_and_highlights(yq) -> None:  # type: ignore[no-untyp
 
 
 def test_backtest_counts_are_exact(yq) -> None:  # type: ignore[no-untyped-def]
-    result = yq("rules", "backtest", "police", "--remove", "辅警", "--remove", "交警", "--add", "推倒",
-                "--add", "降温", "--exclude", "招聘", "--days", "7")
+    result = yq(
+        "rules",
+        "backtest",
+        "police",
+        "--remove",
+        "辅警",
+        "--remove",
+        "交警",
+        "--add",
+        "推倒",
+        "--add",
+        "降温",
+        "--exclude",
+        "招聘",
+        "--days",
+        "7",
+    )
     assert result.exit_code == 0, result.output
     out = result.output
     # police (辅警, 交警, 派出所, 民警, 公安局 … excluding 警察故事) before: posts 0,1,2,3,5 -> 5
@@ -74,7 +97,10 @@ def test_backtest_counts_are_exact(yq) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_backtest_apply_writes_the_change(yq, config_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    assert yq("rules", "backtest", "police", "--add", "推倒", "--exclude", "招聘", "--apply", "--by", "王五").exit_code == 0
+    assert (
+        yq("rules", "backtest", "police", "--add", "推倒", "--exclude", "招聘", "--apply", "--by", "王五").exit_code
+        == 0
+    )
     topic = load_config(config_dir, {}).topics.get("police")
     assert "推倒" in topic.keywords and "招聘" in topic.exclude
     assert "王五" in yq("topics", "history", "police").output

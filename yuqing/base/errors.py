@@ -90,5 +90,7 @@ class DigestError(DeliveryError):
         self.failed = dict(failed)
         self.results = list(results)
         detail = "; ".join(f"{group}: {reason}" for group, reason in self.failed.items())
-        super().__init__(f"the digest of {len(self.failed)} group(s) could not be built: {detail}",
-                         "see the log for the traceback; the other groups' digests were sent")
+        super().__init__(
+            f"the digest of {len(self.failed)} group(s) could not be built: {detail}",
+            "see the log for the traceback; the other groups' digests were sent",
+        )

@@ -14,9 +14,26 @@ from yuqing.base.text import strip_controls
 # Query parameters that only track the reader; dropping them makes reposted links compare equal.
 TRACKING_PARAMS = frozenset(
     {
-        "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
-        "spm", "share_token", "share_from", "sharer", "isappinstalled", "scene", "clicktime",
-        "enterid", "wfr", "fbclid", "gclid", "mpshare", "srcid", "chksm",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+        "utm_id",
+        "spm",
+        "share_token",
+        "share_from",
+        "sharer",
+        "isappinstalled",
+        "scene",
+        "clicktime",
+        "enterid",
+        "wfr",
+        "fbclid",
+        "gclid",
+        "mpshare",
+        "srcid",
+        "chksm",
     }
 )
 INDEX_PAGES = ("index.html", "index.htm", "index.shtml", "index.php", "default.html", "default.htm")

@@ -90,16 +90,18 @@ def tail(path: Path, limit: int = 600) -> str:
         return ""
 
 
-def run_process(argv: list[str], timeout: float, grace: float, log_path: Path, children: Children,
-                env: dict[str, str] | None = None) -> ProcessResult:
+def run_process(
+    argv: list[str], timeout: float, grace: float, log_path: Path, children: Children, env: dict[str, str] | None = None
+) -> ProcessResult:
     """Run ``argv`` in a new session with output to ``log_path``; kill its group on timeout."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     if children.stopping.is_set():
         return ProcessResult(None, False, True, 0.0, "not started: shutting down")
     with log_path.open("wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env=env)
+        proc = subprocess.Popen(
+            argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env
+        )
     children.add(proc)
     timed_out = False
     try:
@@ -114,5 +116,10 @@ def run_process(argv: list[str], timeout: float, grace: float, log_path: Path, c
             proc.wait()
     finally:
         children.discard(proc)
-    return ProcessResult(proc.returncode, timed_out, children.stopping.is_set() and not timed_out,
-                         time.monotonic() - started, tail(log_path))
+    return ProcessResult(
+        proc.returncode,
+        timed_out,
+        children.stopping.is_set() and not timed_out,
+        time.monotonic() - started,
+        tail(log_path),
+    )

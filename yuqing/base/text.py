@@ -17,7 +17,9 @@ UNSAFE_CHARS_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u
 URL_RE = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s\"'<>]+", re.I)
 SECRET_PARAM_RE = re.compile(
     r"\b(access_token|token|key|apikey|api_key|secret|sign|signature|timestamp|password|passwd|pwd|auth)"
-    r"=[^&\s\"'<>]+", re.I)
+    r"=[^&\s\"'<>]+",
+    re.I,
+)
 # A request path with its query, as http.client quotes it ("'/robot/send?access_token=…'").
 PATH_QUERY_RE = re.compile(r"(?<![\w:/])(/[^\s?\"'<>]*)\?[^\s\"'<>]+")
 REDACTED = "…"
@@ -48,8 +50,8 @@ def redact_url(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     userinfo = ""
     head = rest.split("?", 1)[0].split("#", 1)[0]
-    if sep and "@" in head:   # a password may hold "/" or ":": everything up to the last "@" goes
-        userinfo, rest = f"{REDACTED}@", rest[head.rindex("@") + 1:]
+    if sep and "@" in head:  # a password may hold "/" or ":": everything up to the last "@" goes
+        userinfo, rest = f"{REDACTED}@", rest[head.rindex("@") + 1 :]
     try:
         parts = urllib.parse.urlsplit(f"{scheme}{sep}{rest}")
         host = parts.hostname or ""
@@ -57,8 +59,15 @@ def redact_url(url: str) -> str:
     except ValueError:
         return f"{scheme}{sep}{userinfo}{REDACTED}"
     path = "/".join(_redact_segment(seg) for seg in parts.path.split("/"))
-    return urllib.parse.urlunsplit((parts.scheme, userinfo + host + port, path, REDACTED if parts.query else "",
-                                    REDACTED if parts.fragment else ""))
+    return urllib.parse.urlunsplit(
+        (
+            parts.scheme,
+            userinfo + host + port,
+            path,
+            REDACTED if parts.query else "",
+            REDACTED if parts.fragment else "",
+        )
+    )
 
 
 def _redact_segment(segment: str) -> str:

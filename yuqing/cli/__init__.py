@@ -74,8 +74,13 @@ class Main(LazyGroup):
 
 
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--config", "config_dir", envvar="YUQING_CONFIG_DIR", type=click.Path(file_okay=False),
-              help="Config directory (default: the shipped config/; env YUQING_CONFIG_DIR).")
+@click.option(
+    "--config",
+    "config_dir",
+    envvar="YUQING_CONFIG_DIR",
+    type=click.Path(file_okay=False),
+    help="Config directory (default: the shipped config/; env YUQING_CONFIG_DIR).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log debug details to stderr.")
 @click.version_option(__version__, "-V", "--version", prog_name="yuqing")
 @click.pass_context
@@ -88,8 +93,9 @@ def cli(ctx: click.Context, config_dir: str | None, verbose: bool) -> None:
       yuqing --config /etc/yuqing config check
     """
     private_files()  # the database and the outbox hold personal data: 0600 files, 0700 folders
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     app = AppContext.create(config_dir)
     ctx.obj = app
     ctx.call_on_close(app.close)

@@ -41,10 +41,19 @@ def _aware(when: datetime) -> datetime:
 
 
 def _digest_json(d: Digest) -> dict[str, object]:
-    return {"group": d.group_id, "title": d.title, "start": d.start.isoformat(), "end": d.end.isoformat(),
-            "counts": {c.label: c.value for c in d.summary}, "previous": {c.label: c.previous for c in d.summary},
-            "zero": d.zero, "items": len(d.items), "events": len(d.events), "source_problems": d.source_problems,
-            "coverage": dict(d.coverage)}
+    return {
+        "group": d.group_id,
+        "title": d.title,
+        "start": d.start.isoformat(),
+        "end": d.end.isoformat(),
+        "counts": {c.label: c.value for c in d.summary},
+        "previous": {c.label: c.previous for c in d.summary},
+        "zero": d.zero,
+        "items": len(d.items),
+        "events": len(d.events),
+        "source_problems": d.source_problems,
+        "coverage": dict(d.coverage),
+    }
 
 
 def _echo_results(results: list[dl.DeliveryResult], as_json: bool = False) -> None:
@@ -65,16 +74,24 @@ def _preview_path(base: Path, group_id: str, many: bool) -> Path:
 
 
 @click.command("digest")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]),
-              help="Local date of the digest (default: the latest due).")
+@click.option(
+    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Local date of the digest (default: the latest due)."
+)
 @click.option("--group", "group_id", help="Only this recipient group (alerts.yaml groups[].id).")
 @click.option("--preview", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML digest here.")
 @click.option("--docx", "docx_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write it as Word.")
 @click.option("--send", is_flag=True, help="Deliver it (exactly once per group and date).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per group (or delivery) for scripts.")
 @pass_app
-def digest_command(app: AppContext, day: datetime | None, group_id: str | None, preview: Path | None,
-                   docx_path: Path | None, send: bool, as_json: bool) -> None:
+def digest_command(
+    app: AppContext,
+    day: datetime | None,
+    group_id: str | None,
+    preview: Path | None,
+    docx_path: Path | None,
+    send: bool,
+    as_json: bool,
+) -> None:
     """Build the daily digest (每天一报) and preview it, or send it with --send.
 
     Without --send nothing is delivered: a summary is printed per group and --preview writes the
@@ -97,8 +114,10 @@ def digest_command(app: AppContext, day: datetime | None, group_id: str | None, 
             click.echo(json.dumps(_digest_json(d), ensure_ascii=False))
         else:
             counts = "，".join(f"{c.label}{c.value}" for c in d.summary)
-            click.echo(f"{group.id}: {d.title} {d.period}: {counts}; {len(d.items)} key items, "
-                       f"{len(d.events)} events, {d.source_problems} source problem(s)")
+            click.echo(
+                f"{group.id}: {d.title} {d.period}: {counts}; {len(d.items)} key items, "
+                f"{len(d.events)} events, {d.source_problems} source problem(s)"
+            )
         if preview:
             path = _preview_path(preview, group.id, len(groups) > 1)
             path.write_text(digest_html(environment(), d, preview=True), encoding="utf-8")
@@ -206,18 +225,34 @@ def deliveries_list(app: AppContext, failed: bool, limit: int, as_json: bool) ->
     if rows and not as_json:
         click.echo(f"times in {app.config.settings.timezone}")
     for row in rows:
-        record = {"id": row.id, "key": row.key, "kind": row.kind, "channel": row.channel, "recipient": row.recipient,
-                  "status": row.status, "attempts": row.attempts, "created_at": row.created_at.isoformat(),
-                  "sent_at": row.sent_at.isoformat() if row.sent_at else None,
-                  "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
-                  "last_error": redact(row.last_error), "timezone": app.config.settings.timezone}
+        record = {
+            "id": row.id,
+            "key": row.key,
+            "kind": row.kind,
+            "channel": row.channel,
+            "recipient": row.recipient,
+            "status": row.status,
+            "attempts": row.attempts,
+            "created_at": row.created_at.isoformat(),
+            "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+            "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+            "last_error": redact(row.last_error),
+            "timezone": app.config.settings.timezone,
+        }
         if as_json:
             click.echo(json.dumps(record, ensure_ascii=False))
         else:
-            label, when = (("sent", row.sent_at) if row.sent_at else ("next", row.next_attempt_at)
-                           if row.next_attempt_at and row.status != "sent" else ("created", row.created_at))
+            label, when = (
+                ("sent", row.sent_at)
+                if row.sent_at
+                else ("next", row.next_attempt_at)
+                if row.next_attempt_at and row.status != "sent"
+                else ("created", row.created_at)
+            )
             error = f"  {redact(row.last_error)[:120]}" if row.last_error else ""
-            click.echo(f"{row.id:>6} {row.status:8} {row.attempts}x {label:7} {_aware(when).astimezone(tz):%Y-%m-%d %H:%M} "
-                       f"{row.key}  {row.channel} → {row.recipient}{error}")
+            click.echo(
+                f"{row.id:>6} {row.status:8} {row.attempts}x {label:7} {_aware(when).astimezone(tz):%Y-%m-%d %H:%M} "
+                f"{row.key}  {row.channel} → {row.recipient}{error}"
+            )
     if not rows and not as_json:
         click.echo("no deliveries" + (" failed" if failed else ""))

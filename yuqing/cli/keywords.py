@@ -19,8 +19,12 @@ list_options = [
     click.option("--exclude", "exclude", is_flag=True, help="The exclusion list (words that rule a post out)."),
     click.option("--all", "all_", is_flag=True, help="The must-all-appear list."),
 ]
-share_option = click.option("--max-share", default=0.05, show_default=True,
-                            help="Warn when a keyword matches more than this share of the last 7 days' posts.")
+share_option = click.option(
+    "--max-share",
+    default=0.05,
+    show_default=True,
+    help="Warn when a keyword matches more than this share of the last 7 days' posts.",
+)
 yes_option = click.option("--yes", "-y", is_flag=True, help="Apply even when there are warnings.")
 
 
@@ -49,8 +53,16 @@ def keywords_group() -> None:
 @yes_option
 @by_option
 @pass_app
-def keywords_add(app: AppContext, topic_id: str, words: tuple[str, ...], exclude: bool, all_: bool,
-                 max_share: float, yes: bool, actor: str | None) -> None:
+def keywords_add(
+    app: AppContext,
+    topic_id: str,
+    words: tuple[str, ...],
+    exclude: bool,
+    all_: bool,
+    max_share: float,
+    yes: bool,
+    actor: str | None,
+) -> None:
     """Add words to a topic's keywords (or --exclude / --all list).
 
     \b
@@ -62,11 +74,20 @@ def keywords_add(app: AppContext, topic_id: str, words: tuple[str, ...], exclude
     normalized = list(dict.fromkeys(normalize_keyword(w) for w in words if w.strip()))
     if field == "keywords":
         confirm_warnings(keyword_warnings(app, normalized, max_share), yes)
-    added = edit_topics(app, lambda doc: add_words(doc, topic_id, normalized, field), action=f"{field}.add",
-                        target=topic_id, detail={"words": normalized}, actor=actor)
+    added = edit_topics(
+        app,
+        lambda doc: add_words(doc, topic_id, normalized, field),
+        action=f"{field}.add",
+        target=topic_id,
+        detail={"words": normalized},
+        actor=actor,
+    )
     present = [w for w in normalized if w not in added]
-    click.echo(f"{topic_id}.{field}: added {len(added)}" + (f" ({'、'.join(added)})" if added else "")
-               + (f"; already there: {'、'.join(present)}" if present else ""))
+    click.echo(
+        f"{topic_id}.{field}: added {len(added)}"
+        + (f" ({'、'.join(added)})" if added else "")
+        + (f"; already there: {'、'.join(present)}" if present else "")
+    )
 
 
 @keywords_group.command("remove")
@@ -75,8 +96,9 @@ def keywords_add(app: AppContext, topic_id: str, words: tuple[str, ...], exclude
 @with_list_options
 @by_option
 @pass_app
-def keywords_remove(app: AppContext, topic_id: str, words: tuple[str, ...], exclude: bool, all_: bool,
-                    actor: str | None) -> None:
+def keywords_remove(
+    app: AppContext, topic_id: str, words: tuple[str, ...], exclude: bool, all_: bool, actor: str | None
+) -> None:
     """Remove words from a topic's keywords (or --exclude / --all list).
 
     \b
@@ -85,10 +107,18 @@ def keywords_remove(app: AppContext, topic_id: str, words: tuple[str, ...], excl
     """
     field = _field(exclude, all_)
     normalized = [normalize_keyword(w) for w in words]
-    removed = edit_topics(app, lambda doc: remove_words(doc, topic_id, normalized, field), action=f"{field}.remove",
-                          target=topic_id, detail={"words": normalized}, actor=actor)
+    removed = edit_topics(
+        app,
+        lambda doc: remove_words(doc, topic_id, normalized, field),
+        action=f"{field}.remove",
+        target=topic_id,
+        detail={"words": normalized},
+        actor=actor,
+    )
     missing = [w for w in normalized if w not in removed]
-    click.echo(f"{topic_id}.{field}: removed {len(removed)}" + (f"; not there: {'、'.join(missing)}" if missing else ""))
+    click.echo(
+        f"{topic_id}.{field}: removed {len(removed)}" + (f"; not there: {'、'.join(missing)}" if missing else "")
+    )
 
 
 @keywords_group.command("import")
@@ -100,8 +130,17 @@ def keywords_remove(app: AppContext, topic_id: str, words: tuple[str, ...], excl
 @click.option("--dry-run", is_flag=True, help="Show what would be added; change nothing.")
 @by_option
 @pass_app
-def keywords_import(app: AppContext, topic_id: str, file: Path, exclude: bool, all_: bool, max_share: float,
-                    yes: bool, dry_run: bool, actor: str | None) -> None:
+def keywords_import(
+    app: AppContext,
+    topic_id: str,
+    file: Path,
+    exclude: bool,
+    all_: bool,
+    max_share: float,
+    yes: bool,
+    dry_run: bool,
+    actor: str | None,
+) -> None:
     """Import keywords from TXT (one per line, UTF-8 or GBK), CSV or XLSX.
 
     A column headed 关键词/keyword is used, else the first column. Words are normalised
@@ -114,8 +153,10 @@ def keywords_import(app: AppContext, topic_id: str, file: Path, exclude: bool, a
     """
     field = _field(exclude, all_)
     result = import_keywords(file)
-    click.echo(f"{file}: {len(result.words)} keyword(s) read ({result.encoding})"
-               + (f", {len(result.duplicates)} duplicate(s) dropped" if result.duplicates else ""))
+    click.echo(
+        f"{file}: {len(result.words)} keyword(s) read ({result.encoding})"
+        + (f", {len(result.duplicates)} duplicate(s) dropped" if result.duplicates else "")
+    )
     for raw, word in result.changed[:20]:
         click.echo(f"  normalised: {raw} → {word}")
     if not result.words:
@@ -128,8 +169,14 @@ def keywords_import(app: AppContext, topic_id: str, file: Path, exclude: bool, a
     if dry_run:
         click.echo(f"would add {len(new)} to {topic_id}.{field}: {'、'.join(new[:50])}")
         return
-    added = edit_topics(app, lambda doc: add_words(doc, topic_id, result.words, field), action=f"{field}.import",
-                        target=topic_id, detail={"file": file.name, "words": new}, actor=actor)
+    added = edit_topics(
+        app,
+        lambda doc: add_words(doc, topic_id, result.words, field),
+        action=f"{field}.import",
+        target=topic_id,
+        detail={"file": file.name, "words": new},
+        actor=actor,
+    )
     click.echo(f"{topic_id}.{field}: added {len(added)}")
 
 

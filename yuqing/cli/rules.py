@@ -65,8 +65,12 @@ def rules_group() -> None:
 @rules_group.command("test")
 @click.argument("topic_id")
 @click.argument("text", required=False)
-@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Read the text from a UTF-8 file (first line = title).")
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the text from a UTF-8 file (first line = title).",
+)
 @click.option("--title", default="", help="A title to match together with the text.")
 @pass_app
 def rules_test(app: AppContext, topic_id: str, text: str | None, file: Path | None, title: str) -> None:
@@ -99,10 +103,20 @@ def rules_test(app: AppContext, topic_id: str, text: str | None, file: Path | No
 
 def stored_posts(session: Session, since: datetime) -> Iterator[PostView]:
     when = func.coalesce(PostRow.published_at, PostRow.fetched_at)
-    query = (select(PostRow.id, PostRow.title, PostRow.text, PostRow.url, PostRow.source_id,
-                    AnalysisRow.negative, AnalysisRow.risk_level)
-             .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-             .where(when >= since).order_by(PostRow.id))
+    query = (
+        select(
+            PostRow.id,
+            PostRow.title,
+            PostRow.text,
+            PostRow.url,
+            PostRow.source_id,
+            AnalysisRow.negative,
+            AnalysisRow.risk_level,
+        )
+        .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(when >= since)
+        .order_by(PostRow.id)
+    )
     for row in session.execute(query).yield_per(2000):
         yield PostView(row.id, row.title, row.text, row.url, row.source_id, bool(row.negative), row.risk_level or 0)
 
@@ -137,8 +151,18 @@ def print_result(console: Console, topic_id: str, days: int, result: BacktestRes
 @click.option("--apply", "apply_", is_flag=True, help="Write the change to topics.yaml after showing the result.")
 @by_option
 @pass_app
-def rules_backtest(app: AppContext, topic_id: str, days: int, add: tuple[str, ...], remove: tuple[str, ...],
-                   exclude: tuple[str, ...], expr: str | None, examples: int, apply_: bool, actor: str | None) -> None:
+def rules_backtest(
+    app: AppContext,
+    topic_id: str,
+    days: int,
+    add: tuple[str, ...],
+    remove: tuple[str, ...],
+    exclude: tuple[str, ...],
+    expr: str | None,
+    examples: int,
+    apply_: bool,
+    actor: str | None,
+) -> None:
     """Compare a topic before and after a change on stored posts.
 
     Shows how many posts match before and after, the posts newly matched and no longer
@@ -152,23 +176,41 @@ def rules_backtest(app: AppContext, topic_id: str, days: int, add: tuple[str, ..
     config = app.config
     fold = folder(config)
     topic = get_topic(config, topic_id)
-    new_topic = changed_topic(topic, add=[fold(w) for w in add], remove=[fold(w) for w in remove],
-                              exclude=[fold(w) for w in exclude], expr=expr)
+    new_topic = changed_topic(
+        topic,
+        add=[fold(w) for w in add],
+        remove=[fold(w) for w in remove],
+        exclude=[fold(w) for w in exclude],
+        expr=expr,
+    )
     rules = pair_rules(config.topics, topic, new_topic, fold)
     since = datetime.now(timezone.utc) - timedelta(days=days)
     console = Console(highlight=False)
     with app.session() as session, Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("backtest", total=count_since(session, since))
-        result = backtest(rules, stored_posts(session, since), fold, max_examples=examples,
-                          progress=lambda n: progress.advance(task, n))
+        result = backtest(
+            rules,
+            stored_posts(session, since),
+            fold,
+            max_examples=examples,
+            progress=lambda n: progress.advance(task, n),
+        )
     print_result(console, topic_id, days, result)
     if apply_:
         apply_change(app, topic_id, add, remove, exclude, expr, actor, fold)
         console.print(f"applied to {config.dir / 'topics.yaml'}")
 
 
-def apply_change(app: AppContext, topic_id: str, add: tuple[str, ...], remove: tuple[str, ...],
-                 exclude: tuple[str, ...], expr: str | None, actor: str | None, fold: Callable[[str], str]) -> None:
+def apply_change(
+    app: AppContext,
+    topic_id: str,
+    add: tuple[str, ...],
+    remove: tuple[str, ...],
+    exclude: tuple[str, ...],
+    expr: str | None,
+    actor: str | None,
+    fold: Callable[[str], str],
+) -> None:
     def editor(doc: object) -> None:
         add_words(doc, topic_id, [fold(w) for w in add], "keywords")
         add_words(doc, topic_id, [fold(w) for w in exclude], "exclude") if exclude else None
@@ -177,5 +219,11 @@ def apply_change(app: AppContext, topic_id: str, add: tuple[str, ...], remove: t
         if expr is not None:
             set_field(doc, topic_id, "expr", expr or None)
 
-    edit_topics(app, editor, action="rules.apply", target=topic_id,
-                detail={"add": list(add), "remove": list(remove), "exclude": list(exclude), "expr": expr}, actor=actor)
+    edit_topics(
+        app,
+        editor,
+        action="rules.apply",
+        target=topic_id,
+        detail={"add": list(add), "remove": list(remove), "exclude": list(exclude), "expr": expr},
+        actor=actor,
+    )

@@ -41,8 +41,15 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def edit_topics(app: AppContext, editor: Callable[[Any], Any], *, action: str, target: str,
-                detail: dict[str, Any], actor: str | None) -> Any:
+def edit_topics(
+    app: AppContext,
+    editor: Callable[[Any], Any],
+    *,
+    action: str,
+    target: str,
+    detail: dict[str, Any],
+    actor: str | None,
+) -> Any:
     """Validate, write and audit one edit of topics.yaml; returns what ``editor`` returned."""
     result: dict[str, Any] = {}
 
@@ -55,8 +62,14 @@ def edit_topics(app: AppContext, editor: Callable[[Any], Any], *, action: str, t
         except ConfigError as exc:
             raise ConfigError(exc.issues, hint=f"the edit was refused; {TOPICS_FILE} is unchanged") from None
         if before != after:
-            audit.record(session, actor=actor or audit.current_user(), action=action, target=target,
-                         detail={**detail, **({"result": result["value"]} if result.get("value") is not None else {})}, now=_now())
+            audit.record(
+                session,
+                actor=actor or audit.current_user(),
+                action=action,
+                target=target,
+                detail={**detail, **({"result": result["value"]} if result.get("value") is not None else {})},
+                now=_now(),
+            )
     return result.get("value")
 
 
@@ -68,9 +81,14 @@ def recent_share(session: Session, words: list[str], days: int, now: datetime) -
     counts = {}
     for word in words:
         pattern = f"%{word}%"
-        counts[word] = session.scalar(
-            select(func.count()).select_from(PostRow).where(
-                PostRow.fetched_at >= since, or_(PostRow.title.like(pattern), PostRow.text.like(pattern)))) or 0
+        counts[word] = (
+            session.scalar(
+                select(func.count())
+                .select_from(PostRow)
+                .where(PostRow.fetched_at >= since, or_(PostRow.title.like(pattern), PostRow.text.like(pattern)))
+            )
+            or 0
+        )
     return total, counts
 
 
@@ -82,8 +100,10 @@ def keyword_warnings(app: AppContext, words: list[str], max_share: float, days: 
     if total:
         for word, count in counts.items():
             if count / total > max_share:
-                warnings.append(f'"{word}" matches {count} of {total} posts of the last {days} days '
-                                f"({count / total:.0%} > {max_share:.0%}): too common, it will flood analysts")
+                warnings.append(
+                    f'"{word}" matches {count} of {total} posts of the last {days} days '
+                    f"({count / total:.0%} > {max_share:.0%}): too common, it will flood analysts"
+                )
     return warnings
 
 
@@ -92,7 +112,9 @@ def confirm_warnings(warnings: list[str], yes: bool) -> None:
         click.echo(f"Warning: {warning}", err=True)
     if warnings and not yes:
         if not sys.stdin.isatty():
-            raise YuqingError("not applied because of the warnings above", "check the words, then repeat with --yes to apply anyway")
+            raise YuqingError(
+                "not applied because of the warnings above", "check the words, then repeat with --yes to apply anyway"
+            )
         if not click.confirm("Apply anyway?", default=False):
             raise YuqingError("not applied", "nothing was changed")
 
@@ -125,8 +147,16 @@ def topics_list(app: AppContext, as_json: bool) -> None:
         return
     table = Table("id", "name", "enabled", "weight", "keywords", "all", "exclude", "expr")
     for t in topics:
-        table.add_row(t.id, t.name, "yes" if t.enabled else "no", f"{t.weight:g}", str(len(t.keywords)),
-                      str(len(t.all)), str(len(t.exclude)), t.expr or "")
+        table.add_row(
+            t.id,
+            t.name,
+            "yes" if t.enabled else "no",
+            f"{t.weight:g}",
+            str(len(t.keywords)),
+            str(len(t.all)),
+            str(len(t.exclude)),
+            t.expr or "",
+        )
     Console().print(table)
 
 
@@ -161,8 +191,16 @@ def topics_show(app: AppContext, topic_id: str) -> None:
 @click.option("--weight", type=float, default=None, help="Topic weight in the risk level (default 1).")
 @by_option
 @pass_app
-def topics_add(app: AppContext, topic_id: str, name: str, keywords: tuple[str, ...], exclude: tuple[str, ...],
-               expr: str | None, weight: float | None, actor: str | None) -> None:
+def topics_add(
+    app: AppContext,
+    topic_id: str,
+    name: str,
+    keywords: tuple[str, ...],
+    exclude: tuple[str, ...],
+    expr: str | None,
+    weight: float | None,
+    actor: str | None,
+) -> None:
     """Add a topic at the end of topics.yaml.
 
     \b
@@ -170,9 +208,16 @@ def topics_add(app: AppContext, topic_id: str, name: str, keywords: tuple[str, .
       yuqing topics add rumours --name 涉警谣言 -k 造谣 -k 谣言 --expr "@政法机关"
     """
     words = [normalize_keyword(k) for k in keywords]
-    edit_topics(app, lambda doc: add_topic(doc, topic_id, name, words, expr=expr,
-                                           exclude=[normalize_keyword(x) for x in exclude], weight=weight),
-                action="topic.add", target=topic_id, detail={"name": name, "keywords": words}, actor=actor)
+    edit_topics(
+        app,
+        lambda doc: add_topic(
+            doc, topic_id, name, words, expr=expr, exclude=[normalize_keyword(x) for x in exclude], weight=weight
+        ),
+        action="topic.add",
+        target=topic_id,
+        detail={"name": name, "keywords": words},
+        actor=actor,
+    )
     click.echo(f"added topic {topic_id} ({name}) with {len(words)} keyword(s)")
 
 
@@ -188,14 +233,26 @@ def topics_rename(app: AppContext, topic_id: str, new_name: str, actor: str | No
     Example:
       yuqing topics rename police 公安机关
     """
-    old = edit_topics(app, lambda doc: set_field(doc, topic_id, "name", new_name),
-                      action="topic.rename", target=topic_id, detail={"name": new_name}, actor=actor)
+    old = edit_topics(
+        app,
+        lambda doc: set_field(doc, topic_id, "name", new_name),
+        action="topic.rename",
+        target=topic_id,
+        detail={"name": new_name},
+        actor=actor,
+    )
     click.echo(f"renamed {topic_id}: {old} → {new_name}")
 
 
 def _toggle(app: AppContext, topic_id: str, enabled: bool, actor: str | None) -> None:
-    edit_topics(app, lambda doc: set_field(doc, topic_id, "enabled", enabled),
-                action="topic.enable" if enabled else "topic.disable", target=topic_id, detail={}, actor=actor)
+    edit_topics(
+        app,
+        lambda doc: set_field(doc, topic_id, "enabled", enabled),
+        action="topic.enable" if enabled else "topic.disable",
+        target=topic_id,
+        detail={},
+        actor=actor,
+    )
     click.echo(f"{topic_id} {'enabled' if enabled else 'disabled'}")
 
 
@@ -247,4 +304,6 @@ def topics_history(app: AppContext, topic_id: str | None, limit: int) -> None:
 
     for e in entries:
         detail = json.dumps(e.detail, ensure_ascii=False)
-        click.echo(f"{e.at.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M:%S}  {e.actor:12} {e.action:16} {e.target:20} {detail}")
+        click.echo(
+            f"{e.at.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M:%S}  {e.actor:12} {e.action:16} {e.target:20} {detail}"
+        )

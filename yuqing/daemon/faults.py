@@ -21,10 +21,20 @@ def fault_kind(exc: BaseException | str, data_dir: Path) -> str:
     """What a fault most likely is, for the log, the admins and ``yuqing status``."""
     text = str(exc).lower()
     os_errno = exc.errno if isinstance(exc, OSError) else None
-    if os_errno == errno.ENOSPC or "disk is full" in text or "no space left" in text or free_bytes(data_dir) < PROBE_BYTES:
+    if (
+        os_errno == errno.ENOSPC
+        or "disk is full" in text
+        or "no space left" in text
+        or free_bytes(data_dir) < PROBE_BYTES
+    ):
         return "disk full"
-    if os_errno in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text or "read-only" in text \
-            or "permission denied" in text or not os.access(data_dir, os.W_OK):
+    if (
+        os_errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+        or "readonly" in text
+        or "read-only" in text
+        or "permission denied" in text
+        or not os.access(data_dir, os.W_OK)
+    ):
         return "data dir not writable"
     return "database unavailable"
 

@@ -24,7 +24,7 @@ def read_summary(log_path: Path) -> tuple[str, dict[str, Any]] | None:
     """The summary line of a finished run, or ``None`` when the process died before printing it."""
     for line in reversed(tail(log_path, 8000).splitlines()):
         if line.startswith(PREFIX):
-            data = json.loads(line[len(PREFIX):])
+            data = json.loads(line[len(PREFIX) :])
             return str(data["outcome"]), dict(data["counts"])
     return None
 

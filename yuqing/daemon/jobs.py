@@ -72,9 +72,22 @@ def logged(kind: str) -> Callable[[Callable[..., JobResult]], Callable[..., None
                 runtime.metrics.job(kind, outcome, seconds, time.time())
                 remember(runtime, kind, ":".join((kind, *map(str, args))), outcome, seconds, counts)
             level = logging.INFO if outcome in OK_OUTCOMES else logging.WARNING
-            log.log(level, "job=%s target=%s outcome=%s duration=%.1fs %s", kind, target, outcome, seconds,
-                    format_counts(counts), extra={"job": kind, "target": target, "outcome": outcome,
-                                                  "duration": round(seconds, 3), "counts": counts})
+            log.log(
+                level,
+                "job=%s target=%s outcome=%s duration=%.1fs %s",
+                kind,
+                target,
+                outcome,
+                seconds,
+                format_counts(counts),
+                extra={
+                    "job": kind,
+                    "target": target,
+                    "outcome": outcome,
+                    "duration": round(seconds, 3),
+                    "counts": counts,
+                },
+            )
 
         del job.__wrapped__  # APScheduler checks arguments against (config_dir, *args), not func's
         return job
@@ -97,8 +110,10 @@ def remember(runtime: Runtime, kind: str, job_id: str, outcome: str, seconds: fl
     if outcome in OK_OUTCOMES or outcome == "interrupted" or kind not in ALERTING_JOBS:
         return
     day = now.astimezone(ZoneInfo(runtime.app.config.settings.timezone)).date().isoformat()
-    body = (f"任务：{job_id}\n结果：{outcome}\n错误：{error or '-'}\n\n"
-            "其他单位的日报和其他任务照常运行。请查看日志并执行 `yuqing status`。")
+    body = (
+        f"任务：{job_id}\n结果：{outcome}\n错误：{error or '-'}\n\n"
+        "其他单位的日报和其他任务照常运行。请查看日志并执行 `yuqing status`。"
+    )
     stages.send_admin_alert(runtime.app, f"【舆情监测】任务失败：{job_id}", body, f"admin:job:{job_id}:{day}", now)
 
 
@@ -109,17 +124,29 @@ def crawl_job(runtime: Runtime, now: datetime, source_id: str) -> JobResult:
     source = config.sources.get(source_id)
     if source is None or not source.enabled:
         return "skipped", {"reason": "source removed or disabled"}
-    outcome = crawl_source(config, source_id, config_dir=runtime.snapshot_dir, children=runtime.children,
-                           log_path=config.logs_dir / f"crawl-{source_id}.log",
-                           env=runtime.child_env())
+    outcome = crawl_source(
+        config,
+        source_id,
+        config_dir=runtime.snapshot_dir,
+        children=runtime.children,
+        log_path=config.logs_dir / f"crawl-{source_id}.log",
+        env=runtime.child_env(),
+    )
     row = outcome.run
     if row is None:
         return "skipped", {"reason": outcome.process.output_tail}
     runtime.metrics.crawl(source_id, row.status, row.new)
     if row.new:
         runtime.request_analysis()
-    counts: dict[str, Any] = {"status": row.status, "exit": outcome.process.returncode, "pages": row.pages,
-                              "items": row.items, "new": row.new, "duplicate": row.duplicate, "errors": row.errors}
+    counts: dict[str, Any] = {
+        "status": row.status,
+        "exit": outcome.process.returncode,
+        "pages": row.pages,
+        "items": row.items,
+        "new": row.new,
+        "duplicate": row.duplicate,
+        "errors": row.errors,
+    }
     if row.error_summary and row.status not in ("ok",):
         counts["error"] = row.error_summary[:200]
     return ("ok" if row.status in ("ok", "partial") else row.status), counts
@@ -132,8 +159,14 @@ def run_stage_job(runtime: Runtime, now: datetime, kind: str, *args: str) -> Job
         return stages.STAGE_JOBS[kind](runtime.app, now, *args)
     argv = guarded(python_module("yuqing.daemon.isolated", kind, str(runtime.snapshot_dir), *args))
     log_path = runtime.app.config.logs_dir / f"{kind}.log"
-    result = run_process(argv, float(daemon.seconds("stage_timeout")), float(daemon.seconds("crawl_kill_grace")),
-                         log_path, runtime.children, env=runtime.child_env())
+    result = run_process(
+        argv,
+        float(daemon.seconds("stage_timeout")),
+        float(daemon.seconds("crawl_kill_grace")),
+        log_path,
+        runtime.children,
+        env=runtime.child_env(),
+    )
     if result.returncode is None:
         return "skipped", {"reason": result.output_tail}
     if result.timed_out:
@@ -168,10 +201,14 @@ def retry_job(runtime: Runtime, now: datetime) -> JobResult:
 def health_message(name: str, source_id: str, status: HealthStatus) -> tuple[str, str]:
     """Subject and body (Chinese: admins read it) of a source-health alert."""
     subject = f"【舆情监测】采集源异常：{name}（{status.label_zh}）"
-    lines = [f"采集源：{name}（{source_id}）", f"状态：{status.label_zh}",
-             f"连续失败次数：{status.failures_in_row}", f"连续无新内容次数：{status.empty_in_row}",
-             f"以往平均每次新增：{status.usual_new}",
-             f"最近一次成功：{status.last_ok_at.isoformat() if status.last_ok_at else '无'}"]
+    lines = [
+        f"采集源：{name}（{source_id}）",
+        f"状态：{status.label_zh}",
+        f"连续失败次数：{status.failures_in_row}",
+        f"连续无新内容次数：{status.empty_in_row}",
+        f"以往平均每次新增：{status.usual_new}",
+        f"最近一次成功：{status.last_ok_at.isoformat() if status.last_ok_at else '无'}",
+    ]
     if status.last_error:
         lines.append(f"最近错误：{status.last_error[:500]}")
     lines.append(f"请检查该源（yuqing crawl {source_id} --max-pages 1），或在 sources.yaml 中暂停它。")
@@ -190,8 +227,9 @@ def health_job(runtime: Runtime, now: datetime) -> JobResult:
     for source in (s for s in config.sources.sources if s.enabled):
         counts["sources"] += 1
         with runtime.app.sessions() as session:
-            status, _ = runs.health_of(session, source.id, settings.daemon.fail_runs_alert,
-                                       settings.daemon.empty_runs_alert)
+            status, _ = runs.health_of(
+                session, source.id, settings.daemon.fail_runs_alert, settings.daemon.empty_runs_alert
+            )
         if status.alert:
             counts[status.state] += 1
             subject, body = health_message(source.name, source.id, status)

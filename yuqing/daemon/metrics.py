@@ -16,24 +16,43 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.job_runs = Counter("yuqing_job_runs", "Job runs by job kind and outcome",
-                                ["job", "outcome"], registry=self.registry)
-        self.job_seconds = Histogram("yuqing_job_duration_seconds", "Job run time", ["job"],
-                                     registry=self.registry, buckets=(1, 5, 15, 60, 300, 900, 1800, 3600))
-        self.crawl_new = Counter("yuqing_crawl_new_posts", "New posts stored by crawls", ["source"],
-                                 registry=self.registry)
-        self.crawl_status = Counter("yuqing_crawl_runs", "Crawl runs by source and status",
-                                    ["source", "status"], registry=self.registry)
-        self.leader = Gauge("yuqing_daemon_leader", "1 while this daemon holds the lease",
-                            registry=self.registry)
-        self.reloads = Counter("yuqing_config_reloads", "Config reloads by outcome", ["outcome"],
-                               registry=self.registry)
-        self.faults = Counter("yuqing_daemon_faults", "Failures of the daemon's own machinery (job store, "
-                              "lease, job bookkeeping, reload) that it survived", ["where"], registry=self.registry)
-        self.degraded = Gauge("yuqing_daemon_degraded", "1 while the daemon cannot make progress (disk full, "
-                              "data dir or database not writable)", registry=self.registry)
-        self.last_success = Gauge("yuqing_job_last_success_timestamp_seconds",
-                                  "Unix time of the last successful run", ["job"], registry=self.registry)
+        self.job_runs = Counter(
+            "yuqing_job_runs", "Job runs by job kind and outcome", ["job", "outcome"], registry=self.registry
+        )
+        self.job_seconds = Histogram(
+            "yuqing_job_duration_seconds",
+            "Job run time",
+            ["job"],
+            registry=self.registry,
+            buckets=(1, 5, 15, 60, 300, 900, 1800, 3600),
+        )
+        self.crawl_new = Counter(
+            "yuqing_crawl_new_posts", "New posts stored by crawls", ["source"], registry=self.registry
+        )
+        self.crawl_status = Counter(
+            "yuqing_crawl_runs", "Crawl runs by source and status", ["source", "status"], registry=self.registry
+        )
+        self.leader = Gauge("yuqing_daemon_leader", "1 while this daemon holds the lease", registry=self.registry)
+        self.reloads = Counter(
+            "yuqing_config_reloads", "Config reloads by outcome", ["outcome"], registry=self.registry
+        )
+        self.faults = Counter(
+            "yuqing_daemon_faults",
+            "Failures of the daemon's own machinery (job store, lease, job bookkeeping, reload) that it survived",
+            ["where"],
+            registry=self.registry,
+        )
+        self.degraded = Gauge(
+            "yuqing_daemon_degraded",
+            "1 while the daemon cannot make progress (disk full, data dir or database not writable)",
+            registry=self.registry,
+        )
+        self.last_success = Gauge(
+            "yuqing_job_last_success_timestamp_seconds",
+            "Unix time of the last successful run",
+            ["job"],
+            registry=self.registry,
+        )
         self._server: Any = None
 
     def job(self, job: str, outcome: str, seconds: float, finished_unix: float) -> None:

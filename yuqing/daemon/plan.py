@@ -49,8 +49,9 @@ def cron_weekdays(field: str) -> str:
 def cron_trigger(expr: str, tz: str, jitter: int | None) -> CronTrigger:
     """A 5-field crontab expression as an APScheduler trigger."""
     minute, hour, day, month, weekday = expr.split()
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=cron_weekdays(weekday),
-                       timezone=tz, jitter=jitter)
+    return CronTrigger(
+        minute=minute, hour=hour, day=day, month=month, day_of_week=cron_weekdays(weekday), timezone=tz, jitter=jitter
+    )
 
 
 def crawl_spec(source: Source, tz: str, config_dir: str, first: datetime) -> JobSpec:
@@ -61,7 +62,8 @@ def crawl_spec(source: Source, tz: str, config_dir: str, first: datetime) -> Job
         seconds = parse_duration(schedule.interval)
         name = f"crawl {source.id} every {schedule.interval}"
         trigger: Callable[[], BaseTrigger] = functools.partial(
-            IntervalTrigger, seconds=seconds, jitter=jitter, timezone=tz, start_date=first)
+            IntervalTrigger, seconds=seconds, jitter=jitter, timezone=tz, start_date=first
+        )
         grace = max(30, seconds)
     else:
         expr = str(schedule.cron)
@@ -70,23 +72,34 @@ def crawl_spec(source: Source, tz: str, config_dir: str, first: datetime) -> Job
         grace = 900
     if schedule.jitter:
         name += f" ±{schedule.jitter}"
-    return JobSpec(f"crawl:{source.id}", f"{JOBS}:crawl_job", (config_dir, source.id), f"{name} ({tz})",
-                   trigger, grace)
+    return JobSpec(f"crawl:{source.id}", f"{JOBS}:crawl_job", (config_dir, source.id), f"{name} ({tz})", trigger, grace)
 
 
 def every_spec(job_id: str, func: str, every: str, config_dir: str, tz: str) -> JobSpec:
     seconds = parse_duration(every)
-    return JobSpec(job_id, f"{JOBS}:{func}", (config_dir,), f"{job_id} every {every}",
-                   lambda: IntervalTrigger(seconds=seconds, timezone=tz), max(30, seconds))
+    return JobSpec(
+        job_id,
+        f"{JOBS}:{func}",
+        (config_dir,),
+        f"{job_id} every {every}",
+        lambda: IntervalTrigger(seconds=seconds, timezone=tz),
+        max(30, seconds),
+    )
 
 
-def daily_spec(job_id: str, func: str, args: tuple[str, ...], at: str, weekday: str | None, tz: str,
-               grace: int) -> JobSpec:
+def daily_spec(
+    job_id: str, func: str, args: tuple[str, ...], at: str, weekday: str | None, tz: str, grace: int
+) -> JobSpec:
     hour, minute = (int(part) for part in at.split(":"))
     when = f"{weekday} {at}" if weekday else f"daily {at}"
-    return JobSpec(job_id, f"{JOBS}:{func}", args, f"{job_id} {when} ({tz})",
-                   lambda: CronTrigger(hour=hour, minute=minute, day_of_week=weekday or "*", timezone=tz),
-                   grace)
+    return JobSpec(
+        job_id,
+        f"{JOBS}:{func}",
+        args,
+        f"{job_id} {when} ({tz})",
+        lambda: CronTrigger(hour=hour, minute=minute, day_of_week=weekday or "*", timezone=tz),
+        grace,
+    )
 
 
 def plan_jobs(config: Config, config_dir: str, now: datetime) -> list[JobSpec]:
@@ -95,8 +108,10 @@ def plan_jobs(config: Config, config_dir: str, now: datetime) -> list[JobSpec]:
     tz = config.settings.timezone
     daemon = config.settings.daemon
     enabled = [s for s in config.sources.sources if s.enabled]
-    specs = [crawl_spec(s, tz, config_dir, now + timedelta(seconds=FIRST_CRAWL_DELAY + FIRST_CRAWL_STAGGER * i))
-             for i, s in enumerate(enabled)]
+    specs = [
+        crawl_spec(s, tz, config_dir, now + timedelta(seconds=FIRST_CRAWL_DELAY + FIRST_CRAWL_STAGGER * i))
+        for i, s in enumerate(enabled)
+    ]
     specs.append(every_spec("analyze", "analyze_job", daemon.analyze_every, config_dir, tz))
     specs.append(every_spec("retry", "retry_job", daemon.retry_every, config_dir, tz))
     specs.append(every_spec("health", "health_job", daemon.health_check_every, config_dir, tz))
@@ -104,8 +119,11 @@ def plan_jobs(config: Config, config_dir: str, now: datetime) -> list[JobSpec]:
     grace = daemon.seconds("digest_misfire_grace")
     for group in (g for g in config.alerts.groups if g.enabled):
         weekday = group.weekday if group.frequency == "weekly" else None
-        specs.append(daily_spec(f"digest:{group.id}", "digest_job", (config_dir, group.id),
-                                group.digest_time, weekday, tz, grace))
+        specs.append(
+            daily_spec(
+                f"digest:{group.id}", "digest_job", (config_dir, group.id), group.digest_time, weekday, tz, grace
+            )
+        )
     return specs
 
 
@@ -119,8 +137,7 @@ class ReconcileReport:
     kept: list[str]
 
     def __str__(self) -> str:
-        return (f"added={len(self.added)} changed={len(self.changed)} removed={len(self.removed)} "
-                f"kept={len(self.kept)}")
+        return f"added={len(self.added)} changed={len(self.changed)} removed={len(self.removed)} kept={len(self.kept)}"
 
 
 def reconcile(scheduler: Any, specs: list[JobSpec]) -> ReconcileReport:
@@ -129,13 +146,25 @@ def reconcile(scheduler: Any, specs: list[JobSpec]) -> ReconcileReport:
     report = ReconcileReport([], [], [], [])
     for spec in specs:
         job = existing.pop(spec.id, None)
-        if job is not None and (job.name, job.func_ref, tuple(job.args), job.misfire_grace_time) == \
-                (spec.name, spec.func, spec.args, spec.misfire_grace_time):
+        if job is not None and (job.name, job.func_ref, tuple(job.args), job.misfire_grace_time) == (
+            spec.name,
+            spec.func,
+            spec.args,
+            spec.misfire_grace_time,
+        ):
             report.kept.append(spec.id)
             continue
-        scheduler.add_job(spec.func, spec.make_trigger(), args=list(spec.args), id=spec.id, name=spec.name,
-                          replace_existing=True, coalesce=True, max_instances=1,
-                          misfire_grace_time=spec.misfire_grace_time)
+        scheduler.add_job(
+            spec.func,
+            spec.make_trigger(),
+            args=list(spec.args),
+            id=spec.id,
+            name=spec.name,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=spec.misfire_grace_time,
+        )
         (report.changed if job is not None else report.added).append(spec.id)
     for job_id in existing:
         scheduler.remove_job(job_id)

@@ -20,8 +20,11 @@ KEEP = 3
 
 def config_files(config_dir: Path) -> list[Path]:
     """The files that make up a configuration (YAML and word lists), sorted."""
-    return sorted(p for p in config_dir.rglob("*") if p.is_file() and p.suffix in SUFFIXES
-                  and "__pycache__" not in p.parts and not p.name.startswith("."))
+    return sorted(
+        p
+        for p in config_dir.rglob("*")
+        if p.is_file() and p.suffix in SUFFIXES and "__pycache__" not in p.parts and not p.name.startswith(".")
+    )
 
 
 def fingerprint(config_dir: Path) -> str:

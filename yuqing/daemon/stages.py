@@ -25,8 +25,17 @@ from storage.context import AppContext
 from yuqing.base.clock import utcnow
 from yuqing.base.errors import DigestError
 
-__all__ = ["STAGE_JOBS", "JobResult", "as_counts", "prefixed", "retry_pending", "run_analysis", "send_admin_alert", "send_digests",
-           "send_immediate_alerts"]
+__all__ = [
+    "STAGE_JOBS",
+    "JobResult",
+    "as_counts",
+    "prefixed",
+    "retry_pending",
+    "run_analysis",
+    "send_admin_alert",
+    "send_digests",
+    "send_immediate_alerts",
+]
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +95,10 @@ def delivery_outcome(prefix: str, results: list[Any]) -> JobResult:
     if not failed:
         return "ok", counts
     first = getattr(failed[0], "error", "") or "-"
-    counts["error"] = (f"{len(failed)} of {len(results)} deliveries failed (retried with backoff, see "
-                       f"`yuqing deliveries list --failed`): {first}")[:300]
+    counts["error"] = (
+        f"{len(failed)} of {len(results)} deliveries failed (retried with backoff, see "
+        f"`yuqing deliveries list --failed`): {first}"
+    )[:300]
     return "failed", counts
 
 
@@ -109,4 +120,7 @@ def retry_stages(app: AppContext, now: datetime) -> JobResult:
 
 
 STAGE_JOBS: dict[str, Callable[..., JobResult]] = {
-    "analyze": analyze_stages, "digest": digest_stages, "retry": retry_stages}
+    "analyze": analyze_stages,
+    "digest": digest_stages,
+    "retry": retry_stages,
+}

@@ -66,11 +66,20 @@ def read_jobs(engine: Engine, config: Config, now: datetime, table: str = "apsch
         stamp = scheduled.get(job_id)
         next_run = datetime.fromtimestamp(stamp, timezone.utc) if stamp else None
         ran = last.get(job_id)
-        jobs.append({"id": job_id, "name": names.get(job_id, ""), "next_run": iso(next_run),
-                     "paused": job_id in scheduled and next_run is None, "scheduled": job_id in scheduled,
-                     "last_outcome": ran.outcome if ran else None, "last_run": iso(ran.finished_at) if ran else None,
-                     "failed": bool(ran and ran.failed), "error": ran.error[:300] if ran else "",
-                     "last_ok": iso(ran.last_ok_at) if ran and ran.last_ok_at else None})
+        jobs.append(
+            {
+                "id": job_id,
+                "name": names.get(job_id, ""),
+                "next_run": iso(next_run),
+                "paused": job_id in scheduled and next_run is None,
+                "scheduled": job_id in scheduled,
+                "last_outcome": ran.outcome if ran else None,
+                "last_run": iso(ran.finished_at) if ran else None,
+                "failed": bool(ran and ran.failed),
+                "error": ran.error[:300] if ran else "",
+                "last_ok": iso(ran.last_ok_at) if ran and ran.last_ok_at else None,
+            }
+        )
     return sorted(jobs, key=lambda j: (j["next_run"] is None, j["next_run"] or "", j["id"]))
 
 
@@ -81,11 +90,25 @@ def source_rows(engine: Engine, config: Config) -> list[dict[str, Any]]:
     with Session(engine) as session:
         for source in config.sources.sources:
             health, runs = health_of(session, source.id, daemon.fail_runs_alert, daemon.empty_runs_alert)
-            out.append({
-                "id": source.id, "name": source.name, "enabled": source.enabled, "health": health.state,
-                "runs": [{"started_at": iso(r.started_at), "status": r.status, "items": r.items, "new": r.new,
-                          "errors": r.errors, "error": r.error_summary[:160]} for r in runs[:RUNS_SHOWN]],
-            })
+            out.append(
+                {
+                    "id": source.id,
+                    "name": source.name,
+                    "enabled": source.enabled,
+                    "health": health.state,
+                    "runs": [
+                        {
+                            "started_at": iso(r.started_at),
+                            "status": r.status,
+                            "items": r.items,
+                            "new": r.new,
+                            "errors": r.errors,
+                            "error": r.error_summary[:160],
+                        }
+                        for r in runs[:RUNS_SHOWN]
+                    ],
+                }
+            )
     return out
 
 
@@ -94,16 +117,47 @@ def delivery_summary(engine: Engine) -> dict[str, Any]:
     carry a note (sent without an attachment that could not be built)."""
     with engine.connect() as conn:
         counts = dict(conn.execute(select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)).all())
-        rows = list(conn.execute(select(DeliveryRow).where(DeliveryRow.status.in_(["pending", "failed"]))
-                                 .order_by(DeliveryRow.updated_at.desc()).limit(DELIVERIES_SHOWN)))
-        noted = list(conn.execute(select(DeliveryRow).where(DeliveryRow.status == "sent", DeliveryRow.last_error != "")
-                                  .order_by(DeliveryRow.updated_at.desc()).limit(DELIVERIES_SHOWN)))
-    return {"counts": counts, "open": [
-        {"key": r.key, "channel": r.channel, "recipient": r.recipient, "status": r.status,
-         "attempts": r.attempts, "error": redact(r.last_error)[:160], "next_attempt_at": iso(r.next_attempt_at)}
-        for r in rows], "sent_with_problems": [
-        {"key": r.key, "channel": r.channel, "recipient": r.recipient, "sent_at": iso(r.sent_at),
-         "problem": redact(r.last_error)[:160]} for r in noted]}
+        rows = list(
+            conn.execute(
+                select(DeliveryRow)
+                .where(DeliveryRow.status.in_(["pending", "failed"]))
+                .order_by(DeliveryRow.updated_at.desc())
+                .limit(DELIVERIES_SHOWN)
+            )
+        )
+        noted = list(
+            conn.execute(
+                select(DeliveryRow)
+                .where(DeliveryRow.status == "sent", DeliveryRow.last_error != "")
+                .order_by(DeliveryRow.updated_at.desc())
+                .limit(DELIVERIES_SHOWN)
+            )
+        )
+    return {
+        "counts": counts,
+        "open": [
+            {
+                "key": r.key,
+                "channel": r.channel,
+                "recipient": r.recipient,
+                "status": r.status,
+                "attempts": r.attempts,
+                "error": redact(r.last_error)[:160],
+                "next_attempt_at": iso(r.next_attempt_at),
+            }
+            for r in rows
+        ],
+        "sent_with_problems": [
+            {
+                "key": r.key,
+                "channel": r.channel,
+                "recipient": r.recipient,
+                "sent_at": iso(r.sent_at),
+                "problem": redact(r.last_error)[:160],
+            }
+            for r in noted
+        ],
+    }
 
 
 def collect_status(engine: Engine, config: Config, now: datetime) -> Status:
@@ -114,7 +168,16 @@ def collect_status(engine: Engine, config: Config, now: datetime) -> Status:
     if held is not None:
         lease_info = {"owner": held.owner, "expires_at": iso(held.expires_at), "alive": held.expires_at > now}
     state = daemon_state(held.owner if held else None, held.expires_at if held else None, now, config.data_dir)
-    state = {**state, "since": iso(state["since"]) if isinstance(state["since"], datetime) else None,
-             "data_dir": str(config.data_dir)}
-    return Status(lease_info, read_jobs(engine, config, now), source_rows(engine, config), delivery_summary(engine),
-                  state, config.settings.timezone)
+    state = {
+        **state,
+        "since": iso(state["since"]) if isinstance(state["since"], datetime) else None,
+        "data_dir": str(config.data_dir),
+    }
+    return Status(
+        lease_info,
+        read_jobs(engine, config, now),
+        source_rows(engine, config),
+        delivery_summary(engine),
+        state,
+        config.settings.timezone,
+    )

@@ -112,7 +112,9 @@ def count(app: AppContext, result: DemoResult) -> None:
         result.negative = session.scalar(analysed.where(AnalysisRow.relevant, AnalysisRow.negative)) or 0
         result.high_risk = session.scalar(analysed.where(AnalysisRow.risk_level >= 2)) or 0
         result.events = session.scalar(select(func.count()).select_from(EventRow)) or 0
-        result.merged_events = session.scalar(select(func.count()).select_from(EventRow).where(EventRow.post_count > 1)) or 0
+        result.merged_events = (
+            session.scalar(select(func.count()).select_from(EventRow).where(EventRow.post_count > 1)) or 0
+        )
         sent = select(func.count()).select_from(DeliveryRow).where(DeliveryRow.status == "sent")
         result.alerts = session.scalar(sent.where(DeliveryRow.kind == "alert")) or 0
         result.digests = session.scalar(sent.where(DeliveryRow.kind == "digest")) or 0

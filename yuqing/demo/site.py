@@ -73,8 +73,9 @@ class DemoSite:
         self.now = now or datetime.now(timezone.utc)
         self.posts = load_posts(self.now)
         self.by_id = {p.id: p for p in self.posts}
-        self.env = Environment(loader=PackageLoader("yuqing.demo", "templates"),
-                               autoescape=select_autoescape(["html", "xml"]))
+        self.env = Environment(
+            loader=PackageLoader("yuqing.demo", "templates"), autoescape=select_autoescape(["html", "xml"])
+        )
         self.env.filters["cst"] = lambda d, fmt="%Y-%m-%d %H:%M": d.astimezone(CST).strftime(fmt)
         self.env.filters["rfc822"] = format_datetime
         self.env.filters["relative"] = lambda d: relative_time(d, self.now)
@@ -101,12 +102,14 @@ class DemoSite:
         return self._detail(path)
 
     def _detail(self, path: str) -> tuple[int, str, bytes]:
-        for prefix, template, encode in (("/news/a/", "news_article.html", self._html),
-                                         ("/bbs/thread-", "bbs_thread.html", self._gbk),
-                                         ("/gov/msg/", "gov_message.html", self._html),
-                                         ("/api/status/", "api_status.html", self._html)):
+        for prefix, template, encode in (
+            ("/news/a/", "news_article.html", self._html),
+            ("/bbs/thread-", "bbs_thread.html", self._gbk),
+            ("/gov/msg/", "gov_message.html", self._html),
+            ("/api/status/", "api_status.html", self._html),
+        ):
             if path.startswith(prefix):
-                post = self.by_id.get(path[len(prefix):].removesuffix(".html"))
+                post = self.by_id.get(path[len(prefix) :].removesuffix(".html"))
                 if post and post.published <= datetime.now(timezone.utc):
                     return encode(template, post=post)
         return 404, "text/html; charset=utf-8", "<h1>404 页面不存在</h1>".encode()
@@ -124,23 +127,29 @@ class DemoSite:
         return 200, "application/rss+xml; charset=utf-8", body.encode("utf-8")
 
     def _paged_html(self, template: str, posts: list[DemoPost], page: int) -> tuple[int, str, bytes]:
-        chunk = posts[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        chunk = posts[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         more = len(posts) > page * PAGE_SIZE
         return self._html(template, posts=chunk, page=page, next_page=page + 1 if more else None)
 
     def _api(self, page: int) -> tuple[int, str, bytes]:
         posts = self.channel("api")
-        chunk = posts[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        chunk = posts[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         more = len(posts) > page * PAGE_SIZE
         data = {
             "code": 0,
             "data": {
-                "list": [{"mid": p.id, "title": p.title, "content": p.text.strip(),
-                          "created_at": p.published.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S"),
-                          "user": {"screen_name": p.author},
-                          "url": f"/api/status/{p.id}",
-                          "stats": {"like": p.likes, "repost": p.reposts, "comment": p.comments}}
-                         for p in chunk],
+                "list": [
+                    {
+                        "mid": p.id,
+                        "title": p.title,
+                        "content": p.text.strip(),
+                        "created_at": p.published.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S"),
+                        "user": {"screen_name": p.author},
+                        "url": f"/api/status/{p.id}",
+                        "stats": {"like": p.likes, "repost": p.reposts, "comment": p.comments},
+                    }
+                    for p in chunk
+                ],
                 "next": f"/api/posts?page={page + 1}" if more else None,
             },
         }
