@@ -17,19 +17,24 @@ import os
 import signal
 import sys
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy.exc import SQLAlchemyError
 
-from config import Config
+from alerts.deliveries import next_retry_at
+from alerts.service import digest_recorded
+from config import Config, load_config
 from storage import leases as lease
 from storage.context import AppContext
 from storage.db import require_current
@@ -38,40 +43,111 @@ from yuqing.base.clock import utcnow
 from yuqing.base.errors import ConfigError
 from yuqing.daemon import runtime as runtimes
 from yuqing.daemon import stages
+from yuqing.daemon.faults import (
+    KIND_ZH,
+    PROBE_BYTES,
+    fault_kind,
+    free_bytes,
+    human_bytes,
+    local_time,
+    probe_data_dir,
+)
 from yuqing.daemon.logs import configure_logging
 from yuqing.daemon.plan import plan_jobs, reconcile
 from yuqing.daemon.runtime import Runtime
-from yuqing.daemon.snapshot import fingerprint, write_snapshot
+from yuqing.daemon.snapshot import fingerprint, last_accepted, write_snapshot
 
 log = logging.getLogger("yuqing.daemon")
 
 LEASE_NAME = "daemon"
 JOB_TABLE = "apscheduler_jobs"
+STILL_DEGRADED_LOG = 60.0  # seconds between "still degraded" lines
+
+FaultHandler = Callable[[str, BaseException], None]
+
+
+def _ignore_fault(_where: str, _exc: BaseException) -> None:
+    return None
 
 
 class DaemonScheduler(BackgroundScheduler):
-    """APScheduler's background scheduler, except that it submits nothing once shutting down: its
-    own loop may otherwise wake during ``shutdown()`` and submit to the closed executor."""
+    """APScheduler's background scheduler, except that it submits nothing once shutting down (its
+    own loop may otherwise wake during ``shutdown()`` and submit to the closed executor), and that
+    no exception of its own machinery (the job store on a full disk, a lost database) ever ends its
+    thread: it is reported to ``on_fault`` and the loop tries again after ``retry_seconds``."""
+
+    on_fault: FaultHandler = staticmethod(_ignore_fault)
+    retry_seconds: float = 5.0
 
     def _process_jobs(self) -> float | None:
         if self.state != STATE_RUNNING:
             return None
-        return super()._process_jobs()
+        try:
+            return super()._process_jobs()
+        except Exception as exc:  # noqa: BLE001 - see the class docstring
+            self.on_fault("scheduler", exc)
+            return self.retry_seconds
+
+
+class GuardedJobStore(SQLAlchemyJobStore):
+    """APScheduler's SQLAlchemy job store, reporting every failure to ``on_fault`` (then raising
+    as before): APScheduler itself only logs some of them and dies of others."""
+
+    on_fault: FaultHandler = staticmethod(_ignore_fault)
+
+    def _guard(self, name: str, *args: Any) -> Any:
+        try:
+            return getattr(super(), name)(*args)
+        except (JobLookupError, ConflictingIdError):
+            raise  # answers, not faults (reconcile replaces a conflicting job)
+        except Exception as exc:
+            self.on_fault("jobstore", exc)
+            raise
+
+    def get_due_jobs(self, now: datetime) -> Any:
+        return self._guard("get_due_jobs", now)
+
+    def get_next_run_time(self) -> Any:
+        return self._guard("get_next_run_time")
+
+    def get_all_jobs(self) -> Any:
+        return self._guard("get_all_jobs")
+
+    def lookup_job(self, job_id: str) -> Any:
+        return self._guard("lookup_job", job_id)
+
+    def add_job(self, job: Any) -> None:
+        self._guard("add_job", job)
+
+    def update_job(self, job: Any) -> None:
+        self._guard("update_job", job)
+
+    def remove_job(self, job_id: str) -> None:
+        self._guard("remove_job", job_id)
 
 
 class Daemon:
     """One daemon process: holds the accepted config, the lease state and the scheduler."""
 
-    def __init__(self, app: AppContext) -> None:
+    def __init__(self, app: AppContext, fallback: tuple[ConfigError, Path] | None = None) -> None:
+        """``fallback``: the config on disk is broken (the error) and ``app`` carries the snapshot
+        the daemon last accepted (its directory), which the daemon runs until the files are fixed."""
         self.app = app
-        config = app.config  # a broken config at start-up is a ConfigError: nothing starts
+        config = app.config  # a broken config at start-up without a snapshot is a ConfigError: nothing starts
         require_current(app.engine)
         self.owner = lease.make_owner()
-        self.print = fingerprint(app.config_dir)
         self.rejected: str | None = None
         self.pending: str | None = None  # an edit seen on the last poll, applied once it stays unchanged
-        snapshot = write_snapshot(app.config_dir, config.data_dir / "run", self.print) or app.config_dir
-        self.runtime = Runtime(app=app, snapshot_dir=snapshot, request_analysis=self.request_analysis)
+        self.fallback = fallback
+        if fallback is not None:
+            snapshot = fallback[1]
+            self.print, self.rejected = fingerprint(snapshot), fingerprint(app.config_dir)
+        else:
+            self.print = fingerprint(app.config_dir)
+            snapshot = write_snapshot(app.config_dir, config.data_dir / "run", self.print) or app.config_dir
+        self.runtime = Runtime(
+            app=app, snapshot_dir=snapshot, request_analysis=self.request_analysis, on_fault=self.on_fault, owe=self.owe
+        )
         self.scheduler: BackgroundScheduler | None = None
         self.leader = False
         self.lease_expires = utcnow()
@@ -79,6 +155,17 @@ class Daemon:
         self.wake = threading.Event()
         self.stop_requested = False
         self.reload_requested = False
+        # faults of the daemon's own machinery (job store, lease, job bookkeeping): reported from any
+        # thread, acted upon by the main loop
+        self.fault_lock = threading.Lock()
+        self.fault_seen: tuple[str, str] | None = None
+        self.degraded_since: datetime | None = None
+        self.degraded_kind = ""
+        self.degraded_logged = 0.0
+        self.degraded_alerted = False
+        self.recovering = False
+        self.owed: set[str] = set()  # digest jobs that ended without their digest recorded or sent
+        self.owed_next = utcnow()
 
     @property
     def settings(self) -> Any:
@@ -108,18 +195,32 @@ class Daemon:
         return clean
 
     def step(self, now: datetime) -> None:
-        """One turn of the main loop: the lease, then config edits."""
+        """One turn of the main loop: faults and the lease, owed digests, then config edits. Nothing
+        raised here ends the loop: it is logged, counted and makes the daemon degraded."""
         try:
-            self.tick_lease(now)
-        except SQLAlchemyError as exc:
-            log.error("lease check failed (database unreachable?): %s", exc)
-            if self.leader and now >= self.lease_expires:
-                self.step_down("the lease could not be renewed before it expired")
+            self.tick_health(now)
+            if self.degraded_since is None:
+                self.tick_lease(now)
+        except Exception as exc:  # noqa: BLE001 - the daemon survives its own machinery's faults
+            log.error("lease check failed: %s", exc)
+            self.on_fault("lease", exc)
+            self.tick_health(now)
+        try:
+            self.tick_owed(now)
+            self.tick_config(now)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("config reload or catch-up failed")
+            self.on_fault("reload", exc)
+
+    def tick_config(self, now: datetime) -> None:
         if self.reload_requested:
             self.reload_requested, self.pending = False, None
             self.reload(now)
             return
         current = fingerprint(self.app.config_dir)
+        if self.fallback is not None and current == self.print:
+            log.warning("config fixed: the files in %s are again the configuration running", self.app.config_dir)
+            self.fallback, self.rejected = None, None
         if current in (self.print, self.rejected):
             self.pending = None
         elif current != self.pending:
@@ -169,6 +270,161 @@ class Daemon:
         log.info("daemon stopped: subprocesses terminated=%d clean=%s", killed, clean)
         return clean
 
+    # -- faults: degraded while the daemon cannot make progress -------------------------------
+
+    def on_fault(self, where: str, exc: BaseException) -> None:
+        """A failure of the daemon's own machinery (any thread): counted, logged, acted upon by the
+        main loop, which wakes at once."""
+        self.runtime.metrics.faults.labels(where).inc()
+        with self.fault_lock:
+            first = self.fault_seen is None and self.degraded_since is None
+            self.fault_seen = (where, f"{type(exc).__name__}: {exc}"[:500])
+        if first:
+            log.error("fault in %s: %s: %s", where, type(exc).__name__, exc)
+        else:
+            log.debug("fault in %s: %s", where, exc)
+        self.wake.set()
+
+    def tick_health(self, now: datetime) -> None:
+        """Become degraded after a fault; while degraded, probe and resume when the fault has ended."""
+        with self.fault_lock:
+            seen, self.fault_seen = self.fault_seen, None
+        data_dir = self.app.config.data_dir
+        if seen is None and self.degraded_since is None and free_bytes(data_dir) < PROBE_BYTES:
+            # nothing failed yet, but nothing can be written: say so before a job store write fails
+            seen = ("data dir", f"the data dir {data_dir} is full ({human_bytes(free_bytes(data_dir))} free)")
+            self.runtime.metrics.faults.labels("data dir").inc()
+        if seen is not None and self.degraded_since is None:
+            self.enter_degraded(now, *seen)
+            return
+        if self.degraded_since is not None:
+            self.try_recover(now)
+
+    def enter_degraded(self, now: datetime, where: str, error: str) -> None:
+        data_dir = self.app.config.data_dir
+        self.degraded_since, self.degraded_kind = now, fault_kind(error, data_dir)
+        self.degraded_logged, self.degraded_alerted = time.monotonic(), False
+        self.runtime.metrics.degraded.set(1)
+        was_leader = self.leader
+        self.leader = False
+        self.runtime.metrics.leader.set(0)
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.pause()
+        if was_leader:
+            try:  # give the lease up so that a standby daemon can take over (if the database lets us)
+                lease.expire(self.app.engine, LEASE_NAME, self.owner, now)
+            except Exception as exc:  # noqa: BLE001 - it then expires by itself within lease_ttl
+                log.debug("could not give the lease up: %s", exc)
+        log.error(
+            "degraded: %s since %s (%s in %s; data dir %s has %s free): no jobs run and the lease is "
+            "given up so that a standby daemon can take over; checking every %.0fs and resuming by itself",
+            self.degraded_kind,
+            now.isoformat(timespec="seconds"),
+            error,
+            where,
+            data_dir,
+            human_bytes(free_bytes(data_dir)),
+            self.poll_seconds(),
+        )
+        self.alert_degraded(now)
+
+    def alert_degraded(self, now: datetime) -> None:
+        assert self.degraded_since is not None
+        since = self.degraded_since
+        body = (
+            f"舆情监测服务无法正常运行：{KIND_ZH.get(self.degraded_kind, self.degraded_kind)}。\n"
+            f"开始时间：{local_time(since, self.app.config.settings.timezone)}\n"
+            f"数据目录：{self.app.config.data_dir}（剩余空间 {human_bytes(free_bytes(self.app.config.data_dir))}）\n\n"
+            "在此期间不执行采集、分析和推送任务；故障排除后服务自动恢复，并补发期间应发的日报，不会重复发送。\n"
+            "请释放磁盘空间或恢复数据目录的写权限，并执行 `yuqing status` 查看状态。"
+        )
+        sent = stages.send_admin_alert(
+            self.app,
+            f"【舆情监测】服务降级：{KIND_ZH.get(self.degraded_kind, '故障')}",
+            body,
+            f"admin:degraded:{since.isoformat(timespec='seconds')}",
+            now,
+        )
+        self.degraded_alerted = bool(sent) and "error" not in sent
+
+    def try_recover(self, now: datetime) -> None:
+        """While degraded: write to the data dir and the database; on success resume (or stand by)."""
+        assert self.degraded_since is not None
+        try:
+            probe_data_dir(self.app.config.data_dir)
+            # connections opened while the database file was read-only stay read-only: open new ones
+            self.app.engine.dispose()
+            ttl = timedelta(seconds=self.settings.seconds("lease_ttl"))
+            acquired = lease.acquire(self.app.engine, LEASE_NAME, self.owner, now, ttl)
+        except Exception as exc:  # noqa: BLE001 - still degraded
+            self.runtime.metrics.faults.labels("probe").inc()
+            kind = fault_kind(exc, self.app.config.data_dir)
+            if kind != self.degraded_kind:
+                log.error(
+                    "degraded: %s since %s (was: %s): %s",
+                    kind,
+                    self.degraded_since.isoformat(timespec="seconds"),
+                    self.degraded_kind,
+                    exc,
+                )
+                self.degraded_kind, self.degraded_logged = kind, time.monotonic()
+            elif time.monotonic() - self.degraded_logged >= STILL_DEGRADED_LOG:
+                self.degraded_logged = time.monotonic()
+                log.error(
+                    "still degraded: %s since %s: %s",
+                    self.degraded_kind,
+                    self.degraded_since.isoformat(timespec="seconds"),
+                    exc,
+                )
+            return
+        since, kind = self.degraded_since, self.degraded_kind
+        self.degraded_since = None
+        self.runtime.metrics.degraded.set(0)
+        log.warning(
+            "recovered from %s (degraded since %s, %.0fs): %s",
+            kind,
+            since.isoformat(timespec="seconds"),
+            (now - since).total_seconds(),
+            "resuming jobs and catching up the runs missed meanwhile" if acquired else "standing by",
+        )
+        if not acquired:
+            return
+        self.lease_expires = now + ttl
+        self.recovering = True
+        try:
+            self.become_leader(now)
+        finally:
+            self.recovering = False
+        body = (
+            f"舆情监测服务已恢复正常（{KIND_ZH.get(kind, kind)}，自 {local_time(since, self.app.config.settings.timezone)} "
+            f"至 {local_time(now, self.app.config.settings.timezone)}）。期间错过的任务正在补做，应发的日报补发一次。"
+        )
+        if not self.degraded_alerted:
+            body += "\n（降级开始时告警未能发出。）"
+        stages.send_admin_alert(
+            self.app, "【舆情监测】服务已恢复", body, f"admin:recovered:{since.isoformat(timespec='seconds')}", now
+        )
+
+    def owe(self, job_id: str, owed: bool) -> None:
+        """A digest job ended without its digest recorded or sent (``owed``), or did send it."""
+        if owed:
+            self.owed.add(job_id)
+        else:
+            self.owed.discard(job_id)
+
+    def tick_owed(self, now: datetime) -> None:
+        """Run again, every ``retry_every``, each owed digest that is still due (within the grace)."""
+        if not self.owed or not self.leader or self.scheduler is None or now < self.owed_next:
+            return
+        self.owed_next = now + timedelta(seconds=self.settings.seconds("retry_every"))
+        grace = timedelta(seconds=self.settings.seconds("digest_misfire_grace"))
+        due = set(due_digests(self.scheduler, set(self.owed), now, grace, self.app))
+        for job_id in sorted(self.owed - due):
+            self.owed.discard(job_id)  # sent meanwhile, or no longer due
+        for job_id in sorted(due):
+            log.warning("digest %s is due and was not recorded or sent: running it again", job_id)
+            self.scheduler.modify_job(job_id, next_run_time=datetime.now(timezone.utc))
+
     # -- lease -----------------------------------------------------------------------------
 
     def tick_lease(self, now: datetime) -> None:
@@ -213,7 +469,59 @@ class Daemon:
             self.scheduler = self.build_scheduler(settings.timezone)
             self.scheduler.start(paused=True)
         self.apply_plan(self.app.config, catch_up_all=True)
+        if self.recovering:
+            self.catch_up_overdue()
+        self.schedule_cut_off_retries(now)
         self.scheduler.resume()
+        if self.fallback is not None:
+            self.alert_fallback(now)
+
+    def catch_up_overdue(self) -> None:
+        """After a fault: each job whose run time passed meanwhile runs once now (APScheduler would
+        skip a run missed beyond its grace time)."""
+        assert self.scheduler is not None
+        now = datetime.now(timezone.utc)
+        overdue = [
+            job.id
+            for job in self.scheduler.get_jobs()
+            if job.next_run_time is not None and job.next_run_time < now and not job.id.startswith("digest:")
+        ]
+        for job_id in overdue:
+            self.scheduler.modify_job(job_id, next_run_time=now)
+        if overdue:
+            log.info("catching up %d job(s) whose run time passed while degraded: %s", len(overdue), ",".join(overdue))
+
+    def schedule_cut_off_retries(self, now: datetime) -> None:
+        """Deliveries whose sender was cut off (claimed, never marked) or that are due: the retry job
+        runs as soon as the first of them may be taken, not at its next interval."""
+        assert self.scheduler is not None
+        with self.app.sessions() as session:
+            when = next_retry_at(session, now, now + timedelta(seconds=self.settings.seconds("delivery_lease")))
+        if when is None:
+            return
+        at = max(when, now) + timedelta(seconds=1)
+        try:
+            self.scheduler.modify_job("retry", next_run_time=at)
+        except JobLookupError:
+            return
+        log.info("open deliveries: the retry job runs at %s", at.isoformat(timespec="seconds"))
+
+    def alert_fallback(self, now: datetime) -> None:
+        """Started on the last accepted snapshot because the config is broken: tell the admins."""
+        assert self.fallback is not None
+        exc, snapshot = self.fallback
+        body = (
+            "服务重启时配置文件有误，已按上次生效的配置启动（采集、分析和推送照常运行）。\n\n"
+            + exc.message
+            + f"\n\n上次生效的配置：{snapshot}\n请修正上述行后执行 `yuqing config check`；修正后自动生效，无需重启。"
+        )
+        stages.send_admin_alert(
+            self.app,
+            "【舆情监测】配置有误：已按上次生效的配置启动",
+            body,
+            f"admin:config:{(self.rejected or '')[:16]}",
+            now,
+        )
 
     def step_down(self, reason: str) -> None:
         log.error("lost the lease: %s; pausing all jobs and waiting on standby", reason)
@@ -225,13 +533,16 @@ class Daemon:
     # -- scheduler -------------------------------------------------------------------------
 
     def build_scheduler(self, tz: str) -> BackgroundScheduler:
-        store = SQLAlchemyJobStore(engine=self.app.engine, tablename=JOB_TABLE)
+        store = GuardedJobStore(engine=self.app.engine, tablename=JOB_TABLE)
+        store.on_fault = self.on_fault
         scheduler = DaemonScheduler(
             jobstores={"default": store},
             executors={"default": ThreadPoolExecutor(self.settings.workers)},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=tz,
         )
+        scheduler.on_fault = self.on_fault
+        scheduler.retry_seconds = self.poll_seconds()
         scheduler.add_listener(self.on_skipped, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         return scheduler
 
@@ -262,9 +573,9 @@ class Daemon:
         )
         fresh = set(report.added + report.changed) | (set(report.kept) if catch_up_all else set())
         grace = timedelta(seconds=self.settings.seconds("digest_misfire_grace"))
-        for job_id in due_digests(self.scheduler, fresh, utcnow(), grace):
+        for job_id in due_digests(self.scheduler, fresh, utcnow(), grace, self.app):
             log.info(
-                "digest %s was due within daemon.digest_misfire_grace: running it now "
+                "digest %s was due within daemon.digest_misfire_grace and is not recorded yet: running it now "
                 "(deliveries are keyed, so a digest already sent is not sent again)",
                 job_id,
             )
@@ -279,6 +590,8 @@ class Daemon:
             self.scheduler.wakeup()
         except JobLookupError:
             pass
+        except Exception as exc:  # noqa: BLE001 - a crawl job must not fail for the job store's fault
+            self.on_fault("jobstore", exc)
 
     # -- hot reload ------------------------------------------------------------------------
 
@@ -299,7 +612,7 @@ class Daemon:
         if snapshot is None:
             return False  # files changed while we read them; the next poll reloads again
         self.runtime.snapshot_dir = snapshot
-        self.print, self.rejected = new_print, None
+        self.print, self.rejected, self.fallback = new_print, None, None
         self.runtime.metrics.reloads.labels("applied").inc()
         for name in ("database_url", "data_dir"):
             if getattr(old.settings, name) != getattr(config.settings, name):
@@ -330,24 +643,59 @@ class Daemon:
             )
 
 
-def due_digests(scheduler: BackgroundScheduler, job_ids: set[str], now: datetime, grace: timedelta) -> list[str]:
+def due_digests(
+    scheduler: BackgroundScheduler, job_ids: set[str], now: datetime, grace: timedelta, app: AppContext | None = None
+) -> list[str]:
     """Digest jobs among ``job_ids`` whose latest scheduled time lies within ``grace`` before ``now``:
-    a new or rescheduled digest, or one missed while no daemon ran, is caught up at once."""
+    a new or rescheduled digest, or one missed while no daemon ran, is caught up at once. With
+    ``app``, a digest already recorded is left out (its unsent deliveries are the retry job's): a
+    restart runs only the digests still owed, not every one due that day."""
     due = []
     for job_id in sorted(i for i in job_ids if i.startswith("digest:")):
         job = scheduler.get_job(job_id)
-        latest = job.trigger.get_next_fire_time(None, now - grace) if job else None
-        if latest is not None and latest <= now:
-            due.append(job_id)
+        latest = None
+        if job is not None:
+            fire = job.trigger.get_next_fire_time(None, now - grace)
+            while fire is not None and fire <= now:  # the latest fire time within the grace
+                latest = fire
+                fire = job.trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+        if latest is None:
+            continue
+        if app is not None and digest_recorded(app, job_id.partition(":")[2], latest):
+            continue
+        due.append(job_id)
     return due
+
+
+def load_app(config_dir: str | os.PathLike[str] | None) -> tuple[AppContext, tuple[ConfigError, Path] | None]:
+    """The app to run; when the config on disk is broken, the one the daemon last accepted (a
+    snapshot in the data dir), so that a restart during a broken edit still runs the service."""
+    app = AppContext.create(config_dir)
+    try:
+        _ = app.config
+        return app, None
+    except ConfigError as exc:
+        found = last_accepted(app.config_dir, os.environ)
+        if found is None:
+            raise
+        snapshot, data_dir = found
+        config = load_config(snapshot, {**os.environ, "YUQING_DATA_DIR": str(data_dir)})
+        return AppContext(config_dir=app.config_dir, _config=config), (exc, snapshot)
 
 
 def main(config_dir: str | os.PathLike[str] | None = None, verbose: bool = False) -> int:
     """Entry point of ``yuqing run``: configure logging, run the daemon, exit 0 when stopped cleanly."""
-    app = AppContext.create(config_dir)
+    app, fallback = load_app(config_dir)
     settings = app.config.settings
     configure_logging("DEBUG" if verbose else settings.log_level, settings.log_format)
-    daemon = Daemon(app)
+    if fallback is not None:
+        log.error("the configuration in %s is broken: %s", app.config_dir, fallback[0].message)
+        log.error(
+            "starting with the configuration last accepted (%s): fix the files (`yuqing config check`); "
+            "the fixed config is taken up without a restart",
+            fallback[1],
+        )
+    daemon = Daemon(app, fallback)
     clean = daemon.run()
     app.close()
     if not clean:

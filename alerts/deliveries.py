@@ -3,8 +3,15 @@
 Every message is recorded (``pending``) under its idempotency key, channel and recipient BEFORE
 it is sent; the unique constraint makes a second recording of the same key a no-op. Sending
 first *claims* the row (an UPDATE that only one process can win, which also pushes
-``next_attempt_at`` out by a lease), then marks it ``sent`` or ``failed`` with exponential
-backoff. A crash mid-send leaves the row claimed but unsent: it is retried once the lease ends.
+``next_attempt_at`` out by a lease counted from the moment of the claim), renews that lease while
+the send is in progress (``renew_claim``), then marks it ``sent`` or ``failed`` (with exponential
+backoff) at the real time. A second sender can only take a row whose lease has run out, i.e. whose
+sender stopped renewing it (it was killed).
+
+The one window that remains: a sender killed after the server accepted the message and before
+``mark_sent`` committed. The row is retried once its lease ends and the recipient gets the message
+a second time, with the same Message-ID (mail clients and servers that deduplicate drop it). No
+protocol closes this window: SMTP has no way to ask the server whether it accepted a message.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from storage.models import DeliveryRow
 from storage.sql import insert_ignore
 from yuqing.base.text import redact
 
-LEASE = timedelta(minutes=10)
+LEASE = timedelta(seconds=90)  # default of daemon.delivery_lease
 BASE_BACKOFF = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(hours=6)
 KEY_COLUMNS = ("key", "channel", "recipient")  # the unique key: one delivery per message and recipient
@@ -113,8 +120,22 @@ def due_ids(session: Session, now: datetime, ids: Sequence[int] | None = None) -
     return list(session.scalars(stmt))
 
 
-def claim(session: Session, row_id: int, now: datetime) -> bool:
-    """Take a due row for sending; False when another process took it or it is not due."""
+def next_retry_at(session: Session, now: datetime, horizon: datetime) -> datetime | None:
+    """When the first open delivery may be sent (``now`` for one due already), among those due
+    before ``horizon`` (e.g. claims of a sender that was cut off); ``None`` when there is none."""
+    stmt = select(DeliveryRow.next_attempt_at).where(
+        DeliveryRow.status.in_(RETRYABLE),
+        DeliveryRow.attempts < MAX_ATTEMPTS,
+        or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= horizon),
+    )
+    times = [t or now for t in session.scalars(stmt)]
+    return min(times) if times else None
+
+
+def claim(session: Session, row_id: int, now: datetime, lease: timedelta = LEASE) -> int | None:
+    """Take a due row for sending until ``now + lease`` (``now``: the time of this claim, not of the
+    run's start); returns the claim's attempt number (its token for ``renew_claim``), or ``None``
+    when another process took it or it is not due."""
     stmt = (
         update(DeliveryRow)
         .where(
@@ -122,10 +143,22 @@ def claim(session: Session, row_id: int, now: datetime) -> bool:
             DeliveryRow.status.in_(RETRYABLE),
             or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now),
         )
-        .values(attempts=DeliveryRow.attempts + 1, next_attempt_at=now + LEASE, updated_at=now)
+        .values(attempts=DeliveryRow.attempts + 1, next_attempt_at=now + lease, updated_at=now)
+        .returning(DeliveryRow.attempts)
     )
-    result = cast(CursorResult[Any], session.execute(stmt))
-    return result.rowcount == 1
+    attempt: int | None = session.execute(stmt).scalar_one_or_none()
+    return attempt
+
+
+def renew_claim(session: Session, row_id: int, attempt: int, now: datetime, lease: timedelta = LEASE) -> bool:
+    """Extend our claim (``attempt``: what ``claim`` returned) while a long send is in progress;
+    False when the row is no longer ours."""
+    stmt = (
+        update(DeliveryRow)
+        .where(DeliveryRow.id == row_id, DeliveryRow.status.in_(RETRYABLE), DeliveryRow.attempts == attempt)
+        .values(next_attempt_at=now + lease)
+    )
+    return cast(CursorResult[Any], session.execute(stmt)).rowcount == 1
 
 
 def mark_sent(session: Session, row_id: int, now: datetime, note: str = "") -> None:

@@ -41,6 +41,17 @@ def digest_key(group: Group, send_at: datetime) -> str:
     return f"digest:{send_at.date().isoformat()}:{group.id}"
 
 
+def digest_recorded(app: AppContext, group_id: str, send_at: datetime) -> bool:
+    """Whether the digest ``group_id`` receives at ``send_at`` has been recorded (it is then sent, or
+    left to the retry job); a group no longer configured counts as recorded (nothing is owed)."""
+    group = next((g for g in app.config.alerts.groups if g.id == group_id), None)
+    if group is None:
+        return True
+    local = send_at.astimezone(ZoneInfo(app.config.settings.timezone))
+    with app.session() as session:
+        return bool(dl.known_keys(session, [digest_key(group, local)]))
+
+
 def select_groups(app: AppContext, group_id: str | None) -> list[Group]:
     groups = [g for g in app.config.alerts.groups if g.enabled and (group_id is None or g.id == group_id)]
     if group_id is not None and not groups:

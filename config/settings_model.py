@@ -103,6 +103,7 @@ class DaemonSettings(StrictModel):
     digest_misfire_grace: str = "6h"
     stage_processes: bool = True
     stage_timeout: str = "30m"
+    delivery_lease: str = "90s"
 
     @field_validator(
         "analyze_every",
@@ -114,6 +115,7 @@ class DaemonSettings(StrictModel):
         "crawl_kill_grace",
         "digest_misfire_grace",
         "stage_timeout",
+        "delivery_lease",
     )
     @classmethod
     def _duration(cls, value: str) -> str:

@@ -102,6 +102,14 @@ def renew(engine: Engine, name: str, owner: str, now: datetime, ttl: timedelta) 
         return conn.execute(stmt).rowcount == 1
 
 
+def expire(engine: Engine, name: str, owner: str, now: datetime) -> bool:
+    """Let our lease run out now (a standby may take it at once) but keep the row, so that
+    ``yuqing status`` still tells who held it and since when it has lapsed."""
+    stmt = update(LockRow).where(LockRow.name == name, LockRow.owner == owner).values(expires_at=now)
+    with engine.begin() as conn:
+        return conn.execute(stmt).rowcount == 1
+
+
 def release(engine: Engine, name: str, owner: str) -> bool:
     """Give the lease up at once (a standby daemon takes over on its next try)."""
     with engine.begin() as conn:

@@ -7,6 +7,7 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -32,6 +33,11 @@ from yuqing.cli.app import pass_app
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _aware(when: datetime) -> datetime:
+    """Stored times are UTC (SQLite hands them back naive)."""
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def _digest_json(d: Digest) -> dict[str, object]:
@@ -215,6 +221,9 @@ def deliveries_list(app: AppContext, failed: bool, limit: int, as_json: bool) ->
     """
     with app.session() as session:
         rows = dl.listing(session, failed_only=failed, limit=limit)
+    tz = ZoneInfo(app.config.settings.timezone)
+    if rows and not as_json:
+        click.echo(f"times in {app.config.settings.timezone}")
     for row in rows:
         record = {
             "id": row.id,
@@ -228,15 +237,22 @@ def deliveries_list(app: AppContext, failed: bool, limit: int, as_json: bool) ->
             "sent_at": row.sent_at.isoformat() if row.sent_at else None,
             "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
             "last_error": redact(row.last_error),
+            "timezone": app.config.settings.timezone,
         }
         if as_json:
             click.echo(json.dumps(record, ensure_ascii=False))
         else:
-            when = row.sent_at or row.next_attempt_at or row.created_at
+            label, when = (
+                ("sent", row.sent_at)
+                if row.sent_at
+                else ("next", row.next_attempt_at)
+                if row.next_attempt_at and row.status != "sent"
+                else ("created", row.created_at)
+            )
             error = f"  {redact(row.last_error)[:120]}" if row.last_error else ""
             click.echo(
-                f"{row.id:>6} {row.status:8} {row.attempts}x {when:%Y-%m-%d %H:%M} {row.key}  "
-                f"{row.channel} → {row.recipient}{error}"
+                f"{row.id:>6} {row.status:8} {row.attempts}x {label:7} {_aware(when).astimezone(tz):%Y-%m-%d %H:%M} "
+                f"{row.key}  {row.channel} → {row.recipient}{error}"
             )
     if not rows and not as_json:
         click.echo("no deliveries" + (" failed" if failed else ""))

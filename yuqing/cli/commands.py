@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.channels.mail import check_smtp
 from config import load_config
 from config.alerts_model import webhook_url_problem
+from storage import leases
 from storage.context import AppContext
 from storage.db import current_revision, head_revision, upgrade
+from storage.leases import make_owner
+from yuqing.base.clock import utcnow
 from yuqing.base.errors import ConfigError, YuqingError
 from yuqing.base.private import tighten
 from yuqing.cli.app import pass_app
+from yuqing.daemon.faults import human_bytes
 
 
 @click.command()
@@ -84,12 +92,33 @@ def _check_config(app: AppContext) -> str:
     return f"{app.config_dir} ({len(config.sources.sources)} sources, {len(config.topics.topics)} topics)"
 
 
+DOCTOR_BYTES = 64 * 1024
+LOW_SPACE = 100 * 1024 * 1024
+
+
 def _check_data_dir(app: AppContext) -> str:
+    """Really write (and fsync) 64 KB in the data dir, as the database and the outbox would; report
+    the free space (a nearly full disk fails here before it stops the daemon)."""
     data_dir = app.config.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".doctor-"):
-        pass
-    return f"{data_dir} is writable"
+    try:
+        with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".doctor-") as fh:
+            fh.write(os.urandom(DOCTOR_BYTES))
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise YuqingError(
+            f"{data_dir} is not writable: {exc}",
+            "free disk space or give the user running yuqing write access to the data dir",
+        ) from None
+    free = shutil.disk_usage(data_dir).free
+    detail = f"{data_dir} is writable ({DOCTOR_BYTES // 1024} KB written and synced), {human_bytes(free)} free"
+    if free < LOW_SPACE:
+        raise YuqingError(
+            detail + ": the disk is nearly full",
+            "free disk space; with the disk full the daemon cannot record anything and pauses",
+        )
+    return detail
 
 
 def _check_database(app: AppContext) -> str:
@@ -98,7 +127,19 @@ def _check_database(app: AppContext) -> str:
     head = head_revision()
     if current != head:
         raise YuqingError(f"{url} is at {current or 'no schema'}, newest is {head}", "run `yuqing init`")
-    return f"{url} reachable, schema {current} is current"
+    # a real write (and delete) of a row: a read-only or full database fails here, not in the daemon
+    name, owner, now = f"doctor:{uuid.uuid4().hex[:12]}", make_owner(), utcnow()
+    try:
+        written = leases.acquire(app.engine, name, owner, now, timedelta(seconds=60))
+        leases.release(app.engine, name, owner)
+    except SQLAlchemyError as exc:
+        raise YuqingError(
+            f"{url} cannot be written: {str(exc).splitlines()[0]}",
+            "free disk space, or check the database's permissions",
+        ) from None
+    if not written:
+        raise YuqingError(f"{url}: a test row could not be written")
+    return f"{url} reachable and writable, schema {current} is current"
 
 
 def _check_mail(app: AppContext) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -17,6 +19,7 @@ from storage.db import require_current
 from yuqing.base.clock import utcnow
 from yuqing.base.errors import ConfigError, YuqingError
 from yuqing.cli.app import pass_app
+from yuqing.daemon.faults import human_bytes
 from yuqing.daemon.snapshot import last_accepted
 from yuqing.daemon.status import Status, collect_status
 
@@ -48,42 +51,80 @@ def run_command(app: AppContext, verbose: bool) -> None:
     sys.exit(scheduler.main(app.config_dir, verbose=verbose))
 
 
+def local(value: str | None, tz: str) -> str:
+    """An ISO time from the status as ``2026-12-01 08:00:00`` in the configured timezone."""
+    if not value:
+        return "-"
+    return f"{datetime.fromisoformat(value).astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M:%S}"
+
+
+def daemon_line(status: Status) -> str:
+    """``daemon: running …`` / ``daemon: degraded: disk full since …`` / ``daemon: not running``."""
+    held, state, tz = status.lease, status.daemon, status.timezone
+    if state.get("state") == "degraded" and held:
+        return (
+            f"daemon: [red]degraded: {state['kind']} since {local(state['since'], tz)} ({tz})[/red]: the daemon "
+            f"({held['owner']}) runs no jobs and has given up its lease (a standby may take over); data dir "
+            f"{state['data_dir']} has {human_bytes(int(state['free_bytes']))} free. It resumes by itself once "
+            "the fault ends and catches up what was missed."
+        )
+    if held and held["alive"]:
+        return f"daemon: running, lease held by {held['owner']} (until {local(held['expires_at'], tz)} {tz})"
+    return "daemon: not running"
+
+
 def print_status(status: Status, console: Console) -> None:
-    """The human-readable status: lease, jobs, sources, deliveries."""
-    held = status.lease
-    console.print(
-        f"daemon: {'running, lease held by ' + held['owner'] if held and held['alive'] else 'not running'}"
-        + (f" (until {held['expires_at']})" if held and held["alive"] else "")
-    )
-    jobs = Table("job", "schedule", "next run (UTC)", "last run", title="Scheduled jobs", title_justify="left")
+    """The human-readable status: lease, jobs, sources, deliveries; times in the configured timezone."""
+    tz = status.timezone
+    console.print(daemon_line(status))
+    jobs = Table("job", "schedule", f"next run ({tz})", "last run", title="Scheduled jobs", title_justify="left")
     for job in status.jobs:
-        last = f"{job['last_run']} {job['last_outcome']}" if job["last_outcome"] else "not run yet"
+        last = f"{local(job['last_run'], tz)} {job['last_outcome']}" if job["last_outcome"] else "not run yet"
         jobs.add_row(
-            job["id"], job["name"], job["next_run"] or ("paused" if job["scheduled"] else "not scheduled"), last
+            job["id"],
+            job["name"],
+            local(job["next_run"], tz) if job["next_run"] else ("paused" if job["scheduled"] else "not scheduled"),
+            last,
         )
     console.print(jobs if status.jobs else "no jobs scheduled yet (start `yuqing run`)")
     for job in (j for j in status.jobs if j["failed"]):
         console.print(
-            f"[red]FAILED[/red] job {job['id']}: {job['last_outcome']} at {job['last_run']}: "
-            f"{escape(job['error'])} (last ok: {job['last_ok'] or 'never'})"
+            f"[red]FAILED[/red] job {job['id']}: {job['last_outcome']} at {local(job['last_run'], tz)}: "
+            f"{escape(job['error'])} (last ok: {local(job['last_ok'], tz) if job['last_ok'] else 'never'})"
         )
     sources = Table("source", "enabled", "health", "last runs (newest first)", title="Sources", title_justify="left")
     for src in status.sources:
-        runs = "; ".join(f"{r['started_at']} {r['status']} new={r['new']}" for r in src["runs"]) or "never run"
+        runs = (
+            "; ".join(f"{local(r['started_at'], tz)} {r['status']} new={r['new']}" for r in src["runs"]) or "never run"
+        )
         sources.add_row(src["id"], "yes" if src["enabled"] else "no", src["health"], runs)
     console.print(sources)
     counts = status.deliveries["counts"]
     console.print("deliveries: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none"))
+    if status.deliveries["open"]:
+        console.print(f"open deliveries (times in {tz}):")
     for item in status.deliveries["open"]:
         console.print(
             f"  {item['status']:7} {item['key']} → {item['channel']}:{item['recipient']} "
-            f"attempts={item['attempts']} {escape(item['error'])}"
+            f"attempts={item['attempts']} next attempt: {delivery_next(item, tz)} "
+            f"error: {escape(item['error']) or '-'}"
         )
     for item in status.deliveries.get("sent_with_problems", []):
         console.print(
             f"  [yellow]sent with a problem[/yellow] {item['key']} → {item['channel']}:{item['recipient']} "
             f"{escape(item['problem'])}"
         )
+
+
+def delivery_next(item: dict[str, object], tz: str) -> str:
+    """When an open delivery is tried next; a claimed one may be being sent right now."""
+    value = item.get("next_attempt_at")
+    if not value:
+        return "at the next retry run"
+    text = local(str(value), tz)
+    if item.get("status") == "pending" and int(str(item.get("attempts") or 0)) > 0 and not item.get("error"):
+        return f"{text} (claimed by a sender: being sent, or retried then if that sender was cut off)"
+    return text
 
 
 def status_app(app: AppContext) -> AppContext:
@@ -101,7 +142,9 @@ def status_app(app: AppContext) -> AppContext:
             config_dir=snapshot, _config=load_config(snapshot, {**os.environ, "YUQING_DATA_DIR": str(data_dir)})
         )
         click.echo(
-            f"warning: {exc}\nshowing the status with the configuration the daemon last accepted ({snapshot})", err=True
+            f"warning: {exc}\nthe daemon runs with the configuration it last accepted ({snapshot}) until "
+            "the files are fixed; showing the status with that configuration",
+            err=True,
         )
         return fallback
 

@@ -7,6 +7,7 @@ by its counts; in JSON log format the same fields are JSON keys.
 
 from __future__ import annotations
 
+import errno
 import functools
 import logging
 import time
@@ -16,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from crawlers.launch import crawl_source
 from storage import runs
@@ -39,6 +40,17 @@ def format_counts(counts: dict[str, Any]) -> str:
     return " ".join(f"{k}={v}" for k, v in counts.items())
 
 
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def is_storage_fault(exc: BaseException) -> bool:
+    """A job failed because nothing can be written (disk full, read-only data dir or database):
+    not the job's fault but the daemon's, which then pauses until it can write again."""
+    if isinstance(exc, OSError):
+        return exc.errno in STORAGE_ERRNOS
+    return isinstance(exc, OperationalError)
+
+
 def logged(kind: str) -> Callable[[Callable[..., JobResult]], Callable[..., None]]:
     """Wrap ``func(runtime, now, *args) -> (outcome, counts)`` as a job: one log line, metrics, the
     outcome kept for ``yuqing status``, and an admin alert (once a day) when a stage job failed."""
@@ -54,6 +66,8 @@ def logged(kind: str) -> Callable[[Callable[..., JobResult]], Callable[..., None
                 except Exception as exc:
                     outcome, counts = "error", {"error": f"{type(exc).__name__}: {exc}"[:300]}
                     log.exception("job=%s target=%s raised", kind, target)
+                    if is_storage_fault(exc):
+                        runtime.on_fault(f"job {kind}", exc)
                 seconds = time.monotonic() - started
                 runtime.metrics.job(kind, outcome, seconds, time.time())
                 remember(runtime, kind, ":".join((kind, *map(str, args))), outcome, seconds, counts)
@@ -86,10 +100,13 @@ def remember(runtime: Runtime, kind: str, job_id: str, outcome: str, seconds: fl
     failed. A crawl's failures reach them through the source-health check instead."""
     now = utcnow()
     error = str(counts.get("error", ""))
+    if kind == "digest":
+        runtime.owe(job_id, outcome not in OK_OUTCOMES and outcome != "interrupted")
     try:
         record_job_run(runtime.app.engine, job_id, kind, outcome, now, seconds, error)
     except SQLAlchemyError as exc:
         log.error("job=%s outcome could not be recorded: %s", job_id, exc)
+        runtime.on_fault("jobruns", exc)
     if outcome in OK_OUTCOMES or outcome == "interrupted" or kind not in ALERTING_JOBS:
         return
     day = now.astimezone(ZoneInfo(runtime.app.config.settings.timezone)).date().isoformat()

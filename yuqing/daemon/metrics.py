@@ -36,6 +36,17 @@ class Metrics:
         self.reloads = Counter(
             "yuqing_config_reloads", "Config reloads by outcome", ["outcome"], registry=self.registry
         )
+        self.faults = Counter(
+            "yuqing_daemon_faults",
+            "Failures of the daemon's own machinery (job store, lease, job bookkeeping, reload) that it survived",
+            ["where"],
+            registry=self.registry,
+        )
+        self.degraded = Gauge(
+            "yuqing_daemon_degraded",
+            "1 while the daemon cannot make progress (disk full, data dir or database not writable)",
+            registry=self.registry,
+        )
         self.last_success = Gauge(
             "yuqing_job_last_success_timestamp_seconds",
             "Unix time of the last successful run",

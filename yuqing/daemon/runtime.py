@@ -31,6 +31,10 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     request_analysis: Callable[[], None] = lambda: None
     standalone: bool = False
+    on_fault: Callable[[str, BaseException], None] = lambda where, exc: None
+    """a failure of the daemon's machinery (e.g. a job outcome that could not be recorded)"""
+    owe: Callable[[str, bool], None] = lambda job_id, owed: None
+    """a digest job ended without its digest sent (True), or sent it (False)"""
 
     @classmethod
     def for_dir(cls, config_dir: str) -> Runtime:

@@ -87,13 +87,28 @@ def analyze_stages(app: AppContext, now: datetime) -> JobResult:
     return "ok", counts
 
 
+def delivery_outcome(prefix: str, results: list[Any]) -> JobResult:
+    """``ok`` when every delivery was sent; ``failed`` (a warning, kept for ``yuqing status``) when
+    some failed, with how many and the first error (they are retried with backoff)."""
+    counts = prefixed(prefix, results)
+    failed = [r for r in results if getattr(r, "status", "") == "failed"]
+    if not failed:
+        return "ok", counts
+    first = getattr(failed[0], "error", "") or "-"
+    counts["error"] = (
+        f"{len(failed)} of {len(results)} deliveries failed (retried with backoff, see "
+        f"`yuqing deliveries list --failed`): {first}"
+    )[:300]
+    return "failed", counts
+
+
 def digest_stages(app: AppContext, now: datetime, group_id: str) -> JobResult:
     """Send one recipient group's digest (exactly once per group and day: the delivery key)."""
     group = next((g for g in app.config.alerts.groups if g.id == group_id), None)
     if group is None or not group.enabled:
         return "skipped", {"reason": "group removed or disabled"}
     try:
-        return "ok", prefixed("digests", send_digests(app, now, group_id))
+        return delivery_outcome("digests", send_digests(app, now, group_id))
     except DigestError as exc:
         counts = prefixed("digests", exc.results)
         return "failed", {**counts, "error": "; ".join(exc.failed.values())[:300]}
@@ -101,7 +116,7 @@ def digest_stages(app: AppContext, now: datetime, group_id: str) -> JobResult:
 
 def retry_stages(app: AppContext, now: datetime) -> JobResult:
     """Retry deliveries that failed and are due again."""
-    return "ok", prefixed("retry_pending", retry_pending(app, now))
+    return delivery_outcome("retry_pending", retry_pending(app, now))
 
 
 STAGE_JOBS: dict[str, Callable[..., JobResult]] = {

@@ -17,6 +17,7 @@ from storage.jobruns import job_runs
 from storage.models import DeliveryRow
 from storage.runs import health_of
 from yuqing.base.text import redact
+from yuqing.daemon.faults import daemon_state
 from yuqing.daemon.plan import plan_jobs
 
 RUNS_SHOWN = 3
@@ -31,6 +32,10 @@ class Status:
     jobs: list[dict[str, Any]] = field(default_factory=list)
     sources: list[dict[str, Any]] = field(default_factory=list)
     deliveries: dict[str, Any] = field(default_factory=dict)
+    daemon: dict[str, Any] = field(default_factory=dict)
+    """``state`` (running, degraded, not running), ``since``, ``kind``, ``free_bytes``, ``data_dir``"""
+    timezone: str = "UTC"
+    """the configured timezone: how the human-readable status shows times"""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -156,9 +161,23 @@ def delivery_summary(engine: Engine) -> dict[str, Any]:
 
 
 def collect_status(engine: Engine, config: Config, now: datetime) -> Status:
-    """Gather the status at ``now`` (an expired lease shows as such)."""
+    """Gather the status at ``now`` (an expired lease shows as such; one that lapsed while its
+    holder runs is a degraded daemon). Reads only: it works while the disk is full."""
     held = lease.holder(engine, "daemon")
     lease_info = None
     if held is not None:
         lease_info = {"owner": held.owner, "expires_at": iso(held.expires_at), "alive": held.expires_at > now}
-    return Status(lease_info, read_jobs(engine, config, now), source_rows(engine, config), delivery_summary(engine))
+    state = daemon_state(held.owner if held else None, held.expires_at if held else None, now, config.data_dir)
+    state = {
+        **state,
+        "since": iso(state["since"]) if isinstance(state["since"], datetime) else None,
+        "data_dir": str(config.data_dir),
+    }
+    return Status(
+        lease_info,
+        read_jobs(engine, config, now),
+        source_rows(engine, config),
+        delivery_summary(engine),
+        state,
+        config.settings.timezone,
+    )
