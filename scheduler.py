@@ -17,23 +17,17 @@ import os
 import signal
 import sys
 import threading
-import time
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.deliveries import next_retry_at
-from alerts.service import digest_recorded
 from config import Config, load_config
 from storage import leases as lease
 from storage.context import AppContext
@@ -43,90 +37,19 @@ from yuqing.base.clock import utcnow
 from yuqing.base.errors import ConfigError
 from yuqing.daemon import runtime as runtimes
 from yuqing.daemon import stages
-from yuqing.daemon.faults import (
-    KIND_ZH,
-    PROBE_BYTES,
-    fault_kind,
-    free_bytes,
-    human_bytes,
-    local_time,
-    probe_data_dir,
-)
+from yuqing.daemon.degraded import LEASE_NAME, Degradable, due_digests
 from yuqing.daemon.logs import configure_logging
+from yuqing.daemon.machinery import DaemonScheduler, GuardedJobStore
 from yuqing.daemon.plan import plan_jobs, reconcile
 from yuqing.daemon.runtime import Runtime
 from yuqing.daemon.snapshot import fingerprint, last_accepted, write_snapshot
 
 log = logging.getLogger("yuqing.daemon")
 
-LEASE_NAME = "daemon"
 JOB_TABLE = "apscheduler_jobs"
-STILL_DEGRADED_LOG = 60.0  # seconds between "still degraded" lines
-
-FaultHandler = Callable[[str, BaseException], None]
 
 
-def _ignore_fault(_where: str, _exc: BaseException) -> None:
-    return None
-
-
-class DaemonScheduler(BackgroundScheduler):
-    """APScheduler's background scheduler, except that it submits nothing once shutting down (its
-    own loop may otherwise wake during ``shutdown()`` and submit to the closed executor), and that
-    no exception of its own machinery (the job store on a full disk, a lost database) ever ends its
-    thread: it is reported to ``on_fault`` and the loop tries again after ``retry_seconds``."""
-
-    on_fault: FaultHandler = staticmethod(_ignore_fault)
-    retry_seconds: float = 5.0
-
-    def _process_jobs(self) -> float | None:
-        if self.state != STATE_RUNNING:
-            return None
-        try:
-            return super()._process_jobs()
-        except Exception as exc:  # noqa: BLE001 - see the class docstring
-            self.on_fault("scheduler", exc)
-            return self.retry_seconds
-
-
-class GuardedJobStore(SQLAlchemyJobStore):
-    """APScheduler's SQLAlchemy job store, reporting every failure to ``on_fault`` (then raising
-    as before): APScheduler itself only logs some of them and dies of others."""
-
-    on_fault: FaultHandler = staticmethod(_ignore_fault)
-
-    def _guard(self, name: str, *args: Any) -> Any:
-        try:
-            return getattr(super(), name)(*args)
-        except (JobLookupError, ConflictingIdError):
-            raise  # answers, not faults (reconcile replaces a conflicting job)
-        except Exception as exc:
-            self.on_fault("jobstore", exc)
-            raise
-
-    def get_due_jobs(self, now: datetime) -> Any:
-        return self._guard("get_due_jobs", now)
-
-    def get_next_run_time(self) -> Any:
-        return self._guard("get_next_run_time")
-
-    def get_all_jobs(self) -> Any:
-        return self._guard("get_all_jobs")
-
-    def lookup_job(self, job_id: str) -> Any:
-        return self._guard("lookup_job", job_id)
-
-    def add_job(self, job: Any) -> None:
-        self._guard("add_job", job)
-
-    def update_job(self, job: Any) -> None:
-        self._guard("update_job", job)
-
-    def remove_job(self, job_id: str) -> None:
-        self._guard("remove_job", job_id)
-
-
-class Daemon:
+class Daemon(Degradable):
     """One daemon process: holds the accepted config, the lease state and the scheduler."""
 
     def __init__(self, app: AppContext, fallback: tuple[ConfigError, Path] | None = None) -> None:
@@ -166,10 +89,6 @@ class Daemon:
         self.recovering = False
         self.owed: set[str] = set()  # digest jobs that ended without their digest recorded or sent
         self.owed_next = utcnow()
-
-    @property
-    def settings(self) -> Any:
-        return self.app.config.settings.daemon
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -269,161 +188,6 @@ class Daemon:
         self.runtime.metrics.close()
         log.info("daemon stopped: subprocesses terminated=%d clean=%s", killed, clean)
         return clean
-
-    # -- faults: degraded while the daemon cannot make progress -------------------------------
-
-    def on_fault(self, where: str, exc: BaseException) -> None:
-        """A failure of the daemon's own machinery (any thread): counted, logged, acted upon by the
-        main loop, which wakes at once."""
-        self.runtime.metrics.faults.labels(where).inc()
-        with self.fault_lock:
-            first = self.fault_seen is None and self.degraded_since is None
-            self.fault_seen = (where, f"{type(exc).__name__}: {exc}"[:500])
-        if first:
-            log.error("fault in %s: %s: %s", where, type(exc).__name__, exc)
-        else:
-            log.debug("fault in %s: %s", where, exc)
-        self.wake.set()
-
-    def tick_health(self, now: datetime) -> None:
-        """Become degraded after a fault; while degraded, probe and resume when the fault has ended."""
-        with self.fault_lock:
-            seen, self.fault_seen = self.fault_seen, None
-        data_dir = self.app.config.data_dir
-        if seen is None and self.degraded_since is None and free_bytes(data_dir) < PROBE_BYTES:
-            # nothing failed yet, but nothing can be written: say so before a job store write fails
-            seen = ("data dir", f"the data dir {data_dir} is full ({human_bytes(free_bytes(data_dir))} free)")
-            self.runtime.metrics.faults.labels("data dir").inc()
-        if seen is not None and self.degraded_since is None:
-            self.enter_degraded(now, *seen)
-            return
-        if self.degraded_since is not None:
-            self.try_recover(now)
-
-    def enter_degraded(self, now: datetime, where: str, error: str) -> None:
-        data_dir = self.app.config.data_dir
-        self.degraded_since, self.degraded_kind = now, fault_kind(error, data_dir)
-        self.degraded_logged, self.degraded_alerted = time.monotonic(), False
-        self.runtime.metrics.degraded.set(1)
-        was_leader = self.leader
-        self.leader = False
-        self.runtime.metrics.leader.set(0)
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.pause()
-        if was_leader:
-            try:  # give the lease up so that a standby daemon can take over (if the database lets us)
-                lease.expire(self.app.engine, LEASE_NAME, self.owner, now)
-            except Exception as exc:  # noqa: BLE001 - it then expires by itself within lease_ttl
-                log.debug("could not give the lease up: %s", exc)
-        log.error(
-            "degraded: %s since %s (%s in %s; data dir %s has %s free): no jobs run and the lease is "
-            "given up so that a standby daemon can take over; checking every %.0fs and resuming by itself",
-            self.degraded_kind,
-            now.isoformat(timespec="seconds"),
-            error,
-            where,
-            data_dir,
-            human_bytes(free_bytes(data_dir)),
-            self.poll_seconds(),
-        )
-        self.alert_degraded(now)
-
-    def alert_degraded(self, now: datetime) -> None:
-        assert self.degraded_since is not None
-        since = self.degraded_since
-        body = (
-            f"舆情监测服务无法正常运行：{KIND_ZH.get(self.degraded_kind, self.degraded_kind)}。\n"
-            f"开始时间：{local_time(since, self.app.config.settings.timezone)}\n"
-            f"数据目录：{self.app.config.data_dir}（剩余空间 {human_bytes(free_bytes(self.app.config.data_dir))}）\n\n"
-            "在此期间不执行采集、分析和推送任务；故障排除后服务自动恢复，并补发期间应发的日报，不会重复发送。\n"
-            "请释放磁盘空间或恢复数据目录的写权限，并执行 `yuqing status` 查看状态。"
-        )
-        sent = stages.send_admin_alert(
-            self.app,
-            f"【舆情监测】服务降级：{KIND_ZH.get(self.degraded_kind, '故障')}",
-            body,
-            f"admin:degraded:{since.isoformat(timespec='seconds')}",
-            now,
-        )
-        self.degraded_alerted = bool(sent) and "error" not in sent
-
-    def try_recover(self, now: datetime) -> None:
-        """While degraded: write to the data dir and the database; on success resume (or stand by)."""
-        assert self.degraded_since is not None
-        try:
-            probe_data_dir(self.app.config.data_dir)
-            # connections opened while the database file was read-only stay read-only: open new ones
-            self.app.engine.dispose()
-            ttl = timedelta(seconds=self.settings.seconds("lease_ttl"))
-            acquired = lease.acquire(self.app.engine, LEASE_NAME, self.owner, now, ttl)
-        except Exception as exc:  # noqa: BLE001 - still degraded
-            self.runtime.metrics.faults.labels("probe").inc()
-            kind = fault_kind(exc, self.app.config.data_dir)
-            if kind != self.degraded_kind:
-                log.error(
-                    "degraded: %s since %s (was: %s): %s",
-                    kind,
-                    self.degraded_since.isoformat(timespec="seconds"),
-                    self.degraded_kind,
-                    exc,
-                )
-                self.degraded_kind, self.degraded_logged = kind, time.monotonic()
-            elif time.monotonic() - self.degraded_logged >= STILL_DEGRADED_LOG:
-                self.degraded_logged = time.monotonic()
-                log.error(
-                    "still degraded: %s since %s: %s",
-                    self.degraded_kind,
-                    self.degraded_since.isoformat(timespec="seconds"),
-                    exc,
-                )
-            return
-        since, kind = self.degraded_since, self.degraded_kind
-        self.degraded_since = None
-        self.runtime.metrics.degraded.set(0)
-        log.warning(
-            "recovered from %s (degraded since %s, %.0fs): %s",
-            kind,
-            since.isoformat(timespec="seconds"),
-            (now - since).total_seconds(),
-            "resuming jobs and catching up the runs missed meanwhile" if acquired else "standing by",
-        )
-        if not acquired:
-            return
-        self.lease_expires = now + ttl
-        self.recovering = True
-        try:
-            self.become_leader(now)
-        finally:
-            self.recovering = False
-        body = (
-            f"舆情监测服务已恢复正常（{KIND_ZH.get(kind, kind)}，自 {local_time(since, self.app.config.settings.timezone)} "
-            f"至 {local_time(now, self.app.config.settings.timezone)}）。期间错过的任务正在补做，应发的日报补发一次。"
-        )
-        if not self.degraded_alerted:
-            body += "\n（降级开始时告警未能发出。）"
-        stages.send_admin_alert(
-            self.app, "【舆情监测】服务已恢复", body, f"admin:recovered:{since.isoformat(timespec='seconds')}", now
-        )
-
-    def owe(self, job_id: str, owed: bool) -> None:
-        """A digest job ended without its digest recorded or sent (``owed``), or did send it."""
-        if owed:
-            self.owed.add(job_id)
-        else:
-            self.owed.discard(job_id)
-
-    def tick_owed(self, now: datetime) -> None:
-        """Run again, every ``retry_every``, each owed digest that is still due (within the grace)."""
-        if not self.owed or not self.leader or self.scheduler is None or now < self.owed_next:
-            return
-        self.owed_next = now + timedelta(seconds=self.settings.seconds("retry_every"))
-        grace = timedelta(seconds=self.settings.seconds("digest_misfire_grace"))
-        due = set(due_digests(self.scheduler, set(self.owed), now, grace, self.app))
-        for job_id in sorted(self.owed - due):
-            self.owed.discard(job_id)  # sent meanwhile, or no longer due
-        for job_id in sorted(due):
-            log.warning("digest %s is due and was not recorded or sent: running it again", job_id)
-            self.scheduler.modify_job(job_id, next_run_time=datetime.now(timezone.utc))
 
     # -- lease -----------------------------------------------------------------------------
 
@@ -641,30 +405,6 @@ class Daemon:
             stages.send_admin_alert(
                 self.app, "【舆情监测】配置修改未生效：配置有误", body, f"admin:config:{new_print[:16]}", now
             )
-
-
-def due_digests(
-    scheduler: BackgroundScheduler, job_ids: set[str], now: datetime, grace: timedelta, app: AppContext | None = None
-) -> list[str]:
-    """Digest jobs among ``job_ids`` whose latest scheduled time lies within ``grace`` before ``now``:
-    a new or rescheduled digest, or one missed while no daemon ran, is caught up at once. With
-    ``app``, a digest already recorded is left out (its unsent deliveries are the retry job's): a
-    restart runs only the digests still owed, not every one due that day."""
-    due = []
-    for job_id in sorted(i for i in job_ids if i.startswith("digest:")):
-        job = scheduler.get_job(job_id)
-        latest = None
-        if job is not None:
-            fire = job.trigger.get_next_fire_time(None, now - grace)
-            while fire is not None and fire <= now:  # the latest fire time within the grace
-                latest = fire
-                fire = job.trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
-        if latest is None:
-            continue
-        if app is not None and digest_recorded(app, job_id.partition(":")[2], latest):
-            continue
-        due.append(job_id)
-    return due
 
 
 def load_app(config_dir: str | os.PathLike[str] | None) -> tuple[AppContext, tuple[ConfigError, Path] | None]:

@@ -103,7 +103,7 @@ def test_reconcile_adds_keeps_changes_and_removes(config_dir: Path, engine: Engi
 def test_due_digests_catch_up_within_grace(config_dir: Path, engine: Engine) -> None:
     from datetime import timedelta
 
-    from scheduler import due_digests
+    from yuqing.daemon.degraded import due_digests
 
     scheduler = scheduler_on(engine)
     reconcile(scheduler, plan_jobs(load_config(config_dir), str(config_dir), NOW))
