@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from config import copy_shipped
 from storage.db import make_engine, upgrade
+from tests.crawlers.hostile import HostileServer, start_hostile
 from tests.mockserver import MockServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,6 +48,21 @@ def mockserver() -> Iterator[MockServer]:
     """The suite's HTTP server (``tests/mockserver.py``), started, with no routes and no root."""
     with MockServer() as server:
         yield server
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileServer]:
+    server = start_hostile()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def other() -> Iterator[HostileServer]:
+    """Another origin (same address, another port): another site as far as credentials go."""
+    server = start_hostile()
+    yield server
+    server.close()
 
 
 @pytest.fixture

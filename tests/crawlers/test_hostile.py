@@ -8,13 +8,12 @@ import json
 import os
 import resource
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import FAST, NOW, YUQING, write_config
-from hostile import HostileServer, gzip_bomb, rss, start_hostile
+from hostile import HostileServer, gzip_bomb, rss
 from sqlalchemy import select
 
 from config import load_config
@@ -30,21 +29,6 @@ ARTICLE = (
     "<div class='content'><p>{title}。正文第一段，讲述事情的经过和有关部门的回应，内容足够长。</p>"
     "<p>正文第二段，继续介绍后续处理情况以及网民的主要观点和评论。</p></div></body></html>"
 )
-
-
-@pytest.fixture
-def hostile() -> Iterator[HostileServer]:
-    server = start_hostile()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def other() -> Iterator[HostileServer]:
-    """Another origin (same address, another port): another site as far as credentials go."""
-    server = start_hostile()
-    yield server
-    server.close()
 
 
 def configure(config_dir: Path, hostile: HostileServer, sources: str, settings: dict[str, str] | None = None) -> Path:

@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from storage.models import CrawlRunRow, PostRow
-from tests.crawlers.hostile import HostileServer, gzip_bomb, rss, start_hostile
+from tests.crawlers.hostile import HostileServer, gzip_bomb, rss
 from tests.daemon.conftest import CLI_BOOT, DaemonProcess, Site, db_engine, source_yaml, start, write_sources
 
 pytestmark = pytest.mark.slow
@@ -23,21 +22,6 @@ MARKER = "LOCALFILE-7f3a9c"  # in a feed stored outside the data dir: it must ne
 TOKEN = "s3cret-token-4b1d"
 ARTICLE = "<html><head><title>{0}</title></head><body><article><h1>{0}</h1><p>{1}</p></article></body></html>"
 SITEMAP_HEAD = b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>'
-
-
-@pytest.fixture
-def hostile() -> Iterator[HostileServer]:
-    server = start_hostile()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def other() -> Iterator[HostileServer]:
-    """Another origin, which must never see the credentials of a source."""
-    server = start_hostile()
-    yield server
-    server.close()
 
 
 def hostile_sources(hostile: HostileServer, other: HostileServer, local_feed: Path) -> list[str]:
