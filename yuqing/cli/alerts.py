@@ -26,13 +26,10 @@ from alerts.service import (
     send_immediate_alerts,
 )
 from storage.context import AppContext
+from yuqing.base.clock import utcnow
 from yuqing.base.errors import YuqingError
 from yuqing.base.text import redact
 from yuqing.cli.app import pass_app
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _aware(when: datetime) -> datetime:
@@ -102,7 +99,7 @@ def digest_command(
       yuqing digest --preview /tmp/digest.html
       yuqing digest --date 2026-11-27 --group press-office --send
     """
-    now, local_day = _now(), day.date() if day else None
+    now, local_day = utcnow(), day.date() if day else None
     if send:
         _echo_results(send_digests(app, now, group_id=group_id, day=local_day), as_json)
         return
@@ -151,7 +148,7 @@ def alerts_test(app: AppContext, channel_id: str, to: str | None) -> None:
       yuqing alerts test --channel mail --to me@example.cn
       YUQING_DINGTALK_URL=… YUQING_DINGTALK_SECRET=… yuqing alerts test --channel dingtalk-duty
     """
-    config, now = app.config, _now()
+    config, now = app.config, utcnow()
     channel = channel_by_id(config, channel_id)
     if channel is None and channel_id != messages.EMAIL:
         known = ", ".join(c.id for c in config.alerts.channels) or "none"
@@ -181,7 +178,7 @@ def alerts_send(app: AppContext) -> None:
     Example:
       yuqing alerts send
     """
-    _echo_results(send_immediate_alerts(app, _now()))
+    _echo_results(send_immediate_alerts(app, utcnow()))
 
 
 @click.group("deliveries")
@@ -203,7 +200,7 @@ def deliveries_retry(app: AppContext) -> None:
     Example:
       yuqing deliveries retry
     """
-    _echo_results(retry_pending(app, _now()))
+    _echo_results(retry_pending(app, utcnow()))
 
 
 @deliveries_group.command("list")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
@@ -24,6 +24,7 @@ from config.topics_edit import ListField, add_topic, find_topic, set_field
 from storage import audit
 from storage.context import AppContext
 from storage.models import PostRow
+from yuqing.base.clock import utcnow
 from yuqing.base.errors import ConfigError, YuqingError
 from yuqing.cli.app import pass_app
 
@@ -35,10 +36,6 @@ def _field(exclude: bool, all_: bool) -> ListField:
     if exclude and all_:
         raise click.UsageError("give at most one of --exclude and --all")
     return "exclude" if exclude else "all" if all_ else "keywords"
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def edit_topics(
@@ -68,7 +65,7 @@ def edit_topics(
                 action=action,
                 target=target,
                 detail={**detail, **({"result": result["value"]} if result.get("value") is not None else {})},
-                now=_now(),
+                now=utcnow(),
             )
     return result.get("value")
 
@@ -96,7 +93,7 @@ def keyword_warnings(app: AppContext, words: list[str], max_share: float, days: 
     """Warnings for keywords that are too short or match too many recent posts."""
     warnings = [f'"{w}" is a single character: it matches almost any post' for w in short_words(words)]
     with app.session() as session:
-        total, counts = recent_share(session, words, days, _now())
+        total, counts = recent_share(session, words, days, utcnow())
     if total:
         for word, count in counts.items():
             if count / total > max_share:
