@@ -101,3 +101,25 @@ def test_digest_for_a_given_date_and_a_weekly_group(config_dir: Path, tmp_path: 
     assert summary["counts"]["负面"] == 8 and summary["coverage"] == {"中央级": 2, "省级": 3, "市级": 6}
     assert summary["start"] == "2026-11-23T09:00:00+08:00" and not summary["zero"]
     app.close()
+
+
+def test_digest_json_with_a_preview_keeps_stdout_json(sqlite_app: AppContext, tmp_path: Path) -> None:
+    """Scripts read ``digest --json`` line by line: the preview's path goes to stderr."""
+    preview = tmp_path / "out.html"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--config",
+            str(sqlite_app.config_dir),
+            "digest",
+            "--group",
+            "press-office",
+            "--json",
+            "--preview",
+            str(preview),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["group"] == "press-office"
+    assert f"preview: {preview}" in result.stderr and preview.exists()

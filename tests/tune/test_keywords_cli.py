@@ -113,3 +113,12 @@ def test_topics_add_disable_rename(yq, config_dir: Path) -> None:  # type: ignor
     assert "rumours" in yq("topics", "list").output
     duplicate = yq("topics", "add", "rumours", "--name", "x", "-k", "y")
     assert duplicate.exit_code == 1 and "exists already" in duplicate.output
+
+
+def test_topics_list_never_cuts_an_id(config_dir: Path) -> None:
+    """Ids are what admins type: whole on an 80-column terminal, one line per topic."""
+    result = CliRunner().invoke(cli, ["--config", str(config_dir), "topics", "list"], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    for topic in load_config(config_dir).topics.topics:
+        assert any(line.split()[0] == topic.id for line in lines[1:]), topic.id

@@ -13,8 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -142,19 +140,16 @@ def topics_list(app: AppContext, as_json: bool) -> None:
         for topic in topics:
             click.echo(json.dumps(topic.model_dump(), ensure_ascii=False))
         return
-    table = Table("id", "name", "enabled", "weight", "keywords", "all", "exclude", "expr")
+    # one line per topic, ids whole (they are what admins type) whatever the terminal's width;
+    # `topics show ID` prints the whole expression
+    width = max((len(t.id) for t in topics), default=2)
+    click.echo(f"{'id':<{width}}  on   weight  keywords/all/exclude  name  expr")
     for t in topics:
-        table.add_row(
-            t.id,
-            t.name,
-            "yes" if t.enabled else "no",
-            f"{t.weight:g}",
-            str(len(t.keywords)),
-            str(len(t.all)),
-            str(len(t.exclude)),
-            t.expr or "",
-        )
-    Console().print(table)
+        counts = f"{len(t.keywords)}/{len(t.all)}/{len(t.exclude)}"
+        expr = t.expr or ""
+        expr = expr if len(expr) <= 40 else expr[:39] + "…"
+        on = "yes" if t.enabled else "no"
+        click.echo(f"{t.id:<{width}}  {on:<3}  {t.weight:<6g}  {counts:<20}  {t.name}  {expr}".rstrip())
 
 
 @topics_group.command("show")
