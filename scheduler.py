@@ -21,7 +21,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import FrameType
 
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobEvent,
+    JobExecutionEvent,
+)
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -257,18 +264,36 @@ class Daemon(Degradable):
 
     def schedule_cut_off_retries(self, now: datetime) -> None:
         """Deliveries whose sender was cut off (claimed, never marked) or that are due: the retry job
-        runs as soon as the first of them may be taken, not at its next interval."""
+        runs as soon as the first of them may be taken, not at its next interval (never later than
+        it would run anyway)."""
         assert self.scheduler is not None
         with self.app.sessions() as session:
             when = next_retry_at(session, now, now + timedelta(seconds=self.settings.seconds("delivery_lease")))
         if when is None:
             return
         at = max(when, now) + timedelta(seconds=1)
+        job = self.scheduler.get_job("retry")
+        if job is None or (job.next_run_time is not None and job.next_run_time <= at):
+            return
         try:
             self.scheduler.modify_job("retry", next_run_time=at)
         except JobLookupError:
             return
         log.info("open deliveries: the retry job runs at %s", at.isoformat(timespec="seconds"))
+
+    def on_delivered(self, event: JobExecutionEvent) -> None:
+        """After a job that sends (analysis, digest, retry): deliveries it left open (a claim cut off
+        by a kill before the restart, a send that failed) are taken as soon as they may be, not at the
+        retry job's next interval. The retry job's first run after a restart sends what was never
+        claimed; the claim a kill cut off is only free a lease later, which this brings the job to."""
+        if not (event.job_id in ("retry", "analyze") or event.job_id.startswith("digest:")):
+            return
+        if not self.leader or self.scheduler is None or self.stop_requested:
+            return
+        try:
+            self.schedule_cut_off_retries(utcnow())
+        except Exception as exc:  # noqa: BLE001 - the retry job still runs at its interval
+            log.warning("could not bring the retry job forward: %s", exc)
 
     def alert_fallback(self, now: datetime) -> None:
         """Started on the last accepted snapshot because the config is broken: tell the admins."""
@@ -308,6 +333,7 @@ class Daemon(Degradable):
         scheduler.on_fault = self.on_fault
         scheduler.retry_seconds = self.poll_seconds()
         scheduler.add_listener(self.on_skipped, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+        scheduler.add_listener(self.on_delivered, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         return scheduler
 
     def on_skipped(self, event: JobEvent) -> None:
