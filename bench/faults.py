@@ -48,6 +48,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from daemon_memory import descendants  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -167,17 +168,6 @@ class SlowSmtp:
     def snapshot(self) -> list[Mail]:
         with self.lock:
             return list(self.mails)
-
-
-def descendants(pid: int) -> list[int]:
-    out: list[int] = []
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                out += [int(child), *descendants(int(child))]
-    except OSError:
-        pass
-    return out
 
 
 def cmdline(pid: int) -> str:

@@ -334,3 +334,25 @@ def seed_day(seed: Any, send_at: datetime) -> dict[str, int]:
     seed.run("province", status="partial", error="2 of 40 pages timed out")
     seed.run("city", status="failed", items=0, new=0, error="HTTP 503 Service Unavailable after 3 retries")
     return ids
+
+
+# the four webhook channels (WeCom and DingTalk are in ALERTS_YAML) and a group that uses them all
+WEBHOOK_ALERTS = ALERTS_YAML.replace(
+    """groups:""",
+    """  - {id: feishu, type: feishu, url_env: TEST_FEISHU_URL, secret_env: TEST_FEISHU_SECRET}
+  - {id: slack, type: slack, url_env: TEST_SLACK_URL}
+groups:
+  - {id: duty, name: 值班室, channels: [wecom, ding, feishu, slack], digest_time: "08:00"}""",
+)
+
+
+def webhook_environ(server: WebhookServer) -> dict[str, str]:
+    """The environment that points the four webhook channels of ``WEBHOOK_ALERTS`` at ``server``."""
+    return {
+        "TEST_WECOM_URL": f"{server.url}/wecom?key=k",
+        "TEST_DING_URL": f"{server.url}/ding?access_token=t",
+        "TEST_DING_SECRET": "SECdingsecret",
+        "TEST_FEISHU_URL": f"{server.url}/feishu",
+        "TEST_FEISHU_SECRET": "feishusecret",
+        "TEST_SLACK_URL": f"{server.url}/slack",
+    }

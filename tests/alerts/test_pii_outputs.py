@@ -16,7 +16,7 @@ import zipfile
 from datetime import timedelta
 from pathlib import Path
 
-from alerts_testlib import ALERTS_YAML, SEND_AT, Seed, WebhookServer, make_app
+from alerts_testlib import SEND_AT, WEBHOOK_ALERTS, Seed, WebhookServer, make_app, webhook_environ
 
 from alerts.docx_export import build_docx
 from alerts.render import digest_html, digest_markdown, digest_text, environment
@@ -47,24 +47,7 @@ TEXT = (
     f"邮箱zhangsan[at]163.com、lisi@法院.中国、wangwu @ qq.com，原帖 {PII_URL} 已删除。"
 )
 
-ALERTS = ALERTS_YAML.replace("excerpt_chars: 80, docx: false", "excerpt_chars: 2000, docx: true").replace(
-    "groups:",
-    """  - {id: feishu, type: feishu, url_env: TEST_FEISHU_URL, secret_env: TEST_FEISHU_SECRET}
-  - {id: slack, type: slack, url_env: TEST_SLACK_URL}
-groups:
-  - {id: duty, name: 值班室, channels: [wecom, ding, feishu, slack], digest_time: "08:00"}""",
-)
-
-
-def _environ(server: WebhookServer) -> dict[str, str]:
-    return {
-        "TEST_WECOM_URL": f"{server.url}/wecom?key=k",
-        "TEST_DING_URL": f"{server.url}/ding?access_token=t",
-        "TEST_DING_SECRET": "SECdingsecret",
-        "TEST_FEISHU_URL": f"{server.url}/feishu",
-        "TEST_FEISHU_SECRET": "feishusecret",
-        "TEST_SLACK_URL": f"{server.url}/slack",
-    }
+ALERTS = WEBHOOK_ALERTS.replace("excerpt_chars: 80, docx: false", "excerpt_chars: 2000, docx: true")
 
 
 def digits_of(text: str) -> str:
@@ -175,7 +158,7 @@ def test_sent_mail_and_webhooks_carry_no_personal_number(
     app = make_app(config_dir, f"sqlite:///{tmp_path / 's.db'}", alerts=ALERTS)
     with app.session() as session:
         _seed(Seed(session))
-    environ = _environ(webhook_server)
+    environ = webhook_environ(webhook_server)
     sent = send_digests(app, NOW, environ=environ) + send_immediate_alerts(app, NOW, environ=environ)
     assert sent and all(r.status == "sent" for r in sent)
     kinds = {r.key.split(":")[1] if r.key.startswith("alert:") else "digest" for r in sent}

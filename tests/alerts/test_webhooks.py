@@ -11,7 +11,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from alerts_testlib import ALERTS_YAML, SEND_AT, WHISTLEBLOWER_PHONE, Seed, WebhookServer, make_app, seed_day
+from alerts_testlib import (
+    SEND_AT,
+    WEBHOOK_ALERTS,
+    WHISTLEBLOWER_PHONE,
+    Seed,
+    WebhookServer,
+    make_app,
+    seed_day,
+    webhook_environ,
+)
 
 from alerts.channels import webhook
 from alerts.service import send_digests, send_immediate_alerts
@@ -19,25 +28,6 @@ from config.alerts_model import Channel
 from yuqing.base.errors import DeliveryError
 
 NOW = SEND_AT + timedelta(minutes=1)  # 08:01 local: outside quiet hours
-
-WEBHOOK_ALERTS = ALERTS_YAML.replace(
-    """groups:""",
-    """  - {id: feishu, type: feishu, url_env: TEST_FEISHU_URL, secret_env: TEST_FEISHU_SECRET}
-  - {id: slack, type: slack, url_env: TEST_SLACK_URL}
-groups:
-  - {id: duty, name: 值班室, channels: [wecom, ding, feishu, slack], digest_time: "08:00"}""",
-)
-
-
-def _environ(server: WebhookServer) -> dict[str, str]:
-    return {
-        "TEST_WECOM_URL": f"{server.url}/wecom?key=k",
-        "TEST_DING_URL": f"{server.url}/ding?access_token=t",
-        "TEST_DING_SECRET": "SECdingsecret",
-        "TEST_FEISHU_URL": f"{server.url}/feishu",
-        "TEST_FEISHU_SECRET": "feishusecret",
-        "TEST_SLACK_URL": f"{server.url}/slack",
-    }
 
 
 def test_signatures_match_the_documented_algorithms() -> None:
@@ -60,7 +50,7 @@ def test_immediate_alert_reaches_every_webhook(config_dir: Path, tmp_path: Path,
             risk=3,
             topics={"police": ["民警"]},
         )
-    results = send_immediate_alerts(app, NOW, environ=_environ(webhook_server))
+    results = send_immediate_alerts(app, NOW, environ=webhook_environ(webhook_server))
     duty = {r.channel: r.status for r in results if r.recipient in ("wecom", "ding", "feishu", "slack")}
     assert duty == {"wecom": "sent", "ding": "sent", "feishu": "sent", "slack": "sent"}
     by_path = {r.path: r for r in webhook_server.requests}
@@ -87,7 +77,7 @@ def test_immediate_alert_reaches_every_webhook(config_dir: Path, tmp_path: Path,
     assert by_path["/slack"].headers["Content-Type"].startswith("application/json")
 
     webhook_server.requests.clear()
-    assert send_immediate_alerts(app, NOW + timedelta(minutes=5), environ=_environ(webhook_server)) == []
+    assert send_immediate_alerts(app, NOW + timedelta(minutes=5), environ=webhook_environ(webhook_server)) == []
     assert webhook_server.requests == []
     app.close()
 
@@ -96,7 +86,7 @@ def test_digest_summary_to_webhooks(config_dir: Path, tmp_path: Path, webhook_se
     app = make_app(config_dir, f"sqlite:///{tmp_path / 'w.db'}", alerts=WEBHOOK_ALERTS)
     with app.session() as session:
         seed_day(Seed(session), SEND_AT)
-    results = send_digests(app, NOW, group_id="duty", environ=_environ(webhook_server))
+    results = send_digests(app, NOW, group_id="duty", environ=webhook_environ(webhook_server))
     assert sorted(r.channel for r in results) == ["ding", "feishu", "slack", "wecom"]
     assert all(r.status == "sent" for r in results)
     wecom = next(r for r in webhook_server.requests if r.path.startswith("/wecom")).json()
@@ -111,7 +101,7 @@ def test_refusal_and_missing_env_fail_with_a_reason(
     with app.session() as session:
         seed_day(Seed(session), SEND_AT)
     webhook_server.reply = {"errcode": 310000, "errmsg": "sign not match"}
-    environ = _environ(webhook_server)
+    environ = webhook_environ(webhook_server)
     del environ["TEST_SLACK_URL"]
     results = {r.channel: r for r in send_digests(app, NOW, group_id="duty", environ=environ)}
     assert results["ding"].status == "failed" and "sign not match" in results["ding"].error

@@ -11,24 +11,12 @@ import pytest
 
 from config import load_config
 from config.loader import ENV_OVERRIDES
-from yuqing.base.errors import ConfigError
+from tests.foundation.configfiles import edit, errors_of
 
 CHANNELS = """channels:
   - {id: mail, type: email}
   - {id: ding, type: dingtalk, url_env: YUQING_DINGTALK_URL, secret_env: YUQING_DINGTALK_SECRET}
 """
-
-
-def errors_of(config_dir: Path, environ: dict[str, str] | None = None) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        load_config(config_dir, environ or {})
-    return [str(issue) for issue in info.value.issues]
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"fixture text not found in {path.name}: {old!r}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def add_channels(config_dir: Path, extra: str = "") -> None:
