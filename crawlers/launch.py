@@ -61,7 +61,7 @@ class CrawlOutcome:
         }
         if run is None:
             out["error"] = self.process.output_tail or "not started"
-        elif run.status not in ("ok",) and run.error_summary:
+        elif run.status != "ok" and run.error_summary:
             out["error"] = run.error_summary
         return out
 

@@ -24,7 +24,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 from sqlalchemy import Engine
 
-from config import Config, load_config
+from config import Config, Source, load_config
 from crawlers.context import find_source
 from crawlers.launch import ALREADY_RUNNING, SUMMARY_PREFIX
 from crawlers.runs import run_counts
@@ -62,7 +62,7 @@ def crawl(
     try:
         require_current(engine)
         with crawl_lease(engine, source.id, timedelta(seconds=config.settings.stale_run_seconds)):
-            return _crawl(config, source.id, max_pages, now, log_level, extra)
+            return _crawl(config, source, max_pages, now, log_level, extra)
     finally:
         engine.dispose()
 
@@ -89,9 +89,8 @@ def crawl_lease(engine: Engine, source_id: str, ttl: timedelta) -> Iterator[None
 
 
 def _crawl(
-    config: Config, source_id: str, max_pages: int | None, now: str | None, log_level: str, extra: dict[str, Any] | None
+    config: Config, source: Source, max_pages: int | None, now: str | None, log_level: str, extra: dict[str, Any] | None
 ) -> dict[str, Any]:
-    source = find_source(config, source_id)
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
     settings = get_project_settings()
     overrides = {
