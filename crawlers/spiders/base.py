@@ -22,6 +22,7 @@ from config.sources_model import Selectors
 from crawlers.context import CrawlRuntime, crawl_settings, find_source, runtime, search_urls
 from crawlers.encoding import decode_html
 from crawlers.extract import extract_article, extract_metadata
+from crawlers.failures import download_cause
 from crawlers.items import PostItem
 from crawlers.middlewares import ARTICLE_META
 from crawlers.selectors import parse_count, select_text
@@ -223,12 +224,4 @@ class SourceSpider(scrapy.Spider):
             else:
                 self.record_error(str(failure.value) or "request ignored", url)
         else:
-            name = failure.type.__name__ if failure.type else "error"
-            message = (
-                "page larger than max_page_bytes (download cancelled)"
-                if "Cancelled" in name
-                else f"timeout ({name})"
-                if "Timeout" in name
-                else name
-            )
-            self.record_error(message, url)
+            self.record_error(download_cause(failure.value), url)

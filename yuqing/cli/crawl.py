@@ -25,8 +25,8 @@ COLUMNS = ("status", "pages", "items", "new", "duplicate", "dropped", "errors")
 def _print_summary(summary: dict[str, Any]) -> None:
     counts = "  ".join(f"{name}={summary.get(name, 0)}" for name in COLUMNS[1:])
     click.echo(f"{summary['source']}: {summary['status']}  {counts}")
-    if summary.get("error"):
-        click.echo(f"  {summary['error']}")
+    for number, line in enumerate(str(summary.get("error") or "").splitlines()):
+        click.echo(f"  {'cause: ' if number == 0 else '       '}{line}")
 
 
 @click.command("crawl")
