@@ -9,6 +9,7 @@ from typing import Any
 
 from config.topics_model import Topic, TopicsFile
 from nlp.rules import RuleSet, compile_topics
+from yuqing.base.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ def single_topic_rules(topics: TopicsFile, topic: Topic, fold: Callable[[str], s
 
 
 BEFORE, AFTER = "__before__", "__after__"
+BACKTESTING = "backtesting stored posts"
 
 
 def pair_rules(topics: TopicsFile, before: Topic, after: Topic, fold: Callable[[str], str]) -> RuleSet:
@@ -93,10 +95,11 @@ def backtest(
     *,
     high_risk_level: int = 2,
     max_examples: int = 10,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
+    total: int | None = None,
 ) -> BacktestResult:
     """Run the before/after pair of ``pair_rules`` over ``posts`` and compare; ``progress`` is
-    called every 1,000 posts."""
+    called every 1,000 posts (out of ``total``, when known)."""
     result = BacktestResult()
     for post in posts:
         matched = {m.topic for m in rules.match(fold(post.title), fold(post.text))}
@@ -109,5 +112,7 @@ def backtest(
         elif old and not new:
             result.lost.add(post, high_risk_level, max_examples)
         if progress and result.scanned % 1000 == 0:
-            progress(1000)
+            progress(BACKTESTING, result.scanned, total)
+    if progress:
+        progress(BACKTESTING, result.scanned, total)
     return result

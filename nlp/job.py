@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,10 +28,11 @@ from nlp.segment import Segmenter, segmenter_for
 from storage.context import AppContext
 from storage.db import require_current
 from storage.models import AnalysisRow, EventRow, FingerprintRow, PostRow, PostTopicRow
+from yuqing.base.progress import Progress
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int], None]
+ANALYSING = "analysing posts"
 
 
 @dataclass
@@ -65,7 +65,9 @@ def build_segmenter(config: Config) -> Segmenter:
     )
 
 
-def build_analyzer(config: Config, session: Session, segmenter: Segmenter | None = None) -> Analyzer:
+def build_analyzer(
+    config: Config, session: Session, segmenter: Segmenter | None = None, progress: Progress | None = None
+) -> Analyzer:
     """Segmenter, rules, the current sentiment model (built on first use) and learned relevance."""
     settings = config.settings.analysis
     seg = segmenter or build_segmenter(config)
@@ -73,7 +75,7 @@ def build_analyzer(config: Config, session: Session, segmenter: Segmenter | None
     analyzer = Analyzer(
         seg,
         rules,
-        ensure_model(config.models_dir, seg),
+        ensure_model(config.models_dir, seg, progress),
         negative_threshold=settings.negative_threshold,
         reason_terms=settings.reason_terms,
     )
@@ -82,16 +84,27 @@ def build_analyzer(config: Config, session: Session, segmenter: Segmenter | None
     return analyzer
 
 
-def pending(session: Session, analyzer: Analyzer, after_id: int, limit: int, cutoff: datetime) -> list[Any]:
-    """The next posts (by id) never analysed, or analysed with other rules/model and fetched since cutoff."""
+def _due(analyzer: Analyzer, cutoff: datetime) -> Any:
+    """Never analysed, or analysed with other rules/model and fetched since cutoff."""
     stale = and_(
         or_(AnalysisRow.rules_version != analyzer.rules.version, AnalysisRow.model_version != analyzer.model_version),
         PostRow.fetched_at >= cutoff,
     )
+    return or_(AnalysisRow.post_id.is_(None), stale)
+
+
+def count_pending(session: Session, analyzer: Analyzer, cutoff: datetime) -> int:
+    """How many posts the analysis job has to do (for its progress)."""
+    stmt = select(func.count()).select_from(PostRow).outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+    return int(session.scalar(stmt.where(_due(analyzer, cutoff))) or 0)
+
+
+def pending(session: Session, analyzer: Analyzer, after_id: int, limit: int, cutoff: datetime) -> list[Any]:
+    """The next posts (by id) never analysed, or analysed with other rules/model and fetched since cutoff."""
     stmt = (
         select(PostRow, AnalysisRow)
         .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .where(PostRow.id > after_id, or_(AnalysisRow.post_id.is_(None), stale))
+        .where(PostRow.id > after_id, _due(analyzer, cutoff))
         .order_by(PostRow.id)
         .limit(limit)
     )
@@ -271,6 +284,12 @@ def run_batches(
     settings = config.settings.analysis
     cutoff = now - timedelta(days=settings.reanalyze_days)
     last_id = 0
+    total = None
+    if progress:
+        with sessions() as session:
+            found = count_pending(session, analyzer, cutoff)
+        total = found if limit is None else min(found, limit)
+        progress(ANALYSING, 0, total)
     while limit is None or stats.analyzed + stats.errors < limit:
         size = settings.batch_size if limit is None else min(settings.batch_size, limit - stats.analyzed - stats.errors)
         with sessions.begin() as session:
@@ -286,7 +305,7 @@ def run_batches(
                 stats.analyzed += 1
         stats.batches += 1
         if progress:
-            progress(len(rows))
+            progress(ANALYSING, stats.analyzed + stats.errors, total)
 
 
 def run_analysis(
@@ -303,7 +322,7 @@ def run_analysis(
     config = app.config
     if analyzer is None:
         with app.sessions() as session:
-            analyzer = build_analyzer(config, session)
+            analyzer = build_analyzer(config, session, progress=progress)
     stats = AnalysisStats(rules_version=analyzer.rules.version, model_version=analyzer.model_version)
     run_batches(app.sessions, analyzer, config, now, stats, limit, progress)
     stats.seconds = round(time.perf_counter() - started, 3)

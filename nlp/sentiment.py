@@ -26,6 +26,7 @@ from sklearn.preprocessing import normalize
 
 from nlp.segment import EMOTICON_RE, Segmenter
 from yuqing.base.errors import ModelError
+from yuqing.base.progress import Progress, counted
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,9 @@ def to_doc(segmenter: Segmenter, text: str, normalized: str | None = None) -> st
     return norm + PART + WORD.join(segmenter.words(norm))
 
 
-def to_docs(segmenter: Segmenter, texts: Iterable[str]) -> list[str]:
-    return [to_doc(segmenter, t) for t in texts]
+def to_docs(segmenter: Segmenter, texts: Iterable[str], progress: Progress | None = None) -> list[str]:
+    """The documents of ``texts`` (``progress``: reported as "segmenting texts")."""
+    return [to_doc(segmenter, t) for t in counted(texts, "segmenting texts", progress)]
 
 
 def post_doc(segmenter: Segmenter, title_norm: str, text_norm: str) -> str:

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from config import Config
 from nlp.corpus import Corpus, default_corpus, load_lexicon
 from nlp.labels import sentiment_labels
-from nlp.modelstore import DEFAULT_C, DEFAULT_RECIPE, save_model
+from nlp.modelstore import DEFAULT_C, DEFAULT_RECIPE, FITTING, save_model
 from nlp.segment import Segmenter
 from nlp.sentiment import SentimentModel, raw_post_doc, to_docs, train
+from yuqing.base.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ def fit_sentiment(
     label_y: Sequence[int] = (),
     with_default: bool | None = None,
     now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> SentimentModel:
     """Train a model on the default corpus, an admin's data and analysts' labelled documents. The
     default corpus is used when ``with_default`` is true, or when it is None (auto) and there are fewer
@@ -71,13 +73,13 @@ def fit_sentiment(
     lexicon = load_lexicon(segmenter.normalize)
     mixed = uses_default_corpus(with_default, len(data.texts) if data is not None else 0, len(label_docs))
     corpus = default_corpus(lexicon) if mixed else Corpus()
-    docs = to_docs(segmenter, corpus.texts)
+    docs = to_docs(segmenter, corpus.texts, progress)
     labels, weights = list(corpus.labels), list(corpus.weights)
     sources = dict(corpus.sources)
     own = len(data.texts) if data is not None else 0
     weight = own_weight(len(docs), own + len(label_docs))
     if data is not None:
-        docs += to_docs(segmenter, data.texts)
+        docs += to_docs(segmenter, data.texts, progress)
         labels += list(data.labels)
         weights += [weight] * own
         sources[data.name or "data"] = own
@@ -96,6 +98,8 @@ def fit_sentiment(
     # with in-domain rows: NB-LR, which gains on short posts (NB-LR C=3: weibo2018 CV 0.859 vs LR 0.842);
     # the default corpus alone keeps the plain LR of the default model (same model as ``build_default``)
     own_rows = bool(own or label_docs)
+    if progress:
+        progress(FITTING, 0, None)
     model = train(
         docs,
         labels,
@@ -107,6 +111,8 @@ def fit_sentiment(
         info=info,
     )
     model.version = f"{kind}-{model.version}"
+    if progress:
+        progress(FITTING, 1, 1)
     return model
 
 
@@ -117,6 +123,7 @@ def train_sentiment(
     now: datetime,
     data: TrainingData | None = None,
     with_default: bool | None = None,
+    progress: Progress | None = None,
 ) -> SentimentModel:
     """Train on the default corpus (optional), the admin's data and the analysts' labels stored in the
     database; save the model as a new version and make it current."""
@@ -124,7 +131,7 @@ def train_sentiment(
     label_y: list[int] = []
     if session is not None:
         label_docs, label_y = sentiment_labels(session, lambda t, x: raw_post_doc(segmenter, t, x))
-    model = fit_sentiment(segmenter, data, label_docs, label_y, with_default, now)
+    model = fit_sentiment(segmenter, data, label_docs, label_y, with_default, now, progress)
     save_model(config.models_dir, model)
     return model
 

