@@ -19,6 +19,7 @@ from storage.runs import SourceRuns
 from yuqing.base.text import strip_controls
 
 MEDIA_LEVELS = ("中央级", "省级", "市级", "县区级", "境外")
+UNKNOWN_LEVEL = "未知"  # a source whose level nobody configured
 TITLE_MAX = 200
 # Zero-width and line/paragraph separators; control and bidi characters go by ``strip_controls``.
 INVISIBLE_RE = re.compile(r"[\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
@@ -290,7 +291,7 @@ def coverage(relevant_by_source: Mapping[str, int], sources: Mapping[str, Source
         source = sources.get(source_id)
         level = source.media_level if source and source.media_level else "其他"
         totals[level] = totals.get(level, 0) + n
-    order = [*MEDIA_LEVELS, "其他"]
+    order = [*MEDIA_LEVELS, UNKNOWN_LEVEL, "其他"]
     return sorted(((k, v) for k, v in totals.items() if v), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
 
 
@@ -298,7 +299,14 @@ def coverage_text(levels: Sequence[tuple[str, int]]) -> str:
     """``中央级媒体12篇，省级媒体5篇`` (the office's own wording)."""
     if not levels:
         return "本期无相关报道"
-    return "，".join(f"{level}媒体{n}篇" if level != "其他" else f"其他来源{n}篇" for level, n in levels)
+    return "，".join(
+        f"{level}媒体{n}篇"
+        if level in MEDIA_LEVELS
+        else f"级别未知的来源{n}篇"
+        if level == UNKNOWN_LEVEL
+        else f"其他来源{n}篇"
+        for level, n in levels
+    )
 
 
 def source_health(

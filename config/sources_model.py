@@ -11,7 +11,7 @@ from config.base import Identifier, NonEmptyStr, StrictModel, parse_duration
 
 SourceKind = Literal["rss", "html", "json", "sitemap"]
 MediaType = Literal["新闻", "论坛", "政务", "社交", "博客"]
-MediaLevel = Literal["中央级", "省级", "市级", "县区级", "境外"]
+MediaLevel = Literal["中央级", "省级", "市级", "县区级", "境外", "未知"]
 
 
 class Schedule(StrictModel):
@@ -94,7 +94,7 @@ class Source(StrictModel):
     search_url: str | None = None
     schedule: Schedule = Schedule(interval="30m")
     media_type: MediaType = "新闻"
-    media_level: MediaLevel = "省级"
+    media_level: MediaLevel = "未知"  # never guessed: a forum left unlabelled is not provincial media
     region: str | None = None
     enabled: bool = True
     disabled_reason: str | None = None

@@ -4,7 +4,7 @@ stages (no global state). It knows no click: the command line wraps it (``yuqing
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +21,7 @@ class AppContext:
     """Config directory chosen on the command line; config, engine and sessions built on demand."""
 
     config_dir: Path
+    environ: Mapping[str, str] | None = None  # what the config reads of the environment (None: os.environ)
     _config: Config | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, repr=False)
     _sessions: sessionmaker[Session] | None = field(default=None, repr=False)
@@ -33,12 +34,12 @@ class AppContext:
     def config(self) -> Config:
         """The validated configuration (raises ConfigError listing every problem)."""
         if self._config is None:
-            self._config = load_config(self.config_dir)
+            self._config = load_config(self.config_dir, self.environ)
         return self._config
 
     def reload(self) -> Config:
         """Load the configuration again; the previous one stays if the new one is invalid."""
-        fresh = load_config(self.config_dir)
+        fresh = load_config(self.config_dir, self.environ)
         self._config = fresh
         return fresh
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from config import default_data_dir
-from yuqing.demo.run import DemoResult, run_demo
+from yuqing.demo.run import DemoResult, demo_environ, run_demo
 from yuqing.demo.site import DemoSite
 from yuqing.demo.site import serve as start_site
 
@@ -72,16 +72,16 @@ def demo(data_dir: Path | None, serve: bool) -> None:
         click.echo(f"Demo site: {base}/")
         print_summary(run_demo(directory, base))
         if serve:
-            run_daemon(directory / "config")
+            run_daemon(directory)
     finally:
         server.shutdown()
 
 
-def run_daemon(config_dir: Path) -> None:
+def run_daemon(directory: Path) -> None:
     """The real daemon on the demo config until Ctrl-C (new posts appear on the site meanwhile)."""
     click.echo("Starting the daemon on the demo config (crawls every minute); Ctrl-C stops it.")
-    command = [sys.executable, "-m", "yuqing.cli", "--config", str(config_dir), "run"]
-    daemon = subprocess.Popen(command)
+    command = [sys.executable, "-m", "yuqing.cli", "--config", str(directory / "config"), "run"]
+    daemon = subprocess.Popen(command, env=demo_environ(directory, os.environ))
     try:
         daemon.wait()
     except KeyboardInterrupt:

@@ -3,7 +3,9 @@ alerts and the digest into an outbox, with a summary an evaluator can read in a 
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -53,6 +55,22 @@ def write_config(data_dir: Path, base: str) -> Path:
     return config_dir
 
 
+# the environment's data dir, database and mail transport are the admin's, not the demo's
+NOT_FOR_THE_DEMO = ("YUQING_DATA_DIR", "YUQING_DATABASE_URL", "YUQING_MAIL_TRANSPORT", "YUQING_CONFIG_DIR")
+
+
+def demo_environ(data_dir: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the demo and its crawls: the explicit data dir wins over the
+    environment's (``YUQING_DATA_DIR``), and the demo never writes to the admin's database or mail."""
+    kept = {k: v for k, v in environ.items() if k not in NOT_FOR_THE_DEMO}
+    return {**kept, "YUQING_DATA_DIR": str(data_dir)}
+
+
+def demo_app(data_dir: Path, base: str, environ: Mapping[str, str]) -> AppContext:
+    """The demo's application context: its own config, data dir, database and outbox."""
+    return AppContext(config_dir=write_config(data_dir, base), environ=demo_environ(data_dir, environ))
+
+
 def schedule_digest_now(app: AppContext) -> datetime:
     """Make the digest due at the coming minute, so its 24-hour window holds everything just
     collected; returns that send time."""
@@ -86,7 +104,8 @@ def collect_and_model(app: AppContext) -> tuple[list[dict[str, Any]], Any]:
     sources = [s.id for s in app.config.sources.sources if s.enabled]
     with ThreadPoolExecutor(max_workers=len(sources) + 1) as pool:
         model = pool.submit(_prepare_analyzer, app)
-        crawls = [pool.submit(crawl_source, app.config, source_id, timeout=120) for source_id in sources]
+        env = dict(app.environ) if app.environ is not None else None
+        crawls = [pool.submit(crawl_source, app.config, source_id, timeout=120, env=env) for source_id in sources]
         return [c.result().summary() for c in crawls], model.result()
 
 
@@ -120,7 +139,7 @@ def count(app: AppContext, result: DemoResult) -> None:
         result.digests = session.scalar(sent.where(DeliveryRow.kind == "digest")) or 0
 
 
-def run_demo(data_dir: Path, base: str) -> DemoResult:
+def run_demo(data_dir: Path, base: str, environ: Mapping[str, str] | None = None) -> DemoResult:
     """Collect, analyse, alert and write the digest once, from the demo site served at ``base``."""
     from alerts.service import send_digests, send_immediate_alerts
     from nlp.job import run_analysis
@@ -129,7 +148,7 @@ def run_demo(data_dir: Path, base: str) -> DemoResult:
     app: AppContext | None = None
     try:
         reset(data_dir)
-        app = AppContext.create(write_config(data_dir, base))
+        app = demo_app(data_dir, base, os.environ if environ is None else environ)
         upgrade(app.engine)
         result = DemoResult()
         result.crawls, analyzer = collect_and_model(app)
