@@ -175,14 +175,16 @@ class Seed:
         event_id: int | None = None,
         analysed: bool = True,
         url: str | None = None,
+        published: datetime | None = None,
     ) -> int:
+        """A post collected ``at``, published five minutes earlier unless ``published`` says when."""
         self.n += 1
         post = Post(
             source_id=source,
             url=url or f"https://news.example.cn/{source}/{self.n}.html",
             title=title,
             text=text,
-            published_at=at - timedelta(minutes=5),
+            published_at=published or at - timedelta(minutes=5),
             fetched_at=at,
         )
         post_id = insert_post(self.session, post)
