@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from alerts.queries import Counts, EventSummary, Item
@@ -147,6 +147,8 @@ class Digest:
     series: list[tuple[str, int, int]]
     chart_png: bytes | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    backlog: int = 0  # older posts collected in the window (补采历史信息), counted nowhere else
+    backlog_text: str = ""
 
     @property
     def negative(self) -> int:
@@ -157,9 +159,31 @@ class Digest:
         return self.end.strftime("%Y-%m-%d")
 
 
-def local_time(value: datetime | None, tz: tzinfo) -> str:
-    """``11-27 14:20`` in the configured timezone."""
-    return value.astimezone(tz).strftime("%m-%d %H:%M") if value else ""
+def local_time(value: datetime | None, tz: tzinfo, now: datetime) -> str:
+    """A time as analysts read it, in the configured timezone: ``11-27 14:20`` this year (``now``'s),
+    ``2018-06-27 12:11`` in any other."""
+    if not value:
+        return ""
+    local = value.astimezone(tz)
+    return local.strftime("%m-%d %H:%M" if local.year == now.astimezone(tz).year else "%Y-%m-%d %H:%M")
+
+
+def span_text(span: timedelta) -> str:
+    """``3天``, ``36小时``, ``90分钟``: a duration setting as analysts read it."""
+    minutes = int(span.total_seconds() // 60)
+    if minutes % (24 * 60) == 0:
+        return f"{minutes // (24 * 60)}天"
+    return f"{minutes // 60}小时" if minutes % 60 == 0 else f"{minutes}分钟"
+
+
+def backlog_text(count: int, max_age: timedelta) -> str:
+    """The digest's one line on older posts collected in its window (a first crawl's history)."""
+    if not count:
+        return ""
+    return (
+        f"补采历史信息{count}条（发布时间早于采集时间{span_text(max_age)}以上，已入库可检索，"
+        "未计入本期统计，不作预警）。"
+    )
 
 
 def risk_name(level: int, names: Sequence[str]) -> str:
@@ -240,6 +264,7 @@ def item_view(
     tz: tzinfo,
     chars: int,
     mask: Mask,
+    now: datetime,
 ) -> ItemView:
     """One post, masked, with its terms highlighted in the title and an excerpt of the text."""
     # Masking keeps lengths (digits become '*'), so term offsets stay valid on masked text.
@@ -253,7 +278,7 @@ def item_view(
         title=segments(title, term_spans(item.topics, "title", title)),
         title_plain=title,
         source=source.name if source else item.source_id,
-        time=local_time(item.time, tz),
+        time=local_time(item.time, tz, now),
         url=mask(clean_url(item.url)),
         risk=risk_name(item.risk_level, names),
         risk_level=item.risk_level,
@@ -268,15 +293,15 @@ def item_view(
 
 
 def event_view(
-    event: EventSummary, sources: Mapping[str, Source], names: Sequence[str], tz: tzinfo, mask: Mask
+    event: EventSummary, sources: Mapping[str, Source], names: Sequence[str], tz: tzinfo, mask: Mask, now: datetime
 ) -> EventView:
     source = sources.get(event.source_id)
     return EventView(
         mask(clean(event.title))[:TITLE_MAX],
         event.post_count,
         event.source_count,
-        local_time(event.first_seen, tz),
-        local_time(event.last_seen, tz),
+        local_time(event.first_seen, tz, now),
+        local_time(event.last_seen, tz, now),
         risk_name(event.risk_level, names),
         event.risk_level,
         mask(clean_url(event.url)),

@@ -40,6 +40,8 @@ def build_docx(d: Digest) -> bytes:
     doc.add_heading("总体情况", level=1)
     doc.add_paragraph(xml_text("；".join(f"{c.label}{c.value}（较上期{c.delta}）" for c in d.summary)))
     doc.add_paragraph(xml_text(f"媒体覆盖：{d.coverage_text}"))
+    if d.backlog_text:
+        doc.add_paragraph(xml_text(d.backlog_text))
     if d.zero:
         doc.add_paragraph(xml_text(d.zero_text))
     if d.chart_png:

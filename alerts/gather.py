@@ -29,7 +29,7 @@ def group_scope(config: Config, group: Group) -> q.Scope:
     if group.regions:
         sources = frozenset(s.id for s in config.sources.sources if (s.region or "") in group.regions)
     topics = frozenset(group.topics) if group.topics else None
-    return q.Scope(sources, topics)
+    return q.Scope(config.settings.freshness.max_age_delta, sources, topics)
 
 
 def high_level(config: Config) -> int:
@@ -61,13 +61,13 @@ def series(session: Session, end: datetime, scope: q.Scope, level: int, tz: Zone
 View = Callable[[q.Item], d.ItemView]
 
 
-def viewer(config: Config, tz: ZoneInfo) -> View:
-    """Item → view with the configured masking, risk names and excerpt length."""
+def viewer(config: Config, tz: ZoneInfo, now: datetime) -> View:
+    """Item → view with the configured masking, risk names and excerpt length (years shown when not ``now``'s)."""
     opts, names = config.alerts.digest, config.alerts.risk.names
     sources = {s.id: s for s in config.sources.sources}
     topic_names = {t.id: t.name for t in config.topics.topics}
     mask = d.masker(opts.mask_pii)
-    return lambda item: d.item_view(item, sources, topic_names, names, tz, opts.excerpt_chars, mask)
+    return lambda item: d.item_view(item, sources, topic_names, names, tz, opts.excerpt_chars, mask, now)
 
 
 def one_per_event(session: Session, items: list[q.Item], limit: int) -> list[q.Item]:
@@ -140,7 +140,7 @@ def gather_digest(
 ) -> d.Digest:
     """The digest of ``group`` for the window [start, end)."""
     tz = ZoneInfo(config.settings.timezone)
-    scope, level, view = group_scope(config, group), high_level(config), viewer(config, tz)
+    scope, level, view = group_scope(config, group), high_level(config), viewer(config, tz, now)
     sources = {s.id: s for s in config.sources.sources}
     current = q.counts(session, start, end, scope, level)
     previous = q.counts(session, start - (end - start), start, scope, level)
@@ -154,6 +154,7 @@ def gather_digest(
     points = series(session, end, scope, level, tz)
     mask = d.masker(config.alerts.digest.mask_pii)
     events = q.events(session, start, end, scope, MAX_EVENTS)
+    backlog = q.backlog_count(session, start, end, scope)
     return d.Digest(
         title=digest_title(config, group),
         group_id=group.id,
@@ -166,7 +167,7 @@ def gather_digest(
         zero=current.negative == 0,
         zero_text=d.zero_text(current, healthy, len(sources_health)),
         items=[view(i) for i in items],
-        events=[d.event_view(e, sources, config.alerts.risk.names, tz, mask) for e in events],
+        events=[d.event_view(e, sources, config.alerts.risk.names, tz, mask, now) for e in events],
         topics=sections,
         quiet_topics=quiet,
         coverage=levels,
@@ -176,4 +177,6 @@ def gather_digest(
         source_problems=len(sources_health) - healthy,
         series=points,
         chart_png=render_chart(points) if chart else None,
+        backlog=backlog,
+        backlog_text=d.backlog_text(backlog, scope.max_age),
     )

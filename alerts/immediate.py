@@ -45,7 +45,8 @@ def post_units(session: Session, config: Config, now: datetime) -> list[Unit]:
     ``lookback_hours``, that have not alerted before."""
     tz = ZoneInfo(config.settings.timezone)
     since = now - timedelta(hours=config.alerts.immediate.lookback_hours)
-    items = q.alert_candidates(session, since, _level(config, config.alerts.immediate.min_level))
+    max_age = config.settings.freshness.max_age_delta
+    items = q.alert_candidates(session, since, _level(config, config.alerts.immediate.min_level), max_age)
     events = q.event_rows(session, [i.event_id for i in items if i.event_id is not None])
     grouped: dict[str, list[q.Item]] = {}
     for item in items:
@@ -60,13 +61,15 @@ def post_units(session: Session, config: Config, now: datetime) -> list[Unit]:
         first.text = texts.get(first.id, "")
         event = events.get(first.event_id) if first.event_id is not None else None
         level = max(first.risk_level, event.risk_level if event else 0)
-        units.append(Unit(key, level, post_view(config, first, event, level, tz), members))
+        units.append(Unit(key, level, post_view(config, first, event, level, tz, now), members))
     return units
 
 
-def post_view(config: Config, item: q.Item, event: q.EventSummary | None, level: int, tz: ZoneInfo) -> AlertView:
+def post_view(
+    config: Config, item: q.Item, event: q.EventSummary | None, level: int, tz: ZoneInfo, now: datetime
+) -> AlertView:
     """The short alert of a post or of the event it belongs to (masked)."""
-    view = viewer(config, tz)(item)
+    view = viewer(config, tz, now)(item)
     risk = d.risk_name(level, config.alerts.risk.names)
     lines = [f"来源：{view.source}　时间：{view.time}　风险等级：{risk}"]
     if view.topics:
@@ -76,7 +79,7 @@ def post_view(config: Config, item: q.Item, event: q.EventSummary | None, level:
     if event:
         lines.append(
             f"事件：已合并{event.post_count}篇转载，涉及{event.source_count}个来源，"
-            f"首现{d.local_time(event.first_seen, tz)}"
+            f"首现{d.local_time(event.first_seen, tz, now)}"
         )
     excerpt = "".join(s.text for s in view.excerpt)
     if excerpt:
@@ -99,14 +102,15 @@ def surge_units(session: Session, config: Config, now: datetime) -> list[Unit]:
     window = timedelta(hours=surge.window_hours)
     baseline_span = timedelta(days=surge.baseline_days)
     windows_in_baseline = baseline_span / window
+    everything = q.Scope(config.settings.freshness.max_age_delta)
     units = []
     for topic in config.topics.topics:
         if not topic.enabled:
             continue
-        current = q.negative_topic_count(session, now - window, now, topic.id)
+        current = q.negative_topic_count(session, now - window, now, everything, topic.id)
         if current < surge.min_count:
             continue
-        baseline = q.negative_topic_count(session, now - window - baseline_span, now - window, topic.id)
+        baseline = q.negative_topic_count(session, now - window - baseline_span, now - window, everything, topic.id)
         average = baseline / windows_in_baseline
         if current < surge.factor * average:
             continue
@@ -132,8 +136,9 @@ def surge_view(
         f"近{surge.window_hours}小时负面信息{current}篇，前{surge.baseline_days}天同长度时段平均{average:.1f}篇"
         f"（阈值：{surge.factor:g}倍且不少于{surge.min_count}篇）。"
     ]
-    top = q.topic_items(session, now - timedelta(hours=surge.window_hours), now, q.Scope(), topic_id, SURGE_TOP)
-    view = viewer(config, tz)
+    everything = q.Scope(config.settings.freshness.max_age_delta)
+    top = q.topic_items(session, now - timedelta(hours=surge.window_hours), now, everything, topic_id, SURGE_TOP)
+    view = viewer(config, tz, now)
     for n, item in enumerate((i for i in top if i.negative), 1):
         shown = view(item)
         lines.append(f"{n}. {shown.title_plain}（{shown.source} {shown.time}）{shown.url}")

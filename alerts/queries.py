@@ -1,24 +1,28 @@
 """Database queries behind the digest and alerts. They return plain values (no ORM objects) and
-filter by a ``Scope``: the sources and topics one recipient group is responsible for."""
+filter by a ``Scope``: the sources and topics one recipient group is responsible for, and what counts
+as news (``storage.freshness``: backlog posts are never counted, listed or alerted on as news)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from storage.freshness import is_backlog, is_news
 from storage.models import AnalysisRow, EventRow, PostRow, PostTopicRow
 
 
 @dataclass(frozen=True)
 class Scope:
-    """What one group sees: ``None`` means every source / every topic."""
+    """What one group sees: ``None`` means every source / every topic. ``max_age`` is the freshness
+    setting (``freshness.max_age``): posts published longer before their collection are backlog."""
 
+    max_age: timedelta
     source_ids: frozenset[str] | None = None
     topic_ids: frozenset[str] | None = None
 
@@ -74,8 +78,14 @@ class EventSummary:
     source_id: str
 
 
-def _in_window(start: datetime, end: datetime) -> ColumnElement[bool]:
+def _collected(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """Every post collected in the window, backlog included (source health)."""
     return and_(PostRow.fetched_at >= start, PostRow.fetched_at < end)
+
+
+def _in_window(start: datetime, end: datetime, scope: Scope) -> ColumnElement[bool]:
+    """The news of the window: posts collected in it, backlog left out."""
+    return and_(_collected(start, end), is_news(scope.max_age))
 
 
 def _scope_filters(scope: Scope, *, topics: bool = True) -> list[ColumnElement[bool]]:
@@ -106,7 +116,7 @@ def counts(session: Session, start: datetime, end: datetime, scope: Scope, high_
         )
         .select_from(PostRow)
         .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .where(_in_window(start, end), *_scope_filters(scope, topics=False))
+        .where(_in_window(start, end, scope), *_scope_filters(scope, topics=False))
     )
     row = session.execute(stmt).one()
     return Counts(*(int(v or 0) for v in row))
@@ -144,7 +154,7 @@ def negative_items(session: Session, start: datetime, end: datetime, scope: Scop
     stmt = (
         select(*ITEM_COLUMNS)
         .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .where(_in_window(start, end), _relevant_in_scope(scope), AnalysisRow.negative.is_(True))
+        .where(_in_window(start, end, scope), _relevant_in_scope(scope), AnalysisRow.negative.is_(True))
         .order_by(*RANKING)
         .limit(limit)
     )
@@ -162,7 +172,7 @@ def topic_counts(session: Session, start: datetime, end: datetime, scope: Scope)
         .select_from(PostTopicRow)
         .join(PostRow, PostRow.id == PostTopicRow.post_id)
         .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .where(_in_window(start, end), AnalysisRow.relevant.is_(True), *_scope_filters(scope, topics=False))
+        .where(_in_window(start, end, scope), AnalysisRow.relevant.is_(True), *_scope_filters(scope, topics=False))
         .group_by(PostTopicRow.topic_id)
     )
     if scope.topic_ids is not None:
@@ -178,7 +188,7 @@ def topic_items(
         select(*ITEM_COLUMNS)
         .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
         .join(PostTopicRow, and_(PostTopicRow.post_id == PostRow.id, PostTopicRow.topic_id == topic_id))
-        .where(_in_window(start, end), AnalysisRow.relevant.is_(True), *_scope_filters(scope, topics=False))
+        .where(_in_window(start, end, scope), AnalysisRow.relevant.is_(True), *_scope_filters(scope, topics=False))
         .order_by(AnalysisRow.negative.desc(), *RANKING)
         .limit(limit)
     )
@@ -198,7 +208,7 @@ def relevant_by_source(session: Session, start: datetime, end: datetime, scope: 
     stmt = (
         select(PostRow.source_id, func.count())
         .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .where(_in_window(start, end), _relevant_in_scope(scope))
+        .where(_in_window(start, end, scope), _relevant_in_scope(scope))
         .group_by(PostRow.source_id)
     )
     return {source: int(n) for source, n in session.execute(stmt)}
@@ -206,7 +216,7 @@ def relevant_by_source(session: Session, start: datetime, end: datetime, scope: 
 
 def collected_by_source(session: Session, start: datetime, end: datetime) -> dict[str, int]:
     """Every post collected in the window, per source (for source health)."""
-    stmt = select(PostRow.source_id, func.count()).where(_in_window(start, end)).group_by(PostRow.source_id)
+    stmt = select(PostRow.source_id, func.count()).where(_collected(start, end)).group_by(PostRow.source_id)
     return {source: int(n) for source, n in session.execute(stmt)}
 
 
@@ -215,7 +225,7 @@ def events(session: Session, start: datetime, end: datetime, scope: Scope, limit
     touched = (
         select(AnalysisRow.event_id)
         .join(PostRow, PostRow.id == AnalysisRow.post_id)
-        .where(_in_window(start, end), _relevant_in_scope(scope), AnalysisRow.event_id.is_not(None))
+        .where(_in_window(start, end, scope), _relevant_in_scope(scope), AnalysisRow.event_id.is_not(None))
     )
     stmt = (
         _event_select()
@@ -248,14 +258,15 @@ def _event_summaries(session: Session, stmt: Any) -> list[EventSummary]:
     ]
 
 
-def alert_candidates(session: Session, since: datetime, min_level: int) -> list[Item]:
-    """Relevant posts collected since ``since`` at or above ``min_level`` (theirs or their event's)."""
+def alert_candidates(session: Session, since: datetime, min_level: int, max_age: timedelta) -> list[Item]:
+    """Relevant news collected since ``since`` at or above ``min_level`` (theirs or their event's)."""
     event_level = select(EventRow.risk_level).where(EventRow.id == AnalysisRow.event_id).scalar_subquery()
     stmt = (
         select(*ITEM_COLUMNS)
         .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
         .where(
             PostRow.fetched_at >= since,
+            is_news(max_age),
             AnalysisRow.relevant.is_(True),
             or_(AnalysisRow.risk_level >= min_level, func.coalesce(event_level, 0) >= min_level),
         )
@@ -272,8 +283,8 @@ def event_rows(session: Session, event_ids: Sequence[int]) -> dict[int, EventSum
     return {event.id: event for event in _event_summaries(session, stmt)}
 
 
-def negative_topic_count(session: Session, start: datetime, end: datetime, topic_id: str) -> int:
-    """Negative relevant posts of one topic collected in a window (for surge detection)."""
+def negative_topic_count(session: Session, start: datetime, end: datetime, scope: Scope, topic_id: str) -> int:
+    """Negative relevant news of one topic collected in a window (for surge detection)."""
     stmt = (
         select(func.count())
         .select_from(PostTopicRow)
@@ -281,9 +292,20 @@ def negative_topic_count(session: Session, start: datetime, end: datetime, topic
         .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
         .where(
             PostTopicRow.topic_id == topic_id,
-            _in_window(start, end),
+            _in_window(start, end, scope),
             AnalysisRow.relevant.is_(True),
             AnalysisRow.negative.is_(True),
+            *_scope_filters(scope, topics=False),
         )
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+def backlog_count(session: Session, start: datetime, end: datetime, scope: Scope) -> int:
+    """Backlog posts (补采历史信息) of the scope's sources collected in the window."""
+    stmt = (
+        select(func.count())
+        .select_from(PostRow)
+        .where(_collected(start, end), is_backlog(scope.max_age), *_scope_filters(scope, topics=False))
     )
     return int(session.execute(stmt).scalar_one())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -67,6 +68,23 @@ class AnalysisSettings(StrictModel):
     segmenter: Literal["rjieba", "jieba"] = "rjieba"
     relevance_min_labels: int = Field(20, ge=2, le=100_000)
     reason_terms: int = Field(5, ge=0, le=50)
+
+
+class FreshnessSettings(StrictModel):
+    """What counts as news: a post published more than ``max_age`` (``"3d"``, ``"36h"``) before it was
+    collected is backlog (补采历史信息): stored and searchable, never alerted or counted as news."""
+
+    max_age: str = "3d"
+
+    @field_validator("max_age")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def max_age_delta(self) -> timedelta:
+        return timedelta(seconds=parse_duration(self.max_age))
 
 
 class CrawlSettings(StrictModel):
@@ -156,6 +174,7 @@ class Settings(StrictModel):
     mail: MailSettings = MailSettings()
     crawl: CrawlSettings = CrawlSettings()
     analysis: AnalysisSettings = AnalysisSettings()
+    freshness: FreshnessSettings = FreshnessSettings()
     daemon: DaemonSettings = DaemonSettings()
 
     @property

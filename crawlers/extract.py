@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import trafilatura
 from lxml import etree
 
-from crawlers.dates import ABSOLUTE
+from crawlers.dates import ABSOLUTE, partial_date
 from crawlers.density import PUNCT, density_text
 from crawlers.encoding import decode_html
 from crawlers.text import clean_text, element_text, parse_html
@@ -35,6 +35,8 @@ TIME_META = (
 )
 CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s[-–—]\s|--)\s*")
+# "发表于 16:09", "发布时间：昨天 16:09", "时间: 7-31": a page's own label before a date without a year
+LABELLED_TIME = re.compile(r"(?:发表于|发布于|(?:发表|发布|更新)?时间\s*[:：])\s*(?P<v>[^\n|｜]{1,24})")
 AUTHOR = re.compile(
     r"(?:(?:作者|记者|撰稿|发布人|责任编辑|编辑)\s*[:：]?|文\s*[/|｜])\s*([\u4e00-\u9fa5A-Za-z·]{2,12})"
 )
@@ -85,7 +87,19 @@ def extract_published(tree: etree._Element, text: str) -> str | None:
     dated = [m for m in ABSOLUTE.finditer(text) if int(m.group("y")) > 1990]
     with_clock = [m for m in dated if m.group("H")]
     chosen = (with_clock or dated)[:1]
-    return chosen[0].group(0).strip() if chosen else None
+    if chosen:
+        return chosen[0].group(0).strip()
+    return labelled_time(text)
+
+
+def labelled_time(text: str) -> str | None:
+    """A date without a year after a label (``发表于 16:09``), as written; forums and boards show
+    today's posts with the time only."""
+    for match in LABELLED_TIME.finditer(text[:5000]):
+        found = partial_date(match.group("v"))
+        if found:
+            return found
+    return None
 
 
 def extract_author(tree: etree._Element, text: str) -> str | None:

