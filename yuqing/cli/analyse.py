@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from nlp.datafile import read_inputs, read_labelled
 from storage.context import AppContext
+from storage.repo import get_post
 from yuqing.base.clock import utcnow
 from yuqing.base.errors import StorageError
+from yuqing.base.post import Post
 from yuqing.cli.app import pass_app
 
 CONTAMINATION_NOTE = (
@@ -147,20 +150,26 @@ def train_sentiment(
 def label(
     app: AppContext, post_id: int, relevant: bool | None, topic: str | None, negative: bool | None, by: str
 ) -> None:
-    """Record an analyst's label for a post; the analysis learns from it.
+    """Record an analyst's correction of a post; the next analysis applies it (no retraining).
 
-    Relevance labels train a per-topic filter once a topic has enough of them (settings.yaml
-    analysis.relevance_min_labels); negative labels are used by `yuqing train sentiment`.
+    The post itself follows its labels at once: a topic marked irrelevant is dropped (without
+    --topic: the post is not relevant), --not-negative/--negative override its negative score; its
+    risk, its event's risk and its queued alerts follow. Similar posts move toward the labels
+    gradually (analysis.relevance_prior). Find ids with `yuqing posts search PHRASE`.
 
     \b
     Example:
       yuqing label 1234 --irrelevant --topic police --by 王敏
       yuqing label 1234 --relevant --negative
     """
+    from alerts.digest import clean, masker
     from nlp.labels import record_label
 
-    topics = {t.id for t in app.config.topics.topics}
+    config = app.config
+    topics = {t.id for t in config.topics.topics}
     with app.session() as session:
+        post = get_post(session, post_id)
+        matched = matched_topics(app, session, post_id, post) if post is not None else None
         label_id = record_label(
             session,
             post_id,
@@ -170,8 +179,26 @@ def label(
             by=by,
             now=utcnow(),
             known_topics=topics,
+            matched_topics=matched,
         )
-    click.echo(f"recorded label {label_id} for post {post_id}")
+        title = masker(config.alerts.digest.mask_pii)(clean(post.title if post else ""))
+    click.echo(f"post {post_id}: {title or '(no title)'}")
+    click.echo(f"  topics: {', '.join(matched or []) or 'none'}")
+    click.echo(f"recorded label {label_id} for post {post_id}; the next `yuqing analyze` applies it")
+
+
+def matched_topics(app: AppContext, session: Session, post_id: int, post: Post) -> list[str]:
+    """The topics the post's analysis kept and those the rules match in it (a label may restore
+    a topic learned relevance dropped)."""
+    from nlp.job import build_segmenter
+    from nlp.labels import post_topics
+    from nlp.rules import compile_topics
+
+    segmenter = build_segmenter(app.config)
+    rules = compile_topics(app.config.topics, segmenter.normalize)
+    found = [m.topic for m in rules.match(segmenter.normalize(post.title or ""), segmenter.normalize(post.text or ""))]
+    kept = post_topics(session, post_id)
+    return [*kept, *(t for t in found if t not in kept)]
 
 
 @click.command()
