@@ -94,6 +94,8 @@ def test_labels_change_the_next_analysis_digest_and_queued_alerts(app, config_di
     assert ok.exit_code == 0, ok.output
     assert "环保局长充当黑恶势力保护伞" in ok.output and "topics: protective-umbrella" in ok.output
     assert run(config_dir, "label", str(beating), "--not-negative").exit_code == 0
+    trained = run(config_dir, "train", "relevance").output
+    assert "protective-umbrella  0 relevant, 1 irrelevant" in trained and "no retraining" in trained
 
     stats = run_analysis(app, NIGHT + timedelta(minutes=10))  # no retraining in between
     assert stats.reanalyzed >= 2

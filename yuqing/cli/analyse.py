@@ -68,11 +68,12 @@ def analyze(app: AppContext, limit: int | None, as_json: bool) -> None:
 
 @click.group("train")
 def train_group() -> None:
-    """Train models.
+    """Train models; show what analysts' relevance labels do.
 
     \b
     Example:
       yuqing train sentiment
+      yuqing train relevance
     """
 
 
@@ -138,6 +139,44 @@ def train_sentiment(
     )
     for source, count in model.info["sources"].items():
         click.echo(f"  {source}: {count}")
+
+
+@train_group.command("relevance")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per topic with labels.")
+@pass_app
+def train_relevance_command(app: AppContext, as_json: bool) -> None:
+    """Show each topic's relevance labels and what they do now (no training step is needed:
+    every analysis run learns from the labels as they are).
+
+    \b
+    Example:
+      yuqing train relevance
+    """
+    from nlp.job import build_analyzer
+    from nlp.relevance import KEEP_THRESHOLD, near_copy_probability
+
+    prior = app.config.settings.analysis.relevance_prior
+    with app.session() as session:
+        counts = build_analyzer(app.config, session).relevance.counts
+    if as_json:
+        for topic, (rel, irr) in sorted(counts.items()):
+            click.echo(json.dumps({"topic": topic, "relevant": rel, "irrelevant": irr, "prior": prior}))
+        return
+    if not counts:
+        click.echo("no relevance labels yet: the rules alone decide (record some with `yuqing label`)")
+        return
+    click.echo(
+        f"relevance labels per topic (prior {prior:g}; a matched topic is kept at P(relevant) ≥ {KEEP_THRESHOLD}):"
+    )
+    width = max(len(t) for t in counts)
+    for topic, (rel, irr) in sorted(counts.items()):
+        click.echo(f"  {topic:<{width}}  {rel} relevant, {irr} irrelevant")
+    one, two = near_copy_probability(1, prior), near_copy_probability(2, prior)
+    click.echo(
+        "What they do now, at the next `yuqing analyze` (no retraining): each labelled post follows its own "
+        f"labels; a near-copy of a post labelled irrelevant drops to P {one:.2f} (two such labels: {two:.2f}); "
+        "posts less alike move less; posts unlike any labelled one keep the rules' verdict."
+    )
 
 
 @click.command()
