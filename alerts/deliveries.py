@@ -34,6 +34,8 @@ MAX_BACKOFF = timedelta(hours=6)
 KEY_COLUMNS = ("key", "channel", "recipient")  # the unique key: one delivery per message and recipient
 MAX_ATTEMPTS = 8
 RETRYABLE = ("pending", "failed")
+CANCELLED = "cancelled"
+"""Not sent and never will be (an analyst's correction withdrew it); kept, with the reason, as history."""
 
 
 @dataclass
@@ -208,6 +210,32 @@ def rate_limit_until(session: Session, row: DeliveryRow, limit: int, now: dateti
     if count < limit:
         return None
     return (oldest or now) + timedelta(hours=1)
+
+
+def open_alerts(session: Session, prefix: str) -> list[tuple[int, str]]:
+    """(id, key) of alerts not sent yet (pending or failed) whose key starts with ``prefix``."""
+    stmt = select(DeliveryRow.id, DeliveryRow.key).where(
+        DeliveryRow.kind == "alert", DeliveryRow.status.in_(RETRYABLE), DeliveryRow.key.startswith(prefix)
+    )
+    return [(row_id, key) for row_id, key in session.execute(stmt)]
+
+
+def cancel(session: Session, row_id: int, now: datetime, reason: str) -> bool:
+    """Cancel a delivery not sent yet; False when it was sent or cancelled meanwhile. A send already
+    in progress still ends with ``mark_sent``, so the row then says what really happened: sent."""
+    stmt = (
+        update(DeliveryRow)
+        .where(DeliveryRow.id == row_id, DeliveryRow.status.in_(RETRYABLE))
+        .values(status=CANCELLED, next_attempt_at=None, updated_at=now, last_error=redact(reason)[:2000])
+    )
+    return cast(CursorResult[Any], session.execute(stmt)).rowcount == 1
+
+
+def by_keys(session: Session, keys: Sequence[str]) -> list[DeliveryRow]:
+    """The deliveries recorded under these keys, oldest first."""
+    if not keys:
+        return []
+    return list(session.scalars(select(DeliveryRow).where(DeliveryRow.key.in_(list(keys))).order_by(DeliveryRow.id)))
 
 
 def listing(session: Session, failed_only: bool = False, limit: int = 50) -> list[DeliveryRow]:

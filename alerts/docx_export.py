@@ -22,6 +22,7 @@ def _add_item(doc: Any, index: int, item: ItemView) -> None:
     for seg in item.title:
         run = paragraph.add_run(xml_text(seg.text))
         run.bold = True
+    paragraph.add_run(xml_text(f"「#{item.id}」"))
     meta = f"{item.source} {item.time}" + (f"  命中：{'、'.join(item.terms)}" if item.terms else "")
     doc.add_paragraph(xml_text(meta))
     if item.excerpt:

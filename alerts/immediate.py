@@ -6,23 +6,30 @@ with ``next_attempt_at`` at the end of the quiet period, so it is sent then, not
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from alerts import digest as d
 from alerts import queries as q
 from alerts.deliveries import Outgoing, known_keys
+from alerts.deliveries import cancel as dl_cancel
+from alerts.deliveries import open_alerts as dl_open
 from alerts.gather import group_scope, viewer
 from alerts.messages import Target, alert_messages, group_targets
 from alerts.render import AlertView
 from alerts.windows import quiet_until, surge_slot
 from config import Config
+from nlp.labels import corrections
+from storage.models import AnalysisRow
 
 SURGE_TOP = 3
+POST_KEY, EVENT_KEY = "alert:post:", "alert:event:"
 
 
 @dataclass
@@ -185,3 +192,61 @@ def plan(session: Session, config: Config, env: Environment, now: datetime) -> l
         not_before = quiet_end if quiet_end is not None and unit.level < bypass else None
         out += alert_messages(env, config, unit.view, unit_targets(config, unit), unit.key, "alert", now, not_before)
     return out
+
+
+def _key_ids(keys: list[tuple[int, str]], prefix: str) -> dict[int, int]:
+    """delivery id → the post or event id in its key (keys that do not parse are left out)."""
+    out = {}
+    for row_id, key in keys:
+        tail = key[len(prefix) :]
+        if tail.isdigit():
+            out[row_id] = int(tail)
+    return out
+
+
+def withdrawal_reason(session: Session, config: Config, post_ids: set[int], event_ids: set[int]) -> Callable[..., str]:
+    """A function telling why the alert of a post (``post=``) or event (``event=``) no longer stands
+    ("" when it does): it stands while one of its posts is relevant, at or above ``immediate.min_level``
+    and not labelled irrelevant or not negative by an analyst."""
+    stmt = select(AnalysisRow.post_id, AnalysisRow.event_id, AnalysisRow.relevant, AnalysisRow.risk_level).where(
+        or_(AnalysisRow.post_id.in_(sorted(post_ids)), AnalysisRow.event_id.in_(sorted(event_ids)))
+    )
+    rows = list(session.execute(stmt))
+    labels = corrections(session, [r.post_id for r in rows])
+    level = _level(config, config.alerts.immediate.min_level)
+
+    def why(post_id: int) -> str:
+        label = labels.get(post_id)
+        if label is not None and label.withdrawn:
+            return f"post {post_id} was labelled {'not negative' if label.negative is False else 'irrelevant'}"
+        row = next((r for r in rows if r.post_id == post_id), None)
+        if row is None or not row.relevant or row.risk_level < level:
+            return f"post {post_id} is below {config.alerts.immediate.min_level} after re-analysis"
+        return ""
+
+    def reason(post: int | None = None, event: int | None = None) -> str:
+        members = [post] if post is not None else [r.post_id for r in rows if r.event_id == event]
+        reasons = [why(m) for m in members]
+        if all(reasons):
+            return "; ".join(reasons) or f"event {event} has no analysed post"
+        return ""
+
+    return reason
+
+
+def withdraw(session: Session, config: Config, now: datetime) -> int:
+    """Cancel the post and event alerts not sent yet whose posts no longer warrant them (an analyst's
+    label, or a re-analysis below the alert level); returns how many deliveries were cancelled."""
+    posts = _key_ids(dl_open(session, POST_KEY), POST_KEY)
+    events = _key_ids(dl_open(session, EVENT_KEY), EVENT_KEY)
+    if not posts and not events:
+        return 0
+    reason = withdrawal_reason(session, config, set(posts.values()), set(events.values()))
+    cancelled = 0
+    for row_id, post_id in posts.items():
+        why = reason(post=post_id)
+        cancelled += bool(why) and dl_cancel(session, row_id, now, why)
+    for row_id, event_id in events.items():
+        why = reason(event=event_id)
+        cancelled += bool(why) and dl_cancel(session, row_id, now, why)
+    return cancelled

@@ -5,6 +5,7 @@
   unless recorded already (key ``digest:<local date>:<group>``).
 - ``send_immediate_alerts(app, now, environ=None)``: high-risk posts/events and surges.
 - ``retry_pending(app, now, environ=None)``: pending or failed deliveries whose time has come.
+  Both this and ``send_immediate_alerts`` first cancel the alerts analysts withdrew (``immediate.withdraw``).
 - ``send_admin_alert(app, subject, body, key, now, environ=None)``: to ``alerts.yaml`` admins.
 """
 
@@ -130,6 +131,8 @@ def send_digests(
 def retry_pending(app: AppContext, now: datetime, environ: Mapping[str, str] | None = None) -> list[dl.DeliveryResult]:
     """Send every pending or failed delivery whose retry time has come."""
     require_current(app.engine)
+    with app.session() as session:
+        immediate.withdraw(session, app.config, now)
     return deliver_due(app.config, app.sessions, now, _env(environ))
 
 
@@ -143,6 +146,8 @@ def send_immediate_alerts(
         with app.session() as session:
             outgoing = immediate.plan(session, app.config, environment(), now)
             dl.record(session, outgoing, now)
+    with app.session() as session:  # what analysts withdrew since (labels, re-analysis) is not sent
+        immediate.withdraw(session, app.config, now)
     return deliver_due(app.config, app.sessions, now, _env(environ))
 
 

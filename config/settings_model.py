@@ -66,7 +66,8 @@ class AnalysisSettings(StrictModel):
     reanalyze_days: int = Field(3, ge=0, le=3650)
     to_simplified: bool = True
     segmenter: Literal["rjieba", "jieba"] = "rjieba"
-    relevance_min_labels: int = Field(20, ge=2, le=100_000)
+    relevance_prior: float = Field(0.5, gt=0, le=1000)
+    relevance_min_labels: int | None = Field(None, ge=2, le=100_000)  # no longer used: labels count from the first
     reason_terms: int = Field(5, ge=0, le=50)
 
 

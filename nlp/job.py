@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select
@@ -18,12 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config
 from nlp.analyzer import Analyzer, PostAnalysis
+from nlp.corrections import apply_correction
 from nlp.events import BANDS, EventState, best_candidate, new_event
-from nlp.labels import topic_labels
+from nlp.labels import DUE, corrections, topic_labels
 from nlp.modelstore import ensure_model
 from nlp.relevance import train_relevance
 from nlp.risk import GROWTH_HOURS, RiskInput, risk_level, risk_score
-from nlp.rules import compile_topics, expression_terms
+from nlp.rules import RuleSet, TopicMatch, compile_topics, expression_terms
 from nlp.segment import Segmenter, segmenter_for
 from storage.context import AppContext
 from storage.db import require_current
@@ -80,17 +83,18 @@ def build_analyzer(
         reason_terms=settings.reason_terms,
     )
     labels = topic_labels(session, analyzer.post_document, rules, seg.normalize)
-    analyzer.relevance = train_relevance(labels, settings.relevance_min_labels)
+    analyzer.relevance = train_relevance(labels, settings.relevance_prior)
     return analyzer
 
 
 def _due(analyzer: Analyzer, cutoff: datetime) -> Any:
-    """Never analysed, or analysed with other rules/model and fetched since cutoff."""
+    """Never analysed, marked due (labelled since, whatever their age: see ``nlp.labels.DUE``), or
+    analysed with other rules/model and fetched since cutoff."""
     stale = and_(
         or_(AnalysisRow.rules_version != analyzer.rules.version, AnalysisRow.model_version != analyzer.model_version),
         PostRow.fetched_at >= cutoff,
     )
-    return or_(AnalysisRow.post_id.is_(None), stale)
+    return or_(AnalysisRow.post_id.is_(None), stale, AnalysisRow.rules_version == DUE)
 
 
 def count_pending(session: Session, analyzer: Analyzer, cutoff: datetime) -> int:
@@ -100,7 +104,7 @@ def count_pending(session: Session, analyzer: Analyzer, cutoff: datetime) -> int
 
 
 def pending(session: Session, analyzer: Analyzer, after_id: int, limit: int, cutoff: datetime) -> list[Any]:
-    """The next posts (by id) never analysed, or analysed with other rules/model and fetched since cutoff."""
+    """The next posts (by id) that are due (see ``_due``)."""
     stmt = (
         select(PostRow, AnalysisRow)
         .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
@@ -203,6 +207,15 @@ def assign_event(
     return event
 
 
+def others_risk(session: Session, event_id: int, post_id: int) -> float:
+    """The highest risk among the event's other posts: an event is as risky as its riskiest post, so
+    a corrected post lowers its event's risk too."""
+    stmt = select(func.max(AnalysisRow.risk_score)).where(
+        AnalysisRow.event_id == event_id, AnalysisRow.post_id != post_id
+    )
+    return float(session.scalar(stmt) or 0.0)
+
+
 def save_post(
     session: Session,
     analyzer: Analyzer,
@@ -231,7 +244,7 @@ def save_post(
         )
     )
     thresholds = config.alerts.risk.thresholds
-    event.risk_score = max(event.risk_score or 0.0, score)
+    event.risk_score = max(others_risk(session, event.id, post.id), score)
     event.risk_level = risk_level(event.risk_score, thresholds)
     row = old or AnalysisRow(post_id=post.id)
     row.analyzed_at, row.relevant, row.topics = now, result.relevant, result.topics_json()
@@ -271,6 +284,26 @@ def analyze_rows(analyzer: Analyzer, rows: list[Any]) -> list[PostAnalysis | Non
         return out
 
 
+def rematch(rules: RuleSet, normalize: Callable[[str], str], post: PostRow) -> list[TopicMatch]:
+    """The rules' topics of a stored post (before learned relevance)."""
+    return rules.match(normalize(post.title or ""), normalize(post.text or ""))
+
+
+def corrected(
+    session: Session, analyzer: Analyzer, rows: list[Any], results: list[PostAnalysis | None]
+) -> list[PostAnalysis | None]:
+    """The batch's results with each labelled post's own labels applied (nlp.corrections)."""
+    labels = corrections(session, [post.id for post, _ in rows])
+    normalize, rules = analyzer.segmenter.normalize, analyzer.rules
+    out: list[PostAnalysis | None] = []
+    for (post, _), result in zip(rows, results):
+        if result is None or post.id not in labels:
+            out.append(result)
+            continue
+        out.append(apply_correction(result, labels[post.id], partial(rematch, rules, normalize, post)))
+    return out
+
+
 def run_batches(
     sessions: sessionmaker[Session],
     analyzer: Analyzer,
@@ -297,7 +330,7 @@ def run_batches(
             if not rows:
                 return
             last_id = rows[-1][0].id
-            for (post, old), result in zip(rows, analyze_rows(analyzer, rows)):
+            for (post, old), result in zip(rows, corrected(session, analyzer, rows, analyze_rows(analyzer, rows))):
                 if result is None:
                     stats.errors += 1
                     continue

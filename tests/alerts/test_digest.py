@@ -158,3 +158,25 @@ def test_coverage_shows_the_daemons_source_health(sqlite_app: AppContext) -> Non
     assert health["central"].problem and health["central"].status == "连续无新内容"
     assert health["province"].problem and health["province"].status == "连续采集失败"
     assert not health["city"].problem and health["city"].status == "正常"
+
+
+def test_every_item_shows_its_post_id(sqlite_app: AppContext) -> None:
+    """Analysts label by id (`yuqing label ID`): the digest gives it in HTML, text, chat and Word."""
+    import io
+
+    from docx import Document
+
+    from alerts.docx_export import build_docx
+    from alerts.render import digest_html, digest_markdown, digest_text, environment
+
+    with sqlite_app.session() as session:
+        ids = seed_day(Seed(session), SEND_AT)
+    d = build_digest(sqlite_app, _group(sqlite_app, "press-office"), SEND_AT, SEND_AT, chart=False)
+    mark = f"「#{ids['beating']}」"
+    assert d.items[0].id == ids["beating"]
+    env = environment()
+    assert mark in digest_html(env, d) and mark in digest_text(env, d) and mark in digest_markdown(env, d)
+    for item in d.items:
+        assert f"「#{item.id}」" in digest_text(env, d)
+    word = "\n".join(p.text for p in Document(io.BytesIO(build_docx(d))).paragraphs)
+    assert mark in word

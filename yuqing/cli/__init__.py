@@ -38,6 +38,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "analyze": "yuqing.cli.analyse:analyze",
     "train": "yuqing.cli.analyse:train_group",
     "label": "yuqing.cli.analyse:label",
+    "posts": "yuqing.cli.posts:posts_group",
     "classify": "yuqing.cli.analyse:classify",
     "eval": "yuqing.cli.analyse:eval_group",
 }

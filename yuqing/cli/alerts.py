@@ -246,7 +246,8 @@ def deliveries_list(app: AppContext, failed: bool, limit: int, as_json: bool) ->
                 if row.next_attempt_at and row.status != "sent"
                 else ("created", row.created_at)
             )
-            problem = "note" if row.status == "sent" else "error"  # a sent row keeps what went wrong on the way
+            # a sent row keeps what went wrong on the way, a cancelled one why it was withdrawn
+            problem = {"sent": "note", dl.CANCELLED: "reason"}.get(row.status, "error")
             error = f"  {problem}: {redact(row.last_error)[:120]}" if row.last_error else ""
             click.echo(
                 f"{row.id:>6} {row.status:8} {row.attempts}x {label:7} {_aware(when).astimezone(tz):%Y-%m-%d %H:%M} "

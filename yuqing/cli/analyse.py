@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from nlp.datafile import read_inputs, read_labelled
 from storage.context import AppContext
+from storage.repo import get_post
 from yuqing.base.clock import utcnow
 from yuqing.base.errors import StorageError
+from yuqing.base.post import Post
 from yuqing.cli.app import pass_app
 from yuqing.cli.progress import progress_display
 
@@ -57,11 +60,12 @@ def analyze(app: AppContext, limit: int | None, as_json: bool) -> None:
 
 @click.group("train")
 def train_group() -> None:
-    """Train models.
+    """Train models; show what analysts' relevance labels do.
 
     \b
     Example:
       yuqing train sentiment
+      yuqing train relevance
     """
 
 
@@ -130,6 +134,44 @@ def train_sentiment(
         click.echo(f"  {source}: {count}")
 
 
+@train_group.command("relevance")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per topic with labels.")
+@pass_app
+def train_relevance_command(app: AppContext, as_json: bool) -> None:
+    """Show each topic's relevance labels and what they do now (no training step is needed:
+    every analysis run learns from the labels as they are).
+
+    \b
+    Example:
+      yuqing train relevance
+    """
+    from nlp.job import build_analyzer
+    from nlp.relevance import KEEP_THRESHOLD, near_copy_probability
+
+    prior = app.config.settings.analysis.relevance_prior
+    with app.session() as session:
+        counts = build_analyzer(app.config, session).relevance.counts
+    if as_json:
+        for topic, (rel, irr) in sorted(counts.items()):
+            click.echo(json.dumps({"topic": topic, "relevant": rel, "irrelevant": irr, "prior": prior}))
+        return
+    if not counts:
+        click.echo("no relevance labels yet: the rules alone decide (record some with `yuqing label`)")
+        return
+    click.echo(
+        f"relevance labels per topic (prior {prior:g}; a matched topic is kept at P(relevant) ≥ {KEEP_THRESHOLD}):"
+    )
+    width = max(len(t) for t in counts)
+    for topic, (rel, irr) in sorted(counts.items()):
+        click.echo(f"  {topic:<{width}}  {rel} relevant, {irr} irrelevant")
+    one, two = near_copy_probability(1, prior), near_copy_probability(2, prior)
+    click.echo(
+        "What they do now, at the next `yuqing analyze` (no retraining): each labelled post follows its own "
+        f"labels; a near-copy of a post labelled irrelevant drops to P {one:.2f} (two such labels: {two:.2f}); "
+        "posts less alike move less; posts unlike any labelled one keep the rules' verdict."
+    )
+
+
 @click.command()
 @click.argument("post_id", type=int)
 @click.option("--relevant/--irrelevant", default=None, help="Is the post relevant to the topic(s)?")
@@ -140,20 +182,26 @@ def train_sentiment(
 def label(
     app: AppContext, post_id: int, relevant: bool | None, topic: str | None, negative: bool | None, by: str
 ) -> None:
-    """Record an analyst's label for a post; the analysis learns from it.
+    """Record an analyst's correction of a post; the next analysis applies it (no retraining).
 
-    Relevance labels train a per-topic filter once a topic has enough of them (settings.yaml
-    analysis.relevance_min_labels); negative labels are used by `yuqing train sentiment`.
+    The post itself follows its labels at once: a topic marked irrelevant is dropped (without
+    --topic: the post is not relevant), --not-negative/--negative override its negative score; its
+    risk, its event's risk and its queued alerts follow. Similar posts move toward the labels
+    gradually (analysis.relevance_prior). Find ids with `yuqing posts search PHRASE`.
 
     \b
     Example:
       yuqing label 1234 --irrelevant --topic police --by 王敏
       yuqing label 1234 --relevant --negative
     """
+    from alerts.digest import clean, masker
     from nlp.labels import record_label
 
-    topics = {t.id for t in app.config.topics.topics}
+    config = app.config
+    topics = {t.id for t in config.topics.topics}
     with app.session() as session:
+        post = get_post(session, post_id)
+        matched = matched_topics(app, session, post_id, post) if post is not None else None
         label_id = record_label(
             session,
             post_id,
@@ -163,8 +211,26 @@ def label(
             by=by,
             now=utcnow(),
             known_topics=topics,
+            matched_topics=matched,
         )
-    click.echo(f"recorded label {label_id} for post {post_id}")
+        title = masker(config.alerts.digest.mask_pii)(clean(post.title if post else ""))
+    click.echo(f"post {post_id}: {title or '(no title)'}")
+    click.echo(f"  topics: {', '.join(matched or []) or 'none'}")
+    click.echo(f"recorded label {label_id} for post {post_id}; the next `yuqing analyze` applies it")
+
+
+def matched_topics(app: AppContext, session: Session, post_id: int, post: Post) -> list[str]:
+    """The topics the post's analysis kept and those the rules match in it (a label may restore
+    a topic learned relevance dropped)."""
+    from nlp.job import build_segmenter
+    from nlp.labels import post_topics
+    from nlp.rules import compile_topics
+
+    segmenter = build_segmenter(app.config)
+    rules = compile_topics(app.config.topics, segmenter.normalize)
+    found = [m.topic for m in rules.match(segmenter.normalize(post.title or ""), segmenter.normalize(post.text or ""))]
+    kept = post_topics(session, post_id)
+    return [*kept, *(t for t in found if t not in kept)]
 
 
 @click.command()

@@ -109,6 +109,8 @@ def print_status(status: Status, console: Console) -> None:
             f"attempts={item['attempts']} next attempt: {delivery_next(item, tz)} "
             f"error: {escape(item['error']) or '-'}"
         )
+    for item in status.deliveries.get("cancelled", []):
+        console.print(f"  cancelled {item['key']} → {item['recipient']} ({escape(item['reason'])})")
     for item in status.deliveries.get("sent_with_problems", []):
         console.print(
             f"  [yellow]sent with a problem[/yellow] {item['key']} → {item['channel']}:{item['recipient']} "

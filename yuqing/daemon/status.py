@@ -133,8 +133,20 @@ def delivery_summary(engine: Engine) -> dict[str, Any]:
                 .limit(DELIVERIES_SHOWN)
             )
         )
+        cancelled = list(
+            conn.execute(
+                select(DeliveryRow)
+                .where(DeliveryRow.status == "cancelled")
+                .order_by(DeliveryRow.updated_at.desc())
+                .limit(DELIVERIES_SHOWN)
+            )
+        )
     return {
         "counts": counts,
+        "cancelled": [
+            {"key": r.key, "recipient": r.recipient, "reason": redact(r.last_error)[:160], "at": iso(r.updated_at)}
+            for r in cancelled
+        ],
         "open": [
             {
                 "key": r.key,
