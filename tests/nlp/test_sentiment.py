@@ -168,7 +168,7 @@ def test_an_older_default_model_is_rebuilt_a_trained_one_is_kept(
     monkeypatch.setattr(
         modelstore,
         "build_default",
-        lambda seg: (
+        lambda seg, progress=None: (
             built.append(seg) or variant("default-new", {"kind": "default", "recipe": modelstore.DEFAULT_RECIPE})
         ),
     )
@@ -196,7 +196,7 @@ def test_a_model_made_current_during_the_default_build_is_kept(
     trained = copy.copy(small_model)
     trained.version, trained.info = "custom-trained", {"kind": "custom"}
 
-    def build_while_training(seg: object) -> object:
+    def build_while_training(seg: object, progress: object = None) -> object:
         save_model(tmp_path, trained)  # what the other process does meanwhile
         model = copy.copy(small_model)
         model.version, model.info = "default-new", {"kind": "default", "recipe": modelstore.DEFAULT_RECIPE}
