@@ -140,3 +140,39 @@ def test_a_mistake_in_a_list_item_names_the_items_id(config_dir: Path) -> None:
     line = line_no(sources, "max_page: 2")
     assert re.search(rf"sources.yaml:{line}: sources\[4\] \(id: chinapeace\)\.max_page: unknown key", found), found
     assert 'did you mean "max_pages"?' in found
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        ('links: "div.sec_list li a"', 'links: "div.sec_list li a["', "invalid CSS selector 'div.sec_list li a['"),
+        (
+            'title: "div.title"',
+            "title: \"//div[@class='title']\"",
+            "invalid CSS selector \"//div[@class='title']\": Expected selector, got <DELIM '/' at 0> "
+            '(an XPath needs the prefix "xpath:")',
+        ),
+        (
+            "next_page: \"xpath://a[contains(text(), '下一页')]/@href\"",
+            "next_page: \"xpath://a[contains(text(), '下一页')/@href\"",
+            "invalid XPath \"xpath://a[contains(text(), '下一页')/@href\": Invalid predicate",
+        ),
+    ],
+)
+def test_a_selector_that_does_not_compile_is_a_config_error(config_dir: Path, old: str, new: str, problem: str) -> None:
+    """Caught by `config check` with file, line and a hint, not at crawl time."""
+    sources = config_dir / "sources.yaml"
+    edit(sources, old, new)
+    (found,) = errors_of(config_dir)
+    key = old.split(":")[0]
+    line = line_no(sources, new)
+    assert found.startswith(f"{sources}:{line}: sources[5] (id: court-news).selectors.{key}: {problem}"), found
+    assert 'or XPath with the prefix "xpath:"' in found
+    from click.testing import CliRunner
+
+    from yuqing.cli import cli
+
+    checked = CliRunner().invoke(cli, ["--config", str(config_dir), "config", "check"])
+    assert checked.exit_code == 1 and f"sources.yaml:{line}: sources[5] (id: court-news).selectors.{key}: " in " ".join(
+        checked.output.split()
+    ), checked.output
