@@ -28,6 +28,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
     click.echo(f"{summary['source']}: {summary['status']}  {counts}")
     for number, line in enumerate(str(summary.get("error") or "").splitlines()):
         click.echo(f"  {'cause: ' if number == 0 else '       '}{line}")
+    for warning in summary.get("warnings", []):
+        click.echo(f"  warning: {warning}")
 
 
 @click.command("crawl")

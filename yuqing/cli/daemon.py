@@ -92,7 +92,12 @@ def print_status(status: Status, console: Console) -> None:
     sources = Table("source", "enabled", "health", "last runs (newest first)", title="Sources", title_justify="left")
     for src in status.sources:
         runs = (
-            "; ".join(f"{local(r['started_at'], tz)} {r['status']} new={r['new']}" for r in src["runs"]) or "never run"
+            "; ".join(
+                f"{local(r['started_at'], tz)} {r['status']} new={r['new']}"
+                + "".join(f" (warning: {escape(w)})" for w in r.get("warnings", []))
+                for r in src["runs"]
+            )
+            or "never run"
         )
         sources.add_row(src["id"], "yes" if src["enabled"] else "no", src["health"], runs)
     console.print(sources)
