@@ -155,6 +155,8 @@ def test_alerts_send_says_what_waits_for_quiet_hours(config_dir: Path, tmp_path:
     assert f"2 alert(s) wait for quiet hours ({quiet}) to end: they go out at {ends:%Y-%m-%d %H:%M} +08:00" in out
     assert "alerts at 重大 or above are sent during quiet hours" in out
     assert not list(app.config.outbox_dir.glob("alert_*.eml"))
+    code, out = run(app, "deliveries", "retry")  # the same answer where admins retry by hand
+    assert code == 0 and "nothing to send now" in out and "2 alert(s) wait for quiet hours" in out, out
     app.close()
 
 

@@ -174,7 +174,11 @@ def alerts_send(app: AppContext) -> None:
       yuqing alerts send
     """
     now = utcnow()
-    results = send_immediate_alerts(app, now)
+    _echo_with_held(app, send_immediate_alerts(app, now), now)
+
+
+def _echo_with_held(app: AppContext, results: list[dl.DeliveryResult], now: datetime) -> None:
+    """What was sent, then the alerts held back (quiet hours, rate limit): how many, and when."""
     held = held_alerts(app, now)
     if results or not held:
         _echo_results(results)
@@ -209,7 +213,8 @@ def deliveries_retry(app: AppContext) -> None:
     Example:
       yuqing deliveries retry
     """
-    _echo_results(retry_pending(app, utcnow()))
+    now = utcnow()
+    _echo_with_held(app, retry_pending(app, now), now)
 
 
 @deliveries_group.command("list")
