@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, distinct, func, or_, select, update
@@ -236,6 +236,25 @@ def by_keys(session: Session, keys: Sequence[str]) -> list[DeliveryRow]:
     if not keys:
         return []
     return list(session.scalars(select(DeliveryRow).where(DeliveryRow.key.in_(list(keys))).order_by(DeliveryRow.id)))
+
+
+def held_alerts(session: Session, now: datetime) -> list[tuple[str, datetime, str]]:
+    """Alerts recorded but held back (quiet hours, rate limit): ``(key, next attempt, reason)`` per
+    open row whose time has not come. Naive times from SQLite are UTC."""
+    stmt = (
+        select(DeliveryRow.key, DeliveryRow.next_attempt_at, DeliveryRow.last_error)
+        .where(
+            DeliveryRow.kind == "alert",
+            DeliveryRow.status == "pending",
+            DeliveryRow.next_attempt_at > now,
+        )
+        .order_by(DeliveryRow.next_attempt_at)
+    )
+    held = []
+    for key, when, why in session.execute(stmt):
+        if when is not None:  # always so (the query asks for a later time); for the type checker
+            held.append((key, when if when.tzinfo else when.replace(tzinfo=timezone.utc), why or ""))
+    return held
 
 
 def listing(session: Session, failed_only: bool = False, limit: int = 50) -> list[DeliveryRow]:

@@ -25,6 +25,7 @@ from alerts.messages import note
 from config import Config
 from config.alerts_model import Channel
 from storage.models import DeliveryRow
+from yuqing.base.clock import local_time
 from yuqing.base.errors import DeliveryError
 from yuqing.base.text import redact, redacted_traceback
 
@@ -114,7 +115,8 @@ def _claim(session: Session, config: Config, row_id: int, now: datetime) -> Clai
         until = dl.rate_limit_until(session, row, channel.rate_limit_per_hour, now)
         if until is not None:
             reason = (
-                f"rate limit of {channel.rate_limit_per_hour}/h reached on {row.channel}; waits until {until:%H:%M} UTC"
+                f"rate limit of {channel.rate_limit_per_hour}/h reached on {row.channel}; "
+                f"waits until {local_time(until, config.settings.timezone)}"
             )
             dl.postpone(session, row_id, until, now, reason)
             return dl.DeliveryResult(row.id, row.key, row.channel, row.recipient, "pending", reason)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,7 @@ from alerts.dispatch import deliver_due
 from alerts.docx_export import build_docx
 from alerts.gather import gather_digest
 from alerts.render import AlertView, environment
-from alerts.windows import scheduled_send, send_time_on, window_for
+from alerts.windows import quiet_until, scheduled_send, send_time_on, window_for
 from config.alerts_model import Group
 from storage.context import AppContext
 from storage.db import require_current
@@ -149,6 +150,32 @@ def send_immediate_alerts(
     with app.session() as session:  # what analysts withdrew since (labels, re-analysis) is not sent
         immediate.withdraw(session, app.config, now)
     return deliver_due(app.config, app.sessions, now, _env(environ))
+
+
+@dataclass(frozen=True)
+class Held:
+    """Alerts waiting to go out: ``count`` distinct alerts, the first at ``until``; ``reason`` is
+    what they wait for: ``quiet hours (22:00-07:00) to end`` or what postponed them (the rate limit)."""
+
+    count: int
+    until: datetime
+    reason: str
+
+
+def held_alerts(app: AppContext, now: datetime) -> list[Held]:
+    """What ``alerts send`` leaves waiting, grouped by why: quiet hours first, then the rest."""
+    immediate_cfg = app.config.alerts.immediate
+    quiet_end = quiet_until(now, immediate_cfg.quiet_hours, ZoneInfo(app.config.settings.timezone))
+    with app.session() as session:
+        rows = dl.held_alerts(session, now)
+    by_reason: dict[str, tuple[set[str], datetime]] = {}
+    for key, until, why in rows:
+        quiet = quiet_end is not None and until <= quiet_end and not why
+        reason = f"quiet hours ({immediate_cfg.quiet_hours}) to end" if quiet else why.split(";")[0] or "a retry"
+        keys, first = by_reason.setdefault(reason, (set(), until))
+        keys.add(key)
+        by_reason[reason] = (keys, min(first, until))
+    return [Held(len(keys), first, reason) for reason, (keys, first) in by_reason.items()]
 
 
 def send_admin_alert(

@@ -134,12 +134,25 @@ def line_of(tree: Any, loc: tuple[Any, ...]) -> int:
     return line
 
 
-def format_loc(loc: tuple[Any, ...]) -> str:
-    """``("topics", 2, "keywords")`` → ``topics[2].keywords``."""
+def item_id(node: Any) -> str:
+    """The ``id`` of a list item that has one (a source, topic, group, channel), else ``""``."""
+    ident = node.get("id") if isinstance(node, dict) else None
+    return str(ident) if isinstance(ident, (str, int)) and not isinstance(ident, bool) and str(ident) else ""
+
+
+def format_loc(loc: tuple[Any, ...], tree: Any = None) -> str:
+    """``("topics", 2, "keywords")`` → ``topics[2].keywords``; given the file's ``tree``, an item
+    that has an id is named by it too: ``sources[18] (id: city-forum).selectors``."""
     out = ""
+    node = tree
     for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            node = node[part]  # a validator tag ("function-after[…]") is not in the tree: stay
         if isinstance(part, int):
             out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            ident = item_id(node)
+            out += f" (id: {ident})" if ident else ""
         elif "[" in str(part) or "-" in str(part) and str(part).startswith(("function", "json")):
             continue
         else:
@@ -222,7 +235,9 @@ def validation_issues(loaded: Loaded, model: type[BaseModel], exc: ValidationErr
     issues = []
     for error in exc.errors():
         loc = tuple(error["loc"])
-        issues.append(ConfigIssue(loaded.name, line_of(loaded.tree, loc), format_loc(loc), describe(error, model)))
+        issues.append(
+            ConfigIssue(loaded.name, line_of(loaded.tree, loc), format_loc(loc, loaded.tree), describe(error, model))
+        )
     return issues
 
 
@@ -258,7 +273,12 @@ def secret_issues(loaded: Loaded) -> list[ConfigIssue]:
 
     def flag(loc: tuple[Any, ...], message: str) -> None:
         issues.append(
-            ConfigIssue(loaded.name, line_of(loaded.tree, loc), format_loc(loc), f"{message}; {secret_hint(file, loc)}")
+            ConfigIssue(
+                loaded.name,
+                line_of(loaded.tree, loc),
+                format_loc(loc, loaded.tree),
+                f"{message}; {secret_hint(file, loc)}",
+            )
         )
 
     def env_names(node: Any, loc: tuple[Any, ...]) -> None:
@@ -332,7 +352,7 @@ def cross_file_issues(models: dict[str, BaseModel], trees: dict[str, Loaded]) ->
                     ConfigIssue(
                         "alerts.yaml",
                         line_of(tree, loc),
-                        format_loc(loc),
+                        format_loc(loc, tree),
                         f'unknown topic "{topic}"; topics.yaml defines: {", ".join(sorted(topic_ids)) or "none"}',
                     )
                 )
@@ -343,7 +363,7 @@ def cross_file_issues(models: dict[str, BaseModel], trees: dict[str, Loaded]) ->
                     ConfigIssue(
                         "alerts.yaml",
                         line_of(tree, loc),
-                        format_loc(loc),
+                        format_loc(loc, tree),
                         f'unknown channel "{channel}"; alerts.yaml defines: {", ".join(sorted(channel_ids)) or "none"}',
                     )
                 )
@@ -363,7 +383,7 @@ def webhook_env_issues(alerts: AlertsFile, loaded: Loaded, environ: typing.Mappi
                 ConfigIssue(
                     loaded.name,
                     line_of(loaded.tree, loc),
-                    format_loc(loc),
+                    format_loc(loc, loaded.tree),
                     f"environment variable {channel.url_env} {problem} (its value is not shown: it "
                     f"holds the robot's token); set {channel.url_env} to the webhook URL exactly "
                     "as the service shows it, e.g. https://oapi.dingtalk.com/robot/send?access_token=…",

@@ -50,6 +50,30 @@ class Schedule(StrictModel):
         return parse_duration(self.jitter) if self.jitter else None
 
 
+SELECTOR_HINT = (
+    'write CSS such as "div.list a", "a::attr(href)" or "span.time::text", '
+    'or XPath with the prefix "xpath:", e.g. "xpath://div[@class=\'list\']//a/@href"'
+)
+
+
+def selector_problem(expr: str) -> str | None:
+    """Why a config selector could not be used at crawl time (compiled as the spiders do: parsel,
+    CSS unless it starts with ``xpath:``), or ``None`` when it compiles."""
+    from parsel import Selector  # the same library the spiders select with
+
+    probe = Selector(text="<html></html>")
+    try:
+        if expr.startswith("xpath:"):
+            probe.xpath(expr[len("xpath:") :].strip())
+        else:
+            probe.css(expr)
+    except (SyntaxError, ValueError) as exc:  # cssselect raises SyntaxError subclasses, parsel's XPath ValueError
+        kind = "XPath" if expr.startswith("xpath:") else "CSS selector"
+        problem = f"invalid {kind} {expr!r}: {str(exc).removeprefix('XPath error: ')}"
+        return problem + (' (an XPath needs the prefix "xpath:")' if expr.lstrip().startswith(("/", "(")) else "")
+    return None
+
+
 class Selectors(StrictModel):
     """CSS (default) or XPath (prefix ``xpath:``) selectors for ``html`` sources."""
 
@@ -65,6 +89,14 @@ class Selectors(StrictModel):
     comments: str | None = None
     # list pages that carry the whole post (forums, message boards): one selector per item
     item: str | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        problem = selector_problem(value) if value and value.strip() else None  # empty: as if not given
+        if problem:
+            raise ValueError(f"{problem}; {SELECTOR_HINT}")
+        return value
 
 
 class JsonPaths(StrictModel):

@@ -63,6 +63,8 @@ class CrawlOutcome:
             out["error"] = self.process.output_tail or "not started"
         elif run.status != "ok" and run.error_summary:
             out["error"] = run.error_summary
+        if run is not None and run.warnings:
+            out["warnings"] = list(run.warnings)
         return out
 
 

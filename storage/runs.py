@@ -21,6 +21,7 @@ STATUSES = ("running", "ok", "partial", "failed", "timeout")
 HEALTH_RUNS = 40  # runs read per source to judge its health (streaks of failures or empty runs)
 LAUNCH_SLACK = timedelta(seconds=2)
 ABANDONED = "abandoned: the crawl process ended without finishing its run"
+WARNING_STAT = "yuqing/warning/"  # crawl stats under this prefix are warnings (a selector that matched nothing)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class CrawlRun:
     dropped: int
     errors: int
     error_summary: str
+    warnings: tuple[str, ...] = ()
+    """what went unnoticed otherwise, e.g. ``selectors.links 'ul a' matched nothing on URL``"""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ def _to_run(row: CrawlRunRow) -> CrawlRun:
         dropped=row.dropped,
         errors=row.errors,
         error_summary=row.error_summary,
+        warnings=tuple(
+            str(value) for key, value in sorted((row.stats or {}).items()) if key.startswith(WARNING_STAT) and value
+        ),
     )
 
 

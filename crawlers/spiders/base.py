@@ -26,6 +26,7 @@ from crawlers.failures import download_cause
 from crawlers.items import PostItem
 from crawlers.middlewares import ARTICLE_META
 from crawlers.selectors import parse_count, select_text
+from storage.runs import WARNING_STAT
 from yuqing.base.post import Post
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class SourceSpider(scrapy.Spider):
     source: Source
     max_pages: int
     emitted: int  # posts claimed so far against max_items
+    unmatched: dict[str, list[str]]  # selector key → list pages it matched nothing on
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -64,6 +66,7 @@ class SourceSpider(scrapy.Spider):
             )
         spider.max_pages = crawler.settings.getint("YUQING_MAX_PAGES") or spider.source.max_pages
         spider.emitted = 0
+        spider.unmatched = {}
         env_names = {**spider.source.headers_env, **spider.source.cookies_env}
         for name, var in env_names.items():
             if var not in os.environ:
@@ -203,6 +206,20 @@ class SourceSpider(scrapy.Spider):
         return PostItem(post=post, published_raw=published, text_is_html=text_is_html)
 
     # -- errors ----------------------------------------------------------------------------
+    def note_unmatched(self, key: str, expr: str, response: Response) -> None:
+        """A list selector (or JSON path) that matched nothing on a start page: the crawl's summary
+        warns, since ``ok items=0`` alone looks like a quiet source. A later page past the end of a
+        list, or a search without results, is no sign of a wrong selector."""
+        first_url = (response.meta.get("redirect_urls") or [response.url])[0]
+        if response.meta.get(PAGE_META) != 1 or first_url not in self.source.start_urls:
+            return
+        url = response.url
+        pages = self.unmatched.setdefault(key, [])
+        pages.append(url)
+        more = f" (and {len(pages) - 1} more page(s))" if len(pages) > 1 else ""
+        self.crawler.stats.set_value(f"{WARNING_STAT}{key}", f"{key} {expr!r} matched nothing on {pages[0]}{more}")
+        logger.warning("%s %r matched nothing on %s", key, expr, url)
+
     def record_error(self, message: str, url: str) -> None:
         """Count one failed page; the run recorder summarises them."""
         self.rt.record_error(message, url)

@@ -39,10 +39,15 @@ class HtmlSpider(SourceSpider):
         sel = self.selector(response)
         s = self.selectors
         if s.item:
-            for index, node in enumerate(select(sel, s.item)):
+            nodes = select(sel, s.item)
+            if not nodes:
+                self.note_unmatched("selectors.item", s.item, response)
+            for index, node in enumerate(nodes):
                 yield from self.list_item(node, index, response)
         elif self.follows:
             links = select_links(sel, s.links) if s.links else auto_links(sel, response.url)
+            if s.links and not links:
+                self.note_unmatched("selectors.links", s.links, response)
             for link in dict.fromkeys(links):
                 if self.full:
                     break

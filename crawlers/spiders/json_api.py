@@ -43,6 +43,8 @@ class JsonSpider(SourceSpider):
         if not isinstance(entries, list):
             self.record_error("json_paths.items is not a list", response.url)
             return
+        if not entries:
+            self.note_unmatched("json_paths.items", paths.items, response)
         for entry in entries:
             yield from self.entry(entry, response)
         if paths.next_url:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -123,3 +124,51 @@ def test_digest_json_with_a_preview_keeps_stdout_json(sqlite_app: AppContext, tm
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["group"] == "press-office"
     assert f"preview: {preview}" in result.stderr and preview.exists()
+
+
+def test_alerts_send_says_what_waits_for_quiet_hours(config_dir: Path, tmp_path: Path) -> None:
+    """In quiet hours a 较大 alert is held: `alerts send` says how many wait and when they go out."""
+    from zoneinfo import ZoneInfo
+
+    from alerts_testlib import ALERTS_YAML, make_app
+
+    local_now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    ends = (local_now + timedelta(hours=2)).replace(second=0, microsecond=0)
+    quiet = f"{local_now - timedelta(hours=1):%H:%M}-{ends:%H:%M}"  # the quiet hours are now
+    app = make_app(
+        config_dir, f"sqlite:///{tmp_path / 'q.db'}", alerts=ALERTS_YAML.replace('"22:00-07:00"', f'"{quiet}"')
+    )
+    with app.session() as session:
+        seed = Seed(session)
+        for n in range(2):
+            seed.post(
+                f"民警殴打群众{n}",
+                "民警殴打群众。",
+                at=local_now - timedelta(minutes=30),
+                negative=True,
+                risk=2,
+                topics={"police": ["民警"]},
+            )
+    code, out = run(app, "alerts", "send")
+    assert code == 0, out
+    assert "nothing to send now" in out
+    assert f"2 alert(s) wait for quiet hours ({quiet}) to end: they go out at {ends:%Y-%m-%d %H:%M} +08:00" in out
+    assert "alerts at 重大 or above are sent during quiet hours" in out
+    assert not list(app.config.outbox_dir.glob("alert_*.eml"))
+    code, out = run(app, "deliveries", "retry")  # the same answer where admins retry by hand
+    assert code == 0 and "nothing to send now" in out and "2 alert(s) wait for quiet hours" in out, out
+    app.close()
+
+
+def test_every_command_labels_times_in_the_configured_timezone(sqlite_app: AppContext) -> None:
+    """`deliveries list`, `status` and `topics history` show the same time, labelled with its offset."""
+    code, out = run(sqlite_app, "alerts", "test", "--channel", "mail", "--to", "me@example.cn")
+    assert code == 0, out
+    code, listed = run(sqlite_app, "deliveries", "list")
+    (row,) = [line for line in listed.splitlines() if "test:mail:" in line]
+    stamp = re.search(r"sent +(\d{4}-\d\d-\d\d \d\d:\d\d) \+08:00 test:mail:", row)
+    assert stamp, row
+    rows = [json.loads(line) for line in run(sqlite_app, "deliveries", "list", "--json")[1].splitlines()]
+    sent_at = datetime.fromisoformat(rows[0]["sent_at"])
+    assert sent_at.utcoffset() == timedelta(0)  # JSON: ISO 8601 in UTC, with its offset
+    assert f"{sent_at.astimezone(timezone(timedelta(hours=8))):%Y-%m-%d %H:%M}" == stamp.group(1)

@@ -9,7 +9,7 @@ from pathlib import Path
 from alerts_testlib import ALERTS_YAML, Seed, WebhookServer, make_app
 from sqlalchemy import select
 
-from alerts.service import retry_pending, send_admin_alert, send_immediate_alerts
+from alerts.service import Held, held_alerts, retry_pending, send_admin_alert, send_immediate_alerts
 from alerts.windows import quiet_until, surge_slot
 from storage.context import AppContext
 from storage.models import DeliveryRow
@@ -79,8 +79,11 @@ def test_quiet_hours_postpone_except_the_bypass_level(sqlite_app: AppContext) ->
     assert len(waiting) == 2 and all(r.status == "pending" for r in waiting)
     assert all(r.next_attempt_at == datetime(2026, 11, 28, 7, 0, tzinfo=TZ) for r in waiting)
     assert send_immediate_alerts(sqlite_app, NIGHT + timedelta(hours=2)) == []
+    until = datetime(2026, 11, 28, 7, 0, tzinfo=TZ)  # one alert (to two recipients) waits for the morning
+    assert held_alerts(sqlite_app, NIGHT + timedelta(hours=2)) == [Held(1, until, "quiet hours (22:00-07:00) to end")]
     morning = send_immediate_alerts(sqlite_app, datetime(2026, 11, 28, 7, 1, tzinfo=TZ))
     assert {r.key for r in morning} == {f"alert:post:{medium}"} and all(r.status == "sent" for r in morning)
+    assert held_alerts(sqlite_app, datetime(2026, 11, 28, 7, 1, tzinfo=TZ)) == []
 
 
 RATE_ALERTS = ALERTS_YAML.replace(
@@ -99,7 +102,9 @@ def test_rate_limit_keeps_the_rest_pending(config_dir: Path, tmp_path: Path, web
     assert sorted(r.status for r in wecom) == ["pending", "sent", "sent"]
     assert len(webhook_server.requests) == 2
     held = next(r for r in wecom if r.status == "pending")
-    assert "rate limit of 2/h" in held.error
+    assert "rate limit of 2/h" in held.error and "+08:00" in held.error  # its time in the configured timezone
+    (waiting,) = [h for h in held_alerts(app, DAY) if h.reason.startswith("rate limit")]
+    assert waiting.count == 1 and waiting.reason == "rate limit of 2/h reached on wecom"
     assert [r for r in retry_pending(app, DAY + timedelta(minutes=30), environ=env) if r.channel == "wecom"] == []
     later = retry_pending(app, DAY + timedelta(hours=1, minutes=1), environ=env)
     assert [(r.key, r.status) for r in later] == [(held.key, "sent")]

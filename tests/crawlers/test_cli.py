@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -35,6 +37,7 @@ def test_sources_list_shows_the_last_run(crawl_config: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line for line in result.output.splitlines()}
     assert "ok new=2" in lines["board-test"] and "never crawled" in lines["news-test"]
+    assert re.search(r"\[\d{4}-\d\d-\d\d \d\d:\d\d \+08:00 ok new=2\]", lines["board-test"])  # labelled
     assert "disabled" in lines["search-test"]
     rows = [
         json.loads(line)
@@ -44,6 +47,7 @@ def test_sources_list_shows_the_last_run(crawl_config: Path) -> None:
     ]
     board = next(r for r in rows if r["id"] == "board-test")
     assert (board["last_status"], board["last_new"], board["media_type"]) == ("ok", 2, "政务")
+    assert datetime.fromisoformat(board["last_run"]).utcoffset() == timedelta(0)  # JSON: ISO 8601, UTC
 
 
 def test_extract_reads_raw_bytes_and_detects_gbk(config_dir: Path) -> None:
@@ -81,7 +85,7 @@ def test_extract_plain_output(config_dir: Path) -> None:
     )
     assert result.exit_code == 0
     assert "title: 公安机关公布十起侵犯公民个人信息典型案例" in result.output
-    assert "published: 2023-03-09T02:00:00+00:00" in result.output
+    assert "published: 2023-03-09 10:00 +08:00" in result.output  # the configured timezone, labelled
 
 
 def test_every_collect_command_has_help_with_an_example() -> None:

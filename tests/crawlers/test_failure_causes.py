@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,31 @@ def test_unknown_exceptions_keep_their_class_name() -> None:
     assert download_cause(error.TCPTimedOutError()) == "timeout"
     assert download_cause(error.ConnectionRefusedError()) == "connection refused"
     assert download_cause(KeyError("x")) == "KeyError"
+
+
+UNMATCHED = """
+  - {{id: renamed-test, name: 改版后的列表, kind: html, start_urls: ["{base}/news/list-1.html"], delay: 0,
+      selectors: {{links: "ul.renamed a", title: "h1.title", body: "div.content"}}}}
+  - {{id: board-renamed-test, name: 改版后的留言板, kind: html, start_urls: ["{base}/board/index.html"], delay: 0,
+      follow_articles: false, selectors: {{item: "div.message", title: "h3", body: "p.content"}}}}
+"""
+
+
+def test_a_selector_that_matches_nothing_is_a_warning_not_a_quiet_ok(crawl_config: Path, site: MockServer) -> None:
+    """A site's redesign leaves `ok items=0`: the summary, the JSON and `yuqing status` say which selector."""
+    sources = crawl_config / "sources.yaml"
+    sources.write_text(sources.read_text(encoding="utf-8") + UNMATCHED.format(base=site.base), encoding="utf-8")
+    code, out = crawl_text(crawl_config, "renamed-test")
+    assert code == 0 and "renamed-test: ok  pages=1  items=0" in out, out
+    assert f"  warning: selectors.links 'ul.renamed a' matched nothing on {site.base}/news/list-1.html\n" in out, out
+    code, out = crawl_text(crawl_config, "board-renamed-test")
+    assert code == 0, out
+    assert f"  warning: selectors.item 'div.message' matched nothing on {site.base}/board/index.html\n" in out, out
+    code, out = crawl_text(crawl_config, "board-test")  # the same board with its real selectors: no warning
+    assert code == 0 and "board-test: ok" in out and "warning" not in out, out
+    status = run_yuqing(crawl_config, "status", "--json")
+    rows = {s["id"]: s for s in json.loads(status.stdout)["sources"]}
+    assert rows["renamed-test"]["runs"][0]["warnings"] == [
+        f"selectors.links 'ul.renamed a' matched nothing on {site.base}/news/list-1.html"
+    ]
+    assert rows["board-test"]["runs"][0]["warnings"] == []

@@ -154,9 +154,9 @@ def test_failed_digest_deliveries_are_a_failed_job_and_show_error_and_next_attem
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.startswith(f"times in {TZ}\n"), listed.stdout
     (entry,) = [x for x in listed.stdout.splitlines() if row.key in x]
-    assert re.search(rf"\bfailed +{row.attempts}x next +{next_local:%Y-%m-%d %H:%M} {re.escape(row.key)} ", entry), (
-        entry
-    )
+    assert re.search(
+        rf"\bfailed +{row.attempts}x next +{next_local:%Y-%m-%d %H:%M} \+08:00 {re.escape(row.key)} ", entry
+    ), entry
     assert re.search(r"mail → analyst@localhost  error: SMTP 127\.0\.0\.1:\d+: \(451, .*4\.3\.0 mailbox busy", entry), (
         entry
     )
@@ -167,10 +167,12 @@ def test_failed_digest_deliveries_are_a_failed_job_and_show_error_and_next_attem
     assert f"open deliveries (times in {TZ}):" in out, status.stdout
     assert (
         f"failed {row.key} → mail:analyst@localhost attempts={row.attempts} "
-        f"next attempt: {next_local:%Y-%m-%d %H:%M:%S} error: " in out
+        f"next attempt: {next_local:%Y-%m-%d %H:%M:%S} +08:00 error: " in out
     ), status.stdout
-    assert "4.3.0 mailbox busy" in out.split(f"next attempt: {next_local:%Y-%m-%d %H:%M:%S} error: ", 1)[1]
-    assert re.search(r"FAILED job digest:press-office: failed at [-0-9]+ [:0-9]+: 1 of 1 deliveries failed", out), out
+    assert "4.3.0 mailbox busy" in out.split(f"next attempt: {next_local:%Y-%m-%d %H:%M:%S} +08:00 error: ", 1)[1]
+    assert re.search(
+        r"FAILED job digest:press-office: failed at [-0-9]+ [:0-9]+ \+08:00: 1 of 1 deliveries failed", out
+    ), out
 
 
 def test_restart_after_a_kill_mid_digest_serves_the_cut_off_recipient_quickly_without_a_digest_job(

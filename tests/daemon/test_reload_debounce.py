@@ -43,7 +43,7 @@ def test_half_written_edit_waits_and_the_finished_one_is_refused_once(
     assert refusals(caplog) == 0  # neither version was stable for a poll yet
     daemon.step(NOW)
     assert refusals(caplog) == 1
-    assert "sources.yaml:4: sources[0].nmae: unknown key" in caplog.text
+    assert "sources.yaml:4: sources[0] (id: broken).nmae: unknown key" in caplog.text
     daemon.step(NOW)
     daemon.step(NOW)
     assert refusals(caplog) == 1  # the same broken files are reported once

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -61,6 +62,8 @@ def test_status_human_and_json(config_dir: Path) -> None:
     assert "no jobs scheduled yet" in human.output
     assert "broken-site" in human.output and "failing" in human.output and "idle-site" in human.output
     assert "deliveries: failed=1" in human.output and "SMTP 451" in human.output
+    assert re.search(r"\(until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00 Asia/Shanghai\)", human.output)
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00 failed new=0", " ".join(human.output.split()))
     data = json.loads(runner.invoke(cli, ["--config", str(config_dir), "status", "--json"]).output)
     broken = next(s for s in data["sources"] if s["id"] == "broken-site")
     assert broken["health"] == "failing" and len(broken["runs"]) == 3 and broken["runs"][0]["error"] == "HTTP 503"

@@ -77,7 +77,7 @@ def test_config_check_ok_and_failing(config_dir: Path) -> None:
     bad = run("--config", str(config_dir), "config", "check")
     assert bad.returncode == 1
     assert "Traceback" not in bad.stderr
-    assert "sources.yaml:3: sources[0].nme: unknown key" in bad.stderr
+    assert "sources.yaml:3: sources[0] (id: x).nme: unknown key" in bad.stderr
     assert "settings.yaml:" in bad.stderr and "YAML syntax error" in bad.stderr
 
 

@@ -27,9 +27,13 @@ def test_three_planted_mistakes_are_all_reported_with_file_and_line(config_dir: 
     found = errors_of(config_dir)
     assert len(found) == 4, found
     kw_line = line_no(topics, "keywords: 法院")
-    assert any(re.search(rf"topics.yaml:{kw_line}: topics\[1\]\.keywords: must be a list", e) for e in found), found
     assert any(
-        re.search(rf"topics.yaml:{kw_line + 1}: topics\[1\]\.old: unknown key; allowed keys: .*keywords", e)
+        re.search(rf"topics.yaml:{kw_line}: topics\[1\] \(id: courts\)\.keywords: must be a list", e) for e in found
+    ), found
+    assert any(
+        re.search(
+            rf"topics.yaml:{kw_line + 1}: topics\[1\] \(id: courts\)\.old: unknown key; allowed keys: .*keywords", e
+        )
         for e in found
     ), found
     assert any(
@@ -53,7 +57,9 @@ def test_typo_suggests_the_key_meant(config_dir: Path) -> None:
 def test_empty_keyword_list_names_the_rule(config_dir: Path) -> None:
     edit(config_dir / "topics.yaml", "    keywords: [检察院, 检察官, 检察机关, 公诉, 批捕, 不起诉]", "    keywords: []")
     (found,) = errors_of(config_dir)
-    assert re.search(r"topics.yaml:\d+: topics\[2\]\.keywords: must be a non-empty list of strings", found)
+    assert re.search(
+        r"topics.yaml:\d+: topics\[2\] \(id: procuratorate\)\.keywords: must be a non-empty list of strings", found
+    )
 
 
 def test_wrong_enum_lists_allowed_values(config_dir: Path) -> None:
@@ -98,7 +104,7 @@ def test_bad_environment_value_is_reported(config_dir: Path) -> None:
 def test_unknown_topic_in_group_is_a_cross_file_error(config_dir: Path) -> None:
     edit(config_dir / "alerts.yaml", "    topics: []", "    topics: [police, polise]")
     (found,) = errors_of(config_dir)
-    assert re.search(r'alerts.yaml:\d+: groups\[0\]\.topics\[1\]: unknown topic "polise"', found)
+    assert re.search(r'alerts.yaml:\d+: groups\[0\] \(id: press-office\)\.topics\[1\]: unknown topic "polise"', found)
 
 
 def test_duplicate_source_id_is_refused(config_dir: Path) -> None:
@@ -124,3 +130,49 @@ def test_schedule_needs_exactly_one_of_interval_or_cron(config_dir: Path) -> Non
     edit(config_dir / "sources.yaml", "schedule: {interval: 1h}", 'schedule: {interval: 1h, cron: "0 * * * *"}')
     (found,) = errors_of(config_dir)
     assert 'give exactly one of "interval" or "cron"' in found
+
+
+def test_a_mistake_in_a_list_item_names_the_items_id(config_dir: Path) -> None:
+    """``sources[4]`` alone sends the admin counting list items: the id says which source it is."""
+    sources = config_dir / "sources.yaml"
+    edit(sources, "    name: 中国长安网·要闻\n", "    name: 中国长安网·要闻\n    max_page: 2\n")
+    (found,) = errors_of(config_dir)
+    line = line_no(sources, "max_page: 2")
+    assert re.search(rf"sources.yaml:{line}: sources\[4\] \(id: chinapeace\)\.max_page: unknown key", found), found
+    assert 'did you mean "max_pages"?' in found
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        ('links: "div.sec_list li a"', 'links: "div.sec_list li a["', "invalid CSS selector 'div.sec_list li a['"),
+        (
+            'title: "div.title"',
+            "title: \"//div[@class='title']\"",
+            "invalid CSS selector \"//div[@class='title']\": Expected selector, got <DELIM '/' at 0> "
+            '(an XPath needs the prefix "xpath:")',
+        ),
+        (
+            "next_page: \"xpath://a[contains(text(), '下一页')]/@href\"",
+            "next_page: \"xpath://a[contains(text(), '下一页')/@href\"",
+            "invalid XPath \"xpath://a[contains(text(), '下一页')/@href\": Invalid predicate",
+        ),
+    ],
+)
+def test_a_selector_that_does_not_compile_is_a_config_error(config_dir: Path, old: str, new: str, problem: str) -> None:
+    """Caught by `config check` with file, line and a hint, not at crawl time."""
+    sources = config_dir / "sources.yaml"
+    edit(sources, old, new)
+    (found,) = errors_of(config_dir)
+    key = old.split(":")[0]
+    line = line_no(sources, new)
+    assert found.startswith(f"{sources}:{line}: sources[5] (id: court-news).selectors.{key}: {problem}"), found
+    assert 'or XPath with the prefix "xpath:"' in found
+    from click.testing import CliRunner
+
+    from yuqing.cli import cli
+
+    checked = CliRunner().invoke(cli, ["--config", str(config_dir), "config", "check"])
+    assert checked.exit_code == 1 and f"sources.yaml:{line}: sources[5] (id: court-news).selectors.{key}: " in " ".join(
+        checked.output.split()
+    ), checked.output

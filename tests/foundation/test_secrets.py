@@ -107,7 +107,7 @@ def test_value_pasted_under_an_env_key_is_refused_and_not_echoed(config_dir: Pat
     )
     found = errors_of(config_dir)
     assert any(
-        re.search(r"alerts.yaml:\d+: channels\[2\]\.url_env: must be the NAME of an environment variable", e)
+        re.search(r"alerts.yaml:\d+: channels\[2\] \(id: wc\)\.url_env: must be the NAME of an environment variable", e)
         for e in found
     ), found
     assert not any("SECRET9" in e for e in found), found
@@ -127,7 +127,7 @@ def test_webhook_url_in_the_environment_is_checked_at_load_without_echo(config_d
     found = errors_of(config_dir, {"YUQING_DINGTALK_URL": url})
     assert any(
         re.search(
-            r"alerts.yaml:\d+: channels\[1\]\.url_env: environment variable YUQING_DINGTALK_URL "
+            r"alerts.yaml:\d+: channels\[1\] \(id: ding\)\.url_env: environment variable YUQING_DINGTALK_URL "
             r"contains a space",
             e,
         )

@@ -175,7 +175,10 @@ def test_config_check_prints_file_and_line(config_dir) -> None:  # type: ignore[
     line = text.splitlines().index('    expr: "@政法机关"') + 1
     result = CliRunner().invoke(cli, ["--config", str(config_dir), "config", "check"])
     assert result.exit_code == 1
-    assert f"topics.yaml:{line}: topics[5].expr: rule expression error at position 11: missing )" in result.output
+    assert (
+        f"topics.yaml:{line}: topics[5] (id: unfair-enforcement).expr: rule expression error at position 11: missing )"
+        in result.output
+    )
 
 
 def test_rules_version_changes_with_topics(shipped_topics) -> None:  # type: ignore[no-untyped-def]

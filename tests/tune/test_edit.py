@@ -109,7 +109,7 @@ def test_an_invalid_edit_leaves_the_file_identical(config_dir: Path) -> None:
     original = path.read_bytes()
     with pytest.raises(ConfigError) as info:
         apply_edit(config_dir, "topics.yaml", lambda doc: remove_words(doc, "courts", ["法院", "法官"]), {})
-    assert "topics[1].keywords: must be a non-empty list of strings" in str(info.value.issues[0])
+    assert "topics[1] (id: courts).keywords: must be a non-empty list of strings" in str(info.value.issues[0])
     assert path.read_bytes() == original
     assert sorted(p.name for p in config_dir.iterdir() if p.name.startswith(".")) == []  # no temp file left
 

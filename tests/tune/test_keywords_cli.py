@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -43,6 +44,7 @@ def test_add_and_remove_are_applied_and_audited(yq, config_dir: Path) -> None:  
     lines = history.output.splitlines()
     assert len(lines) == 2
     assert "keywords.remove" in lines[0] and "张三" in lines[1] and "keywords.add" in lines[1]
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00  ", lines[0])  # configured timezone, labelled
 
 
 def test_refused_edit_leaves_file_identical(yq, config_dir: Path) -> None:  # type: ignore[no-untyped-def]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -20,21 +19,17 @@ from alerts.render import AlertView, digest_html, environment
 from alerts.service import (
     build_digest,
     digest_send_time,
+    held_alerts,
     retry_pending,
     select_groups,
     send_digests,
     send_immediate_alerts,
 )
 from storage.context import AppContext
-from yuqing.base.clock import utcnow
+from yuqing.base.clock import iso_utc, local_time, utcnow
 from yuqing.base.errors import YuqingError
 from yuqing.base.text import redact
 from yuqing.cli.app import pass_app
-
-
-def _aware(when: datetime) -> datetime:
-    """Stored times are UTC (SQLite hands them back naive)."""
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def _digest_json(d: Digest) -> dict[str, object]:
@@ -178,7 +173,25 @@ def alerts_send(app: AppContext) -> None:
     Example:
       yuqing alerts send
     """
-    _echo_results(send_immediate_alerts(app, utcnow()))
+    now = utcnow()
+    _echo_with_held(app, send_immediate_alerts(app, now), now)
+
+
+def _echo_with_held(app: AppContext, results: list[dl.DeliveryResult], now: datetime) -> None:
+    """What was sent, then the alerts held back (quiet hours, rate limit): how many, and when."""
+    held = held_alerts(app, now)
+    if results or not held:
+        _echo_results(results)
+    else:
+        click.echo("nothing to send now")
+    tz = app.config.settings.timezone
+    for h in held:
+        click.echo(
+            f"{h.count} alert(s) wait for {h.reason}: they go out at {local_time(h.until, tz)} "
+            "(the daemon sends them then; without it, run `yuqing alerts send` after that time)"
+        )
+    if any(h.reason.startswith("quiet hours") for h in held):
+        click.echo(f"(alerts at {app.config.alerts.immediate.bypass_level} or above are sent during quiet hours)")
 
 
 @click.group("deliveries")
@@ -200,7 +213,8 @@ def deliveries_retry(app: AppContext) -> None:
     Example:
       yuqing deliveries retry
     """
-    _echo_results(retry_pending(app, utcnow()))
+    now = utcnow()
+    _echo_with_held(app, retry_pending(app, now), now)
 
 
 @deliveries_group.command("list")
@@ -218,7 +232,7 @@ def deliveries_list(app: AppContext, failed: bool, limit: int, as_json: bool) ->
     """
     with app.session() as session:
         rows = dl.listing(session, failed_only=failed, limit=limit)
-    tz = ZoneInfo(app.config.settings.timezone)
+    tz = app.config.settings.timezone
     if rows and not as_json:
         click.echo(f"times in {app.config.settings.timezone}")
     for row in rows:
@@ -230,9 +244,9 @@ def deliveries_list(app: AppContext, failed: bool, limit: int, as_json: bool) ->
             "recipient": row.recipient,
             "status": row.status,
             "attempts": row.attempts,
-            "created_at": row.created_at.isoformat(),
-            "sent_at": row.sent_at.isoformat() if row.sent_at else None,
-            "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+            "created_at": iso_utc(row.created_at),
+            "sent_at": iso_utc(row.sent_at),
+            "next_attempt_at": iso_utc(row.next_attempt_at),
             "last_error": redact(row.last_error),
             "timezone": app.config.settings.timezone,
         }
@@ -250,7 +264,7 @@ def deliveries_list(app: AppContext, failed: bool, limit: int, as_json: bool) ->
             problem = {"sent": "note", dl.CANCELLED: "reason"}.get(row.status, "error")
             error = f"  {problem}: {redact(row.last_error)[:120]}" if row.last_error else ""
             click.echo(
-                f"{row.id:>6} {row.status:8} {row.attempts}x {label:7} {_aware(when).astimezone(tz):%Y-%m-%d %H:%M} "
+                f"{row.id:>6} {row.status:8} {row.attempts}x {label:7} {local_time(when, tz)} "
                 f"{row.key}  {row.channel} → {row.recipient}{error}"
             )
     if not rows and not as_json:

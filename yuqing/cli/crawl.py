@@ -15,6 +15,7 @@ from crawlers.context import find_source
 from crawlers.launch import ALREADY_RUNNING, crawl_source
 from storage.context import AppContext
 from storage.runs import last_runs
+from yuqing.base.clock import iso_utc, local_time
 from yuqing.base.errors import CrawlError
 from yuqing.cli.app import pass_app
 from yuqing.cli.progress import progress_display
@@ -27,6 +28,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
     click.echo(f"{summary['source']}: {summary['status']}  {counts}")
     for number, line in enumerate(str(summary.get("error") or "").splitlines()):
         click.echo(f"  {'cause: ' if number == 0 else '       '}{line}")
+    for warning in summary.get("warnings", []):
+        click.echo(f"  warning: {warning}")
 
 
 @click.command("crawl")
@@ -110,10 +113,6 @@ def sources_group() -> None:
     """
 
 
-def _local(value: datetime | None, tz: ZoneInfo) -> str:
-    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "-"
-
-
 @sources_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
 @pass_app
@@ -125,7 +124,7 @@ def sources_list(app: AppContext, as_json: bool) -> None:
       yuqing sources list
       yuqing sources list --json | jq .last_status
     """
-    tz = ZoneInfo(app.config.settings.timezone)
+    tz = app.config.settings.timezone
     with app.session() as session:
         runs = last_runs(session)
     for source in app.config.sources.sources:
@@ -137,7 +136,7 @@ def sources_list(app: AppContext, as_json: bool) -> None:
             "enabled": source.enabled,
             "media_type": source.media_type,
             "media_level": source.media_level,
-            "last_run": _local(run.started_at, tz) if run else None,
+            "last_run": iso_utc(run.started_at) if run else None,
             "last_status": run.status if run else None,
             "last_new": run.new if run else None,
         }
@@ -145,7 +144,7 @@ def sources_list(app: AppContext, as_json: bool) -> None:
             click.echo(json.dumps(row, ensure_ascii=False))
             continue
         state = "enabled " if source.enabled else "disabled"
-        last = f"{row['last_run']} {run.status} new={run.new}" if run else "never crawled"
+        last = f"{local_time(run.started_at, tz)} {run.status} new={run.new}" if run else "never crawled"
         click.echo(f"{source.id:24} {source.kind:8} {state} {source.media_level} {source.name}  [{last}]")
 
 
@@ -181,6 +180,6 @@ def extract(app: AppContext, files: tuple[Path, ...], url: str | None, as_json: 
             click.echo(json.dumps(row, ensure_ascii=False))
         else:
             click.echo(
-                f"== {path}\ntitle: {article.title}\npublished: {row['published_at'] or '-'}\n"
+                f"== {path}\ntitle: {article.title}\npublished: {local_time(published, tz)}\n"
                 f"author: {article.author or '-'}\n\n{article.text}\n"
             )

@@ -6,7 +6,6 @@ import json
 import os
 import sys
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -16,7 +15,7 @@ from rich.table import Table
 from config import load_config
 from storage.context import AppContext
 from storage.db import require_current
-from yuqing.base.clock import utcnow
+from yuqing.base.clock import local_time, utcnow
 from yuqing.base.errors import ConfigError, YuqingError
 from yuqing.cli.app import pass_app
 from yuqing.daemon.faults import human_bytes
@@ -52,10 +51,8 @@ def run_command(app: AppContext, verbose: bool) -> None:
 
 
 def local(value: str | None, tz: str) -> str:
-    """An ISO time from the status as ``2026-12-01 08:00:00`` in the configured timezone."""
-    if not value:
-        return "-"
-    return f"{datetime.fromisoformat(value).astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M:%S}"
+    """An ISO time from the status as ``2026-12-01 08:00:00 +08:00`` in the configured timezone."""
+    return local_time(datetime.fromisoformat(value), tz, seconds=True) if value else "-"
 
 
 def daemon_line(status: Status) -> str:
@@ -95,7 +92,12 @@ def print_status(status: Status, console: Console) -> None:
     sources = Table("source", "enabled", "health", "last runs (newest first)", title="Sources", title_justify="left")
     for src in status.sources:
         runs = (
-            "; ".join(f"{local(r['started_at'], tz)} {r['status']} new={r['new']}" for r in src["runs"]) or "never run"
+            "; ".join(
+                f"{local(r['started_at'], tz)} {r['status']} new={r['new']}"
+                + "".join(f" (warning: {escape(w)})" for w in r.get("warnings", []))
+                for r in src["runs"]
+            )
+            or "never run"
         )
         sources.add_row(src["id"], "yes" if src["enabled"] else "no", src["health"], runs)
     console.print(sources)

@@ -22,7 +22,7 @@ from config.topics_edit import ListField, add_topic, find_topic, set_field
 from storage import audit
 from storage.context import AppContext
 from storage.models import PostRow
-from yuqing.base.clock import utcnow
+from yuqing.base.clock import local_time, utcnow
 from yuqing.base.errors import ConfigError, YuqingError
 from yuqing.cli.app import pass_app
 
@@ -292,10 +292,6 @@ def topics_history(app: AppContext, topic_id: str | None, limit: int) -> None:
     if not entries:
         click.echo("no changes recorded" + (f" for {topic_id}" if topic_id else ""))
     tz = app.config.settings.timezone
-    from zoneinfo import ZoneInfo
-
     for e in entries:
         detail = json.dumps(e.detail, ensure_ascii=False)
-        click.echo(
-            f"{e.at.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M:%S}  {e.actor:12} {e.action:16} {e.target:20} {detail}"
-        )
+        click.echo(f"{local_time(e.at, tz, seconds=True)}  {e.actor:12} {e.action:16} {e.target:20} {detail}")

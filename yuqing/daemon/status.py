@@ -104,6 +104,7 @@ def source_rows(engine: Engine, config: Config) -> list[dict[str, Any]]:
                             "new": r.new,
                             "errors": r.errors,
                             "error": r.error_summary[:160],
+                            "warnings": list(r.warnings),
                         }
                         for r in runs[:RUNS_SHOWN]
                     ],
