@@ -10,8 +10,21 @@ from ruamel.yaml.tokens import CommentToken
 
 from yuqing.base.errors import YuqingError
 
-ListField = Literal["keywords", "all", "exclude"]
-FIELD_ORDER = ("id", "name", "enabled", "weight", "description", "keywords", "all", "exclude", "expr", "regions")
+ListField = Literal["keywords", "standalone", "all", "exclude"]
+FIELD_ORDER = (
+    "id",
+    "name",
+    "enabled",
+    "weight",
+    "description",
+    "keywords",
+    "standalone",
+    "context",
+    "all",
+    "exclude",
+    "expr",
+    "regions",
+)
 
 
 def flow_list(words: list[str]) -> CommentedSeq:

@@ -63,7 +63,8 @@ def changed_topic(
     removed = set(remove)
     keywords = [w for w in dict.fromkeys([*topic.keywords, *add]) if w not in removed]
     excludes = [w for w in dict.fromkeys([*topic.exclude, *exclude]) if w not in removed]
-    update: dict[str, Any] = {"keywords": keywords, "exclude": excludes, "enabled": True}
+    standalone = [w for w in topic.standalone if w not in removed]
+    update: dict[str, Any] = {"keywords": keywords, "standalone": standalone, "exclude": excludes, "enabled": True}
     if expr is not None:
         update["expr"] = expr or None
     return Topic.model_validate({**topic.model_dump(), **update})

@@ -6,7 +6,7 @@ import pytest
 
 from config.ruleparse import parse
 from config.topics_model import TopicsFile
-from nlp.rules import compile_topics, evaluate
+from nlp.rules import compile_topics, evaluate, explain, keyword_warnings
 from nlp.segment import normalize
 from yuqing.base.errors import RuleSyntaxError
 
@@ -171,12 +171,12 @@ def test_config_check_prints_file_and_line(config_dir) -> None:  # type: ignore[
 
     path = config_dir / "topics.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace('expr: "@政法机关"', 'expr: "@政法机关 & (打人"', 1), encoding="utf-8")
-    line = text.splitlines().index('    expr: "@政法机关"') + 1
+    path.write_text(text.replace('\n    expr: "!@法规条文"', '\n    expr: "!@法规条文 & (打人"', 1), encoding="utf-8")
+    line = text.splitlines().index('    expr: "!@法规条文"') + 1
     result = CliRunner().invoke(cli, ["--config", str(config_dir), "config", "check"])
     assert result.exit_code == 1
     assert (
-        f"topics.yaml:{line}: topics[5] (id: unfair-enforcement).expr: rule expression error at position 11: missing )"
+        f"topics.yaml:{line}: topics[5] (id: unfair-enforcement).expr: rule expression error at position 12: missing )"
         in result.output
     )
 
@@ -186,3 +186,151 @@ def test_rules_version_changes_with_topics(shipped_topics) -> None:  # type: ign
     changed = shipped_topics.model_copy(update={"stopwords": [*shipped_topics.stopwords, "呢"]})
     assert compile_topics(shipped_topics).version == first
     assert compile_topics(changed).version != first
+
+
+CONTEXT_TOPICS = {
+    "lists": {"机关": ["公安", "民警", "辅警", "法院"], "条文": ["本法"]},
+    "topics": [
+        {
+            "id": "v",
+            "name": "V",
+            "keywords": ["殴打", "推搡"],
+            "standalone": ["暴力执法"],
+            "context": {"terms": "@机关", "within": 10},
+            "exclude": ["电影"],
+            "expr": "!@条文",
+        }
+    ],
+}
+
+
+def context_rules():  # type: ignore[no-untyped-def]
+    return compile_topics(TopicsFile.model_validate(CONTEXT_TOPICS))
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        ("", "辅警推搡老人", True),  # 0 characters apart
+        ("", "推搡老人的是一名辅警", True),  # either order: 6 apart
+        ("", "辅警在现场。十多分钟后两名男子推搡老人", False),  # 13 apart
+        ("民警", "有人推搡老人", False),  # the context must be in the same field
+        ("", "有人投诉暴力执法", True),  # standalone: no context needed
+        ("", "电影里民警殴打坏人", False),  # excluded
+        ("", "民警殴打他人的，依照本法处罚", False),  # the expression rules out law texts
+        ("", "没有任何关键词", False),
+    ],
+)
+def test_context_applies_to_the_keywords(title: str, text: str, expected: bool) -> None:
+    assert bool(context_rules().match(title, text)) is expected
+
+
+def test_context_terms_are_highlighted_with_the_keyword() -> None:
+    [match] = context_rules().match("", "辅警推搡老人")
+    assert [(t["term"], t["start"]) for t in match.terms] == [("辅警", 0), ("推搡", 2)]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("今天天气晴", "no keyword found (keywords: 殴打、推搡、暴力执法)"),
+        (
+            "辅警在现场。十多分钟后两名男子推搡老人",
+            'keyword "推搡" found, but no term of @机关 within 10 characters (the closest is 13 characters away)',
+        ),
+        ("两名男子推搡老人", 'keyword "推搡" found, but no term of @机关 within 10 characters (none in the post)'),
+        ("电影里民警殴打坏人", 'excluded by "电影"'),
+        ("民警殴打他人的，依照本法处罚", "expression false: !@条文"),
+    ],
+)
+def test_explain_names_the_failed_condition(text: str, reason: str) -> None:
+    assert explain(context_rules(), "v", "", text) == [reason]
+    assert explain(context_rules(), "v", "", "辅警推搡老人") == []
+
+
+def test_explain_missing_all_word() -> None:
+    topics = TopicsFile.model_validate({"topics": [{"id": "t", "name": "T", "keywords": ["a"], "all": ["c"]}]})
+    assert explain(compile_topics(topics), "t", "", "a") == ['`all` word "c" missing']
+
+
+def test_old_expression_still_works_alongside_context() -> None:
+    """A user file written for grammar 1 (expr only, no context) keeps its meaning."""
+    topics = TopicsFile.model_validate(
+        {
+            "lists": LISTS,
+            "topics": [{"id": "t", "name": "T", "keywords": ["殴打", "受贿"], "expr": "@机关 NEAR/5 殴打 | 受贿"}],
+        }
+    )
+    rules = compile_topics(topics)
+    assert rules.match("", "民警殴打老人") and rules.match("", "有人受贿") and not rules.match("", "男子殴打老人")
+
+
+def test_context_errors_name_the_list_and_the_fix() -> None:
+    from pydantic import ValidationError
+
+    bad = {**CONTEXT_TOPICS, "topics": [{**CONTEXT_TOPICS["topics"][0], "context": {"terms": "@无此表"}}]}
+    with pytest.raises(ValidationError) as info:
+        TopicsFile.model_validate(bad)
+    [error] = info.value.errors()
+    assert error["loc"] == ("topics", 0, "context", "terms")
+    assert "unknown list @无此表" in error["msg"] and "@机关" in error["msg"]
+    alone = {"topics": [{"id": "t", "name": "T", "keywords": ["a"], "standalone": ["b"]}]}
+    with pytest.raises(ValidationError, match="move them to `keywords`"):
+        TopicsFile.model_validate(alone)
+    with pytest.raises(ValidationError, match="within"):
+        TopicsFile.model_validate(
+            {**bad, "topics": [{**bad["topics"][0], "context": {"terms": "@机关", "within": -1}}]}
+        )
+
+
+def test_keyword_warnings_say_why_a_keyword_cannot_fire() -> None:
+    topics = TopicsFile.model_validate(
+        {
+            "lists": LISTS,
+            "topics": [
+                {
+                    "id": "old",
+                    "name": "Old",
+                    "keywords": ["殴打", "推搡", "电影院打人"],
+                    "exclude": ["电影", "警察故事"],
+                    "expr": "@机关 NEAR/5 殴打",
+                }
+            ],
+        }
+    )
+    rules = compile_topics(topics)
+    [expr] = keyword_warnings(rules, "old", ["推搡"])
+    assert 'does not mention "推搡"' in expr and "`context:`" in expr
+    contains, *_ = keyword_warnings(rules, "old", ["电影院打人"])
+    assert 'contains the exclusion word "电影"' in contains
+    [part] = keyword_warnings(compile_topics(TopicsFile.model_validate(CONTEXT_TOPICS)), "v", ["电"])
+    assert 'part of the exclusion word "电影"' in part
+    assert keyword_warnings(compile_topics(TopicsFile.model_validate(CONTEXT_TOPICS)), "v", ["推搡"]) == []
+
+
+def test_shipped_risk_topics_need_a_political_legal_body(ruleset, segmenter) -> None:  # type: ignore[no-untyped-def]
+    def topics(text: str) -> set[str]:
+        return {m.topic for m in ruleset.match("", segmenter.normalize(text))}
+
+    assert "protective-umbrella" in topics("群众举报某派出所所长充当涉黑团伙保护伞")
+    assert "protective-umbrella" not in topics("县环保局在办理环评时渎职，让污染企业带上了保护伞")
+    assert "corruption" in topics("最高检通报：某检察官受贿案")  # 最高检 is a body now
+    police_success = "警方破获冒充公检法电信诈骗团伙，打掉涉黑涉恶犯罪团伙，民警将嫌疑人按倒在地，追缴受贿赃款"
+    assert topics(police_success) & RISK_TOPICS == set()
+    law = "第二百四十七条 司法工作人员对犯罪嫌疑人实行刑讯逼供的，处三年以下有期徒刑。本法所称司法工作人员，是指有侦查、检察、审判、监管职责的工作人员；受贿、徇私枉法、不作为的，依照本法处罚"
+    assert topics(law) & RISK_TOPICS == set()
+
+
+RISK_TOPICS = {
+    "unfair-enforcement",
+    "violent-enforcement",
+    "wrongful-convictions",
+    "discipline",
+    "corruption",
+    "inaction",
+    "protective-umbrella",
+    "judicial-interference",
+    "illegal-business",
+    "sentence-reduction",
+    "case-suppression",
+}

@@ -49,7 +49,7 @@ def test_add_and_remove_are_applied_and_audited(yq, config_dir: Path) -> None:  
 
 def test_refused_edit_leaves_file_identical(yq, config_dir: Path) -> None:  # type: ignore[no-untyped-def]
     before = (config_dir / "topics.yaml").read_bytes()
-    result = yq("keywords", "remove", "procuratorate", "检察院", "检察官", "检察机关", "公诉", "批捕", "不起诉")
+    result = yq("keywords", "remove", "plac", "政法委", "政法委员会", "政法队伍", "政法干警", "综治中心", "平安建设")
     assert result.exit_code == 1
     assert "keywords: must be a non-empty list of strings" in result.output
     assert "unchanged" in result.output
@@ -124,3 +124,21 @@ def test_topics_list_never_cuts_an_id(config_dir: Path) -> None:
     lines = result.output.splitlines()
     for topic in load_config(config_dir).topics.topics:
         assert any(line.split()[0] == topic.id for line in lines[1:]), topic.id
+
+
+def test_keyword_that_cannot_fire_warns_with_the_reason(yq, config_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    before = (config_dir / "topics.yaml").read_bytes()
+    result = yq("keywords", "add", "violent-enforcement", "电影院打人")
+    assert result.exit_code == 1
+    assert 'Warning: "电影院打人" contains the exclusion word "电影" of violent-enforcement' in result.output
+    assert "can never match" in result.output and (config_dir / "topics.yaml").read_bytes() == before
+    path = config_dir / "topics.yaml"  # an old-style topic: its expression ignores its keywords
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + '\n  - id: old\n    name: 旧\n    keywords: [殴打]\n    expr: "@政法机关 NEAR/30 (殴打 | 打人)"\n',
+        encoding="utf-8",
+    )
+    old = yq("keywords", "add", "old", "推搡")
+    assert old.exit_code == 1 and 'does not mention "推搡"' in old.output and "`context:`" in old.output
+    silenced = yq("keywords", "add", "police", "警", "--exclude")
+    assert silenced.exit_code == 1 and 'the exclusion "警" is part of the keyword(s) 民警、' in silenced.output

@@ -109,3 +109,22 @@ def test_backtest_apply_writes_the_change(yq, config_dir: Path) -> None:  # type
 def test_bad_expression_is_refused_with_position(yq) -> None:  # type: ignore[no-untyped-def]
     result = yq("rules", "backtest", "police", "--expr", "(民警 & ")
     assert result.exit_code == 1 and "position" in result.output and "Traceback" not in result.output
+
+
+def test_added_keyword_fires_under_the_topics_context(yq) -> None:  # type: ignore[no-untyped-def]
+    """The issue's case: a keyword added to a topic with a context makes posts containing it match."""
+    text = "网传辅警推搡老人，视频显示其动手推搡"
+    before = yq("rules", "test", "violent-enforcement", text)
+    assert before.exit_code == 1 and "no keyword found (keywords: 殴打、" in before.output
+    added = yq("keywords", "add", "violent-enforcement", "推搡", "掐脖子", "--max-share", "0.5")
+    assert added.exit_code == 0, added.output
+    after = yq("rules", "test", "violent-enforcement", text)
+    assert after.exit_code == 0 and after.output.startswith("MATCH violent-enforcement: 辅警、推搡")
+    far = yq("rules", "test", "violent-enforcement", "辅警在维持秩序。" + "现场" * 20 + "两名男子互相推搡")
+    assert far.exit_code == 1
+    assert 'keyword "推搡" found, but no term of @政法机关 within 30 characters (the closest is 52' in far.output
+
+
+def test_rules_test_explains_exclusions(yq) -> None:  # type: ignore[no-untyped-def]
+    result = yq("rules", "test", "violent-enforcement", "电影里民警殴打坏人")
+    assert result.exit_code == 1 and '  - excluded by "电影"' in result.output

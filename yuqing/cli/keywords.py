@@ -9,13 +9,23 @@ from typing import Any
 import click
 
 from config.keyword_io import export_keywords, import_keywords, normalize_keyword
-from config.topics_edit import add_words, remove_words
+from config.topics_edit import ListField, add_words, remove_words
+from nlp.backtest import changed_topic, single_topic_rules
+from nlp.rules import exclusion_warnings
+from nlp.rules import keyword_warnings as dead_keyword_warnings
 from storage.context import AppContext
 from yuqing.base.errors import YuqingError
 from yuqing.cli.app import pass_app
+from yuqing.cli.rules import folder
 from yuqing.cli.tune import _field, by_option, confirm_warnings, edit_topics, keyword_warnings
 
 list_options = [
+    click.option(
+        "--standalone",
+        "standalone",
+        is_flag=True,
+        help="The standalone list (words that match without the topic's context).",
+    ),
     click.option("--exclude", "exclude", is_flag=True, help="The exclusion list (words that rule a post out)."),
     click.option("--all", "all_", is_flag=True, help="The must-all-appear list."),
 ]
@@ -26,6 +36,29 @@ share_option = click.option(
     help="Warn when a keyword matches more than this share of the last 7 days' posts.",
 )
 yes_option = click.option("--yes", "-y", is_flag=True, help="Apply even when there are warnings.")
+
+
+def list_field(standalone: bool, exclude: bool, all_: bool) -> ListField:
+    """The list a keywords command works on (keywords unless a flag names another)."""
+    if standalone and (exclude or all_):
+        raise click.UsageError("give at most one of --standalone, --exclude and --all")
+    return "standalone" if standalone else _field(exclude, all_)
+
+
+def cannot_fire(app: AppContext, topic_id: str, words: list[str], field: ListField) -> list[str]:
+    """Warnings for words that, once added to this list, would leave a keyword unable to match."""
+    config = app.config
+    topic = config.topics.get(topic_id)
+    if topic is None or not words:
+        return []  # the edit itself reports an unknown topic
+    if field == "exclude":
+        return exclusion_warnings(topic, words)
+    if field not in ("keywords", "standalone"):
+        return []
+    fold = folder(config)
+    folded = [fold(w) for w in words]
+    rules = single_topic_rules(config.topics, changed_topic(topic, add=folded), fold)
+    return dead_keyword_warnings(rules, topic_id, folded)
 
 
 def with_list_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -57,23 +90,27 @@ def keywords_add(
     app: AppContext,
     topic_id: str,
     words: tuple[str, ...],
+    standalone: bool,
     exclude: bool,
     all_: bool,
     max_share: float,
     yes: bool,
     actor: str | None,
 ) -> None:
-    """Add words to a topic's keywords (or --exclude / --all list).
+    """Add words to a topic's keywords (or --standalone / --exclude / --all list).
+
+    Warns (and asks) when a word could never make a post match: an exclusion word inside it, an
+    expression that ignores it; and when it is too short or too common.
 
     \b
     Example:
       yuqing keywords add violent-enforcement 推搡 掐脖子
       yuqing keywords add police 警匪片 --exclude
     """
-    field = _field(exclude, all_)
+    field = list_field(standalone, exclude, all_)
     normalized = list(dict.fromkeys(normalize_keyword(w) for w in words if w.strip()))
-    if field == "keywords":
-        confirm_warnings(keyword_warnings(app, normalized, max_share), yes)
+    warnings = keyword_warnings(app, normalized, max_share) if field == "keywords" else []
+    confirm_warnings(warnings + cannot_fire(app, topic_id, normalized, field), yes)
     added = edit_topics(
         app,
         lambda doc: add_words(doc, topic_id, normalized, field),
@@ -97,7 +134,13 @@ def keywords_add(
 @by_option
 @pass_app
 def keywords_remove(
-    app: AppContext, topic_id: str, words: tuple[str, ...], exclude: bool, all_: bool, actor: str | None
+    app: AppContext,
+    topic_id: str,
+    words: tuple[str, ...],
+    standalone: bool,
+    exclude: bool,
+    all_: bool,
+    actor: str | None,
 ) -> None:
     """Remove words from a topic's keywords (or --exclude / --all list).
 
@@ -105,7 +148,7 @@ def keywords_remove(
     Example:
       yuqing keywords remove police 110报警
     """
-    field = _field(exclude, all_)
+    field = list_field(standalone, exclude, all_)
     normalized = [normalize_keyword(w) for w in words]
     removed = edit_topics(
         app,
@@ -134,6 +177,7 @@ def keywords_import(
     app: AppContext,
     topic_id: str,
     file: Path,
+    standalone: bool,
     exclude: bool,
     all_: bool,
     max_share: float,
@@ -151,7 +195,7 @@ def keywords_import(
       yuqing keywords import police 敏感词.xlsx --dry-run
       yuqing keywords import police words.txt --exclude
     """
-    field = _field(exclude, all_)
+    field = list_field(standalone, exclude, all_)
     result = import_keywords(file)
     click.echo(
         f"{file}: {len(result.words)} keyword(s) read ({result.encoding})"
@@ -161,8 +205,8 @@ def keywords_import(
         click.echo(f"  normalised: {raw} → {word}")
     if not result.words:
         raise YuqingError(f"{file}: no keywords found", "put one keyword per line, or a column headed 关键词")
-    if field == "keywords":
-        confirm_warnings(keyword_warnings(app, result.words, max_share), yes or dry_run)
+    warnings = keyword_warnings(app, result.words, max_share) if field == "keywords" else []
+    confirm_warnings(warnings + cannot_fire(app, topic_id, result.words, field), yes or dry_run)
     topic = app.config.topics.get(topic_id)
     current = set(getattr(topic, field)) if topic else set()
     new = [w for w in result.words if w not in current]
@@ -185,14 +229,14 @@ def keywords_import(
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @with_list_options
 @pass_app
-def keywords_export(app: AppContext, topic_id: str, file: Path, exclude: bool, all_: bool) -> None:
+def keywords_export(app: AppContext, topic_id: str, file: Path, standalone: bool, exclude: bool, all_: bool) -> None:
     """Export a topic's keyword list as .txt, .csv or .xlsx (by the file's extension).
 
     \b
     Example:
       yuqing keywords export police police.xlsx
     """
-    field = _field(exclude, all_)
+    field = list_field(standalone, exclude, all_)
     topic = app.config.topics.get(topic_id)
     if topic is None:
         raise YuqingError(f'no topic "{topic_id}"', "see `yuqing topics list`")

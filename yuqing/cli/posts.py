@@ -17,7 +17,7 @@ from alerts.immediate import EVENT_KEY, POST_KEY
 from config import Config
 from storage.context import AppContext
 from storage.posts import PostDetail, PostQuery, PostSummary, find_posts, post_detail
-from yuqing.base.clock import utcnow
+from yuqing.base.clock import iso_utc, local_time, utcnow
 from yuqing.base.errors import YuqingError
 from yuqing.cli.app import pass_app
 
@@ -39,10 +39,10 @@ class Shown:
         return self.mask(clean(value or ""))
 
     def time(self, value: datetime | None) -> str:
-        return value.astimezone(self.tz).strftime("%Y-%m-%d %H:%M") if value else "-"
+        return local_time(value, self.tz)
 
     def iso(self, value: datetime | None) -> str | None:
-        return value.astimezone(self.tz).isoformat() if value else None
+        return iso_utc(value)
 
     def risk(self, level: int | None) -> str:
         return risk_name(level or 0, self.risk_names) or "-"

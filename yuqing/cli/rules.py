@@ -16,6 +16,7 @@ from config import Config
 from config.topics_edit import add_words, remove_words, set_field
 from config.topics_model import Topic
 from nlp.backtest import BacktestResult, PostView, Side, backtest, changed_topic, pair_rules, single_topic_rules
+from nlp.rules import explain
 from nlp.segment import make_t2s, normalize
 from storage.context import AppContext
 from storage.models import AnalysisRow, PostRow
@@ -74,7 +75,8 @@ def rules_group() -> None:
 @click.option("--title", default="", help="A title to match together with the text.")
 @pass_app
 def rules_test(app: AppContext, topic_id: str, text: str | None, file: Path | None, title: str) -> None:
-    """Does a topic match this text? Shows the matched terms highlighted.
+    """Does a topic match this text? Shows the matched terms highlighted, or why it does not match
+    (no keyword, no context term close enough, a missing `all` word, an exclusion, the expression).
 
     \b
     Example:
@@ -92,6 +94,8 @@ def rules_test(app: AppContext, topic_id: str, text: str | None, file: Path | No
     console = Console(highlight=False)
     if not matches:
         console.print(f"no match: {topic_id}")
+        for reason in explain(rules, topic_id, fold(title), fold(text or "")):
+            console.print(f"  - {escape(reason)}", soft_wrap=True)
         raise SystemExit(1)
     terms = matches[0].terms
     console.print(f"MATCH {topic_id}: " + "、".join(dict.fromkeys(t["term"] for t in terms)))
@@ -144,7 +148,9 @@ def print_result(console: Console, topic_id: str, days: int, result: BacktestRes
 @click.argument("topic_id")
 @click.option("--days", default=7, show_default=True, help="Stored posts of how many recent days.")
 @click.option("--add", "add", multiple=True, help="A keyword to add (repeatable).")
-@click.option("--remove", "remove", multiple=True, help="A keyword or exclusion to remove (repeatable).")
+@click.option(
+    "--remove", "remove", multiple=True, help="A keyword, standalone word or exclusion to remove (repeatable)."
+)
 @click.option("--exclude", "exclude", multiple=True, help="An exclusion word to add (repeatable).")
 @click.option("--expr", default=None, help='A new rule expression ("" removes it).')
 @click.option("--examples", default=10, show_default=True, help="Example posts to list per side.")
@@ -214,7 +220,7 @@ def apply_change(
     def editor(doc: object) -> None:
         add_words(doc, topic_id, [fold(w) for w in add], "keywords")
         add_words(doc, topic_id, [fold(w) for w in exclude], "exclude") if exclude else None
-        for field in ("keywords", "exclude"):
+        for field in ("keywords", "standalone", "exclude"):
             remove_words(doc, topic_id, [fold(w) for w in remove], field)
         if expr is not None:
             set_field(doc, topic_id, "expr", expr or None)
