@@ -31,7 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from press_devset import DataMissing, Row, load  # noqa: E402
 
 from config import SHIPPED_DIR, load_config  # noqa: E402
+from nlp.analyzer import Analyzer, PostAnalysis  # noqa: E402
 from nlp.batch import make_analyzer  # noqa: E402
+from nlp.stance import FEATURES, StanceWeights, fit_stance  # noqa: E402
+
+FOLDS = 5
 
 
 def prf(truth: Sequence[int], predicted: Sequence[bool]) -> tuple[float, float, float, int, int, int]:
@@ -48,6 +52,23 @@ def prf(truth: Sequence[int], predicted: Sequence[bool]) -> tuple[float, float, 
 def line(name: str, truth: Sequence[int], predicted: Sequence[bool]) -> str:
     p, r, f, tp, fp, fn = prf(truth, predicted)
     return f"{name:48} P {p:.3f}  R {r:.3f}  F1 {f:.3f}   (TP {tp}, FP {fp}, FN {fn})"
+
+
+def kfold_negative(
+    analyzer: Analyzer, rows: Sequence[Row], results: Sequence[PostAnalysis]
+) -> tuple[list[bool], list[StanceWeights]]:
+    """Each fold's negativity from stance weights trained on the other folds (and the weights)."""
+    vectors = [r.stance.vector() if r.stance else [0.0] * len(FEATURES) for r in results]
+    predicted = [False] * len(rows)
+    learned = []
+    for fold in range(FOLDS):
+        train = [i for i, row in enumerate(rows) if row.fold != fold]
+        weights = fit_stance([vectors[i] for i in train], [rows[i].negative for i in train])
+        learned.append(weights)
+        for i, row in enumerate(rows):
+            if row.fold == fold:
+                predicted[i] = weights.probability(vectors[i]) >= analyzer.negative_threshold
+    return predicted, learned
 
 
 def mistakes(name: str, rows: Sequence[Row], truth: Sequence[int], predicted: Sequence[bool]) -> None:
@@ -81,8 +102,19 @@ def main() -> int:
     print(f"analysis: {seconds:.1f}s, model {analyzer.model.version}, rules {analyzer.rules.version}\n")
     matched = [bool(r.topics) for r in results]
     default = [r.negative for r in results]
+    kfold, learned = kfold_negative(analyzer, rows, results)
     print(line("relevant (>=1 topic, shipped topics.yaml)", relevant, matched))
     print(line("negative toward the office, default", negative, default))
+    print(line(f"negative toward the office, {FOLDS}-fold trained", negative, kfold))
+    mood = [bool(r.stance and r.stance.model_score >= analyzer.negative_threshold) for r in results]
+    print(line("(the post's mood alone: sentiment model)", negative, mood))
+    mean = [sum(w.weights[k] for w in learned) / len(learned) for k in range(len(FEATURES))]
+    bias = sum(w.bias for w in learned) / len(learned)
+    print(
+        "\nlearned stance weights (mean of the folds): bias "
+        + f"{bias:+.2f}, "
+        + ", ".join(f"{name} {w:+.2f}" for name, w in zip(FEATURES, mean))
+    )
     if args.errors:
         mistakes("relevant", rows, relevant, matched)
         mistakes("negative (default)", rows, negative, default)
