@@ -102,10 +102,15 @@ def test_without_a_stance_reader_negative_is_the_mood(segmenter, ruleset, small_
 
 
 def test_weights_are_learned_from_labelled_posts() -> None:
-    body_dark = [0.9, 1, 0.9, 1, 0, 0, 0, 0, 0, 0, 0]
+    body_dark = [0.9, 1, 0.9, 0, 0, 0, 0, 0, 0, 0, 0]
     body_success = [0.9, 1, 0.8, 0, 0, 0, 2, 0, 0, 0, 0]
     no_body = [0.95, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
-    weights = fit_stance([body_dark, body_success, no_body] * 10, [1, 0, 0] * 10)
-    assert weights.source == "learned"
-    assert weights.probability(body_dark) > 0.5 > weights.probability(body_success)
-    assert fit_stance([body_dark], [1]) is DEFAULT_WEIGHTS  # one class: nothing to learn
+    assert DEFAULT_WEIGHTS.probability(body_dark) < 0.5  # a dark clause alone is not enough by default
+    few = fit_stance([body_dark, body_success, no_body] * 2, [1, 0, 0] * 2)
+    many = fit_stance([body_dark, body_success, no_body] * 50, [1, 0, 0] * 50)
+    assert few.source == many.source == "learned"
+    # labels move the shipped weights gradually: a few a little, many far enough to change the verdict
+    assert DEFAULT_WEIGHTS.probability(body_dark) < few.probability(body_dark) < many.probability(body_dark)
+    assert many.probability(body_dark) > 0.5 > many.probability(body_success)
+    assert many.probability(no_body) < 0.5
+    assert fit_stance([], []) is DEFAULT_WEIGHTS
