@@ -71,6 +71,8 @@ def test_who_does_what_to_whom(stance: Stance) -> None:
     assert "body" not in roles(stance, "骗子冒充警察打来电话")  # posing as a body is no mention
     assert roles(stance, "报警后一直没人来").get("inaction") == 1  # 报警 + inaction: the police's
     assert "inaction" not in roles(stance, "商家一直没人管")  # no body, no report: not the office's
+    assert roles(stance, "东湖区法院执行局消极执行").get("inaction") == 1
+    assert roles(stance, "@平安北京 @深圳交警 求扩散") == {}  # tagged accounts are not what the post is about
 
 
 def test_a_post_without_a_body_is_never_negative_toward_the_office() -> None:
