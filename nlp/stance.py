@@ -157,20 +157,25 @@ def clauses(text: str) -> list[str]:
     return [c for c in CLAUSE_RE.split(text) if c.strip()]
 
 
-def find_all(clause: str, terms: Sequence[str]) -> list[tuple[int, int, str]]:
-    """(start, end, term) of every occurrence; an occurrence inside a longer one is dropped."""
-    found = []
-    for term in terms:
-        start = clause.find(term)
-        while start >= 0:
-            found.append((start, start + len(term), term))
-            start = clause.find(term, start + 1)
-    found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
-    kept: list[tuple[int, int, str]] = []
-    for occ in found:
-        if not any(k[0] <= occ[0] and occ[1] <= k[1] for k in kept):
-            kept.append(occ)
-    return kept
+class Finder:
+    """Every occurrence of a fixed set of terms (one Aho-Corasick automaton)."""
+
+    def __init__(self, terms: Sequence[str]) -> None:
+        import daachorse
+
+        self.terms = tuple(dict.fromkeys(t for t in terms if t))
+        self.automaton = daachorse.CharwiseDoubleArrayAhoCorasick(list(self.terms)) if self.terms else None
+
+    def __call__(self, clause: str) -> list[tuple[int, int, str]]:
+        """(start, end, term) of every occurrence; an occurrence inside a longer one is dropped."""
+        if self.automaton is None or not clause:
+            return []
+        found = sorted(self.automaton.find_overlapping(clause), key=lambda f: (f[0], f[0] - f[1]))
+        kept: list[tuple[int, int, str]] = []
+        for start, end, index in found:
+            if not any(k[0] <= start and end <= k[1] for k in kept):
+                kept.append((start, end, self.terms[index]))
+        return kept
 
 
 def negated(clause: str, start: int, term: str) -> bool:
@@ -192,16 +197,20 @@ class Stance:
     roles: dict[str, str]
     tagger: Tagger
     weights: StanceWeights = DEFAULT_WEIGHTS
-    _role_terms: tuple[str, ...] = field(default=(), repr=False)
+    _bodies: Finder = field(init=False, repr=False)
+    _roles: Finder = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._role_terms = tuple(sorted(self.roles, key=len, reverse=True))
+        self._bodies = Finder(self.bodies)
+        self._roles = Finder(list(self.roles))
 
     def body_spans(self, clause: str) -> list[tuple[int, int]]:
         """Where the clause names a body, leaving out bodies posed as (冒充警察, 假扮检察官) and Weibo
         handles (@平安北京, @深圳交警: an account tagged, not what the post is about)."""
-        spans = [(s, e) for s, e, _ in find_all(clause, self.bodies)]
-        poses = [s for s, _, t in find_all(clause, self._role_terms) if self.roles[t] == "pose"]
+        spans = [(s, e) for s, e, _ in self._bodies(clause)]
+        if not spans:
+            return []
+        poses = [s for s, _, t in self._roles(clause) if self.roles[t] == "pose"]
         handles = [(m.start(), m.end()) for m in HANDLE_RE.finditer(clause)]
         return [
             (s, e)
@@ -230,7 +239,7 @@ class Stance:
         """Role counts of one clause; ``bodies`` are the bodies it names, ``implicit`` when it continues
         a clause that named one (the body is then the unnamed subject)."""
         counts: Counter[str] = Counter()
-        occurrences = find_all(clause, self._role_terms)
+        occurrences = self._roles(clause)
         reported = any(self.roles[t] == "report" for _, _, t in occurrences)
         # a body catching or punishing in this clause: the violence named is the case it handles
         handled = bool(bodies or implicit) and any(
