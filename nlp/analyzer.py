@@ -14,7 +14,8 @@ from nlp.events import fingerprint
 from nlp.relevance import KEEP_THRESHOLD, RelevanceModels
 from nlp.rules import RuleSet, TopicMatch
 from nlp.segment import Segmenter
-from nlp.sentiment import SentimentModel, doc_words, post_doc, raw_post_doc
+from nlp.sentiment import SentimentModel, doc_words, post_doc, raw_post_doc, to_docs
+from nlp.stance import Stance, StanceFeatures
 
 
 @dataclass
@@ -28,6 +29,8 @@ class PostAnalysis:
     reasons: list[str]
     fingerprint: list[int] | None
     doc: str = field(repr=False, default="")
+    stance: StanceFeatures | None = field(repr=False, default=None)
+    """What the negativity toward the office was computed from (None without a stance reader)."""
 
     @property
     def relevant(self) -> bool:
@@ -51,6 +54,8 @@ class Analyzer:
     relevance: RelevanceModels = field(default_factory=RelevanceModels)
     negative_threshold: float = 0.5
     reason_terms: int = 5
+    stance: Stance | None = None
+    """Reads negativity toward the political-legal bodies; without it ``negative`` is the post's mood."""
 
     @property
     def model_version(self) -> str:
@@ -67,10 +72,12 @@ class Analyzer:
         scores, reasons = self.model.explain(docs, self.reason_terms)
         matches = [self.rules.match(t, x) for t, x in normalized]
         relevance = self.learned_relevance(matches, docs)
+        stances = self.stances(normalized, [float(s) for s in scores])
         out = []
         for i, doc in enumerate(docs):
             kept = [m for m in matches[i] if relevance[i].get(m.topic, 1.0) >= KEEP_THRESHOLD]
-            score = float(scores[i])
+            stance = stances[i] if stances else None
+            score = self.stance.probability(stance) if self.stance and stance else float(scores[i])
             out.append(
                 PostAnalysis(
                     kept,
@@ -80,9 +87,20 @@ class Analyzer:
                     reasons[i] if self.reason_terms else [],
                     fingerprint(doc_words(doc)),
                     doc,
+                    stance,
                 )
             )
         return out
+
+    def stances(self, normalized: list[tuple[str, str]], scores: list[float]) -> list[StanceFeatures]:
+        """Stance features of normalised posts (empty without a stance reader)."""
+        if self.stance is None:
+            return []
+
+        def mood(texts: list[str]) -> list[float]:
+            return [float(x) for x in self.model.scores(to_docs(self.segmenter, texts))]
+
+        return self.stance.assess(normalized, scores, mood)
 
     def learned_relevance(self, matches: list[list[TopicMatch]], docs: list[str]) -> list[dict[str, float]]:
         """P(relevant) per (post, matched topic) where a topic has a learned classifier."""

@@ -13,6 +13,7 @@ from nlp.analyzer import Analyzer, PostAnalysis
 from nlp.job import build_segmenter
 from nlp.modelstore import ensure_model
 from nlp.rules import compile_topics
+from nlp.stance import build_stance
 
 CHUNK = 1000
 
@@ -27,6 +28,7 @@ def make_analyzer(config: Config) -> Analyzer:
         ensure_model(config.models_dir, segmenter),
         negative_threshold=settings.negative_threshold,
         reason_terms=settings.reason_terms,
+        stance=build_stance(config.topics, segmenter.normalize),
     )
 
 

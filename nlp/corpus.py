@@ -64,15 +64,21 @@ def package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations))).resolve()
 
 
+def lexicon_rows(path: Path) -> list[list[str]]:
+    """The tab-separated fields of a lexicon file's lines (``#`` comments and blank lines skipped)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [[f.strip() for f in line.split("\t")] for line in lines if line.strip() and not line.startswith("#")]
+
+
 def read_polarity_file(path: Path) -> tuple[list[str], list[str]]:
-    """``word<TAB>neg|pos`` lines (``#`` comments) → (negative words, positive words)."""
+    """``word<TAB>neg|pos|-[<TAB>role]`` lines → (negative words, positive words); ``-`` words are not
+    sentiment words (they carry only a stance role, read by nlp/stance.py)."""
     negative: list[str] = []
     positive: list[str] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        word, _, polarity = line.partition("\t")
-        (negative if polarity.strip() == "neg" else positive).append(word.strip())
+    for fields in lexicon_rows(path):
+        polarity = fields[1] if len(fields) > 1 else "pos"
+        if polarity != "-":
+            (negative if polarity == "neg" else positive).append(fields[0])
     return negative, positive
 
 

@@ -28,6 +28,7 @@ from nlp.relevance import train_relevance
 from nlp.risk import GROWTH_HOURS, RiskInput, risk_level, risk_score
 from nlp.rules import RuleSet, TopicMatch, compile_topics, expression_terms
 from nlp.segment import Segmenter, segmenter_for
+from nlp.stance import build_stance
 from storage.context import AppContext
 from storage.db import require_current
 from storage.models import AnalysisRow, EventRow, FingerprintRow, PostRow, PostTopicRow
@@ -81,6 +82,7 @@ def build_analyzer(
         ensure_model(config.models_dir, seg, progress),
         negative_threshold=settings.negative_threshold,
         reason_terms=settings.reason_terms,
+        stance=build_stance(config.topics, seg.normalize),
     )
     labels = topic_labels(session, analyzer.post_document, rules, seg.normalize)
     analyzer.relevance = train_relevance(labels, settings.relevance_prior)

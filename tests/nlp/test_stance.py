@@ -1,0 +1,118 @@
+"""Negativity toward the office (nlp/stance.py): who does what to whom, not the post's mood."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.analyzer import Analyzer
+from nlp.stance import DEFAULT_WEIGHTS, FEATURES, Stance, body_terms, build_stance, clauses, fit_stance, read_roles
+
+SUCCESS = (
+    "冒充公检法电诈团伙被端",
+    "近日，江门警方接到一名72岁事主报警，称其被冒充公检法的诈骗团伙骗走上百万元。民警迅速侦查，"
+    "成功打掉该电诈团伙，抓获犯罪嫌疑人12名。",
+)
+REQUEST = (
+    "请A市严打涉嫌传销诈骗的数字货币",
+    "新贸链数字货币假借区块链之名，大力发展下线，行传销之实，请A市公安局严厉打击假借区块链的名义传销数字货币的犯罪行为。",
+)
+MEMORIAL = ("", "沉痛悼念因公牺牲的交警刘贵斌同志，他在执勤岗位上奋力推开群众，英勇牺牲。致敬英雄！")
+PUSHING = ("", "网传视频显示，两名民警在路边推搡一位老人，老人倒地不起，围观群众十分愤怒。")
+NO_SHOW = ("", "家里被盗，报警后派出所一直不出警，打了三次110都没人来，太让人寒心了。")
+CROOKED_JUDGE = ("", "法官枉法裁判，收了对方的钱，判决完全颠倒黑白，我们要申诉到底。")
+GLOOMY = ("夜读", "人生总有至暗时刻，孤独、失落、绝望一起涌来，夜深人静时忍不住想哭，不知道明天在哪里。")
+
+
+@pytest.fixture(scope="module")
+def stance(shipped_topics, segmenter) -> Stance:  # type: ignore[no-untyped-def]
+    return build_stance(shipped_topics, segmenter.normalize)
+
+
+@pytest.fixture(scope="module")
+def analyzer(segmenter, ruleset, small_model, stance) -> Analyzer:  # type: ignore[no-untyped-def]
+    return Analyzer(segmenter, ruleset, small_model, stance=stance)
+
+
+def roles(stance: Stance, text: str) -> dict[str, int]:
+    counts, _ = stance.read("", stance_text(text))
+    return {k: v for k, v in counts.items() if v}
+
+
+def stance_text(text: str) -> str:
+    from nlp.segment import normalize
+
+    return normalize(text)
+
+
+def test_body_terms_come_from_the_topics_config(shipped_topics) -> None:  # type: ignore[no-untyped-def]
+    terms = body_terms(shipped_topics)
+    assert set(shipped_topics.lists["政法机关"]) <= set(terms)
+    assert {"公安分局", "检察机关", "司法所"} <= set(terms)  # keywords of the institution topics
+    assert "保护伞" not in terms and "不作为" not in terms  # risk words are not bodies
+
+
+def test_the_lexicon_roles_extend_the_risk_lexicon() -> None:
+    roles = read_roles()
+    assert roles["刑讯逼供"] == "misconduct" and roles["不出警"] == "inaction" and roles["破获"] == "success"
+    assert roles["冒充"] == "pose" and roles["报警"] == "report"
+
+
+def test_clauses_split_at_punctuation_reposts_and_questions() -> None:
+    assert clauses("警察呢?公安呢?[怒]//@某人:太过分,真的") == ["警察呢?", "公安呢?", "[怒]", "某人", "太过分", "真的"]
+
+
+def test_who_does_what_to_whom(stance: Stance) -> None:
+    assert roles(stance, "两名民警推搡一位老人").get("misconduct") == 1
+    assert "misconduct" not in roles(stance, "民警被人推搡在地")  # the body suffers the act
+    assert "misconduct" not in roles(stance, "他当街殴打民警")  # the body is the object
+    assert roles(stance, "殴打群众的辅警已被停职").get("misconduct") == 1  # 的: the act describes the body
+    assert "misconduct" not in roles(stance, "民警没有打人")  # negated
+    assert roles(stance, "民警破获一起诈骗案").get("success") == 1
+    assert "body" not in roles(stance, "骗子冒充警察打来电话")  # posing as a body is no mention
+    assert roles(stance, "报警后一直没人来").get("inaction") == 1  # 报警 + inaction: the police's
+    assert "inaction" not in roles(stance, "商家一直没人管")  # no body, no report: not the office's
+    assert roles(stance, "东湖区法院执行局消极执行").get("inaction") == 1
+    assert roles(stance, "@平安北京 @深圳交警 求扩散") == {}  # tagged accounts are not what the post is about
+
+
+def test_a_post_without_a_body_is_never_negative_toward_the_office() -> None:
+    worst = [1.0] + [0.0] * (len(FEATURES) - 1)
+    assert DEFAULT_WEIGHTS.probability(worst) < 0.1
+
+
+@pytest.mark.parametrize("post", [SUCCESS, REQUEST, MEMORIAL, GLOOMY], ids=["success", "request", "memorial", "gloomy"])
+def test_not_negative_toward_the_office(analyzer: Analyzer, post: tuple[str, str]) -> None:
+    result = analyzer.analyze([post])[0]
+    assert not result.negative, result.stance
+
+
+@pytest.mark.parametrize("post", [PUSHING, NO_SHOW, CROOKED_JUDGE], ids=["pushing", "no-show", "crooked-judge"])
+def test_negative_toward_the_office(analyzer: Analyzer, post: tuple[str, str]) -> None:
+    result = analyzer.analyze([post])[0]
+    assert result.negative, result.stance
+    assert result.negative_score >= analyzer.negative_threshold
+
+
+def test_the_gloomy_essay_is_gloomy_but_not_about_the_office(analyzer: Analyzer) -> None:
+    result = analyzer.analyze([GLOOMY])[0]
+    assert result.stance is not None and result.stance.model_score > 0.5 and result.stance.body == 0
+
+
+def test_without_a_stance_reader_negative_is_the_mood(segmenter, ruleset, small_model) -> None:  # type: ignore[no-untyped-def]
+    mood = Analyzer(segmenter, ruleset, small_model).analyze([GLOOMY])[0]
+    assert mood.stance is None and mood.negative
+
+
+def test_weights_are_learned_from_labelled_posts() -> None:
+    body_dark = [0.9, 1, 0.9, 0, 0, 0, 0, 0, 0, 0, 0]
+    body_success = [0.9, 1, 0.8, 0, 0, 0, 2, 0, 0, 0, 0]
+    no_body = [0.95, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert DEFAULT_WEIGHTS.probability(body_dark) < 0.5  # a dark clause alone is not enough by default
+    few = fit_stance([body_dark, body_success, no_body] * 2, [1, 0, 0] * 2)
+    many = fit_stance([body_dark, body_success, no_body] * 50, [1, 0, 0] * 50)
+    assert few.source == many.source == "learned"
+    # labels move the shipped weights gradually: a few a little, many far enough to change the verdict
+    assert DEFAULT_WEIGHTS.probability(body_dark) < few.probability(body_dark) < many.probability(body_dark)
+    assert many.probability(body_dark) > 0.5 > many.probability(body_success)
+    assert many.probability(no_body) < 0.5
+    assert fit_stance([], []) is DEFAULT_WEIGHTS
