@@ -138,7 +138,8 @@ def health(session: Session, config: Config, scope: q.Scope, start: datetime, en
 def gather_digest(
     session: Session, config: Config, group: Group, start: datetime, end: datetime, now: datetime, chart: bool = True
 ) -> d.Digest:
-    """The digest of ``group`` for the window [start, end)."""
+    """The digest of ``group`` for the window [start, end) by post time; a window not ended at
+    ``now`` is marked 非完整 (counted until ``now``)."""
     tz = ZoneInfo(config.settings.timezone)
     scope, level, view = group_scope(config, group), high_level(config), viewer(config, tz, now)
     sources = {s.id: s for s in config.sources.sources}
@@ -159,10 +160,11 @@ def gather_digest(
         title=digest_title(config, group),
         group_id=group.id,
         group_name=group.name,
-        period=f"{start.astimezone(tz):%Y-%m-%d %H:%M} 至 {end.astimezone(tz):%Y-%m-%d %H:%M}",
+        period=d.period_text(start.astimezone(tz), end.astimezone(tz), now.astimezone(tz)),
         start=start.astimezone(tz),
         end=end.astimezone(tz),
         generated=now.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        partial_until=now.astimezone(tz).strftime("%m-%d %H:%M") if now < end else "",
         summary=d.summary(current, previous),
         zero=current.negative == 0,
         zero_text=d.zero_text(current, healthy, len(sources_health)),

@@ -114,7 +114,8 @@ def digest_markdown(env: Environment, d: Digest) -> str:
 
 def digest_subject(d: Digest) -> str:
     state = "零舆情" if d.zero else f"负面{d.negative}条"
-    return one_line(f"【{d.title}】{d.group_name} {d.date_label}：{state}")
+    partial = f"（非完整，截至{d.partial_until}）" if d.partial_until else ""
+    return one_line(f"【{d.title}】{d.group_name} {d.date_label}{partial}：{state}")
 
 
 def alert_html(env: Environment, a: AlertView) -> str:

@@ -17,7 +17,7 @@ from alerts.docx_export import build_docx
 from alerts.messages import Target, group_targets
 from alerts.render import Sender, build_email, href, md_escape
 from alerts.service import build_digest, select_groups, send_digests
-from alerts.windows import scheduled_send
+from alerts.windows import latest_period_end
 from config.alerts_model import Group
 from config.settings_model import MailSettings
 from storage.context import AppContext
@@ -29,10 +29,10 @@ TZ = timezone(timedelta(hours=8))
 def test_weekly_send_time_is_the_last_configured_weekday() -> None:
     group = Group(id="w", name="周报组", frequency="weekly", weekday="mon", digest_time="09:30")
     now = datetime(2026, 11, 27, 12, 0, tzinfo=TZ)  # a Friday
-    assert scheduled_send(group, now, TZ) == datetime(2026, 11, 23, 9, 30, tzinfo=TZ)
+    assert latest_period_end(group, now, TZ) == datetime(2026, 11, 23, 9, 30, tzinfo=TZ)
     monday_early = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
-    assert scheduled_send(group, monday_early, TZ) == datetime(2026, 11, 23, 9, 30, tzinfo=TZ)
-    assert scheduled_send(group, monday_early + timedelta(hours=1), TZ) == datetime(2026, 11, 30, 9, 30, tzinfo=TZ)
+    assert latest_period_end(group, monday_early, TZ) == datetime(2026, 11, 23, 9, 30, tzinfo=TZ)
+    assert latest_period_end(group, monday_early + timedelta(hours=1), TZ) == datetime(2026, 11, 30, 9, 30, tzinfo=TZ)
 
 
 def test_backoff_doubles_and_caps() -> None:
