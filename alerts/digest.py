@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from alerts.chart import Chart
 from alerts.queries import Counts, EventSummary, Item
 from config.sources_model import Source
 from nlp.pii import mask_pii
@@ -145,7 +146,7 @@ class Digest:
     sources: list[SourceHealth]
     source_problems: int
     series: list[tuple[str, int, int]]
-    chart_png: bytes | None = None
+    chart: Chart | None = None  # the 7-day bars (``alerts.chart``), drawn by the reader's software
     extras: dict[str, Any] = field(default_factory=dict)
     backlog: int = 0  # older posts collected in the window (补采历史信息), counted nowhere else
     backlog_text: str = ""

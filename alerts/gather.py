@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from alerts import digest as d
 from alerts import queries as q
-from alerts.chart import render_chart
+from alerts.chart import bar_chart
 from config import Config
 from config.alerts_model import Group
 from config.sources_model import Source
@@ -178,7 +178,7 @@ def gather_digest(
         sources=[replace(h, error=mask(h.error)) for h in sources_health],
         source_problems=len(sources_health) - healthy,
         series=points,
-        chart_png=render_chart(points) if chart else None,
+        chart=bar_chart(points) if chart else None,
         backlog=backlog,
         backlog_text=d.backlog_text(backlog, scope.max_age),
     )

@@ -157,7 +157,7 @@ def digest_command(
             )
         if preview:
             path = _preview_path(preview, group.id, len(groups) > 1)
-            path.write_text(digest_html(environment(), d, preview=True), encoding="utf-8")
+            path.write_text(digest_html(environment(), d), encoding="utf-8")
             click.echo(f"  preview: {path}", err=as_json)  # stdout stays one JSON object per group
         if docx_path:
             path = _preview_path(docx_path, group.id, len(groups) > 1)

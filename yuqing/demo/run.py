@@ -118,7 +118,7 @@ def write_previews(app: AppContext, now: datetime, outbox: Path) -> list[Path]:
     for group in app.config.alerts.groups:
         d = build_digest(app, group, digest_period_end(app, group, now), now)
         path = outbox / f"digest-{group.id}.html"
-        path.write_text(digest_html(environment(), d, preview=True), encoding="utf-8")
+        path.write_text(digest_html(environment(), d), encoding="utf-8")
         paths.append(path)
     return paths
 
