@@ -106,6 +106,11 @@ def known_keys(session: Session, keys: Sequence[str]) -> set[str]:
     return set(session.scalars(select(DeliveryRow.key).distinct().where(DeliveryRow.key.in_(list(keys)))))
 
 
+def by_key(session: Session, key: str) -> list[DeliveryRow]:
+    """Every delivery recorded under ``key`` (one per channel and recipient), oldest first."""
+    return list(session.scalars(select(DeliveryRow).where(DeliveryRow.key == key).order_by(DeliveryRow.id)))
+
+
 def due_ids(session: Session, now: datetime, ids: Sequence[int] | None = None) -> list[int]:
     """Pending or failed rows whose time has come (and that have attempts left)."""
     stmt = (

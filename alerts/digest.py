@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from alerts.chart import Chart
 from alerts.queries import Counts, EventSummary, Item
 from config.sources_model import Source
 from nlp.pii import mask_pii
@@ -145,10 +146,11 @@ class Digest:
     sources: list[SourceHealth]
     source_problems: int
     series: list[tuple[str, int, int]]
-    chart_png: bytes | None = None
+    chart: Chart | None = None  # the 7-day bars (``alerts.chart``), drawn by the reader's software
     extras: dict[str, Any] = field(default_factory=dict)
     backlog: int = 0  # older posts collected in the window (补采历史信息), counted nowhere else
     backlog_text: str = ""
+    partial_until: str = ""  # 非完整: the period had not ended when built; counted until this time
 
     @property
     def negative(self) -> int:
@@ -157,6 +159,12 @@ class Digest:
     @property
     def date_label(self) -> str:
         return self.end.strftime("%Y-%m-%d")
+
+
+def period_text(start: datetime, end: datetime, now: datetime) -> str:
+    """``2026-12-01 08:00 至 2026-12-02 08:00``, saying 非完整 when the period has not ended at ``now``."""
+    text = f"{start:%Y-%m-%d %H:%M} 至 {end:%Y-%m-%d %H:%M}"
+    return text + (f"（非完整：统计截至{now:%m-%d %H:%M}）" if now < end else "")
 
 
 def local_time(value: datetime | None, tz: tzinfo, now: datetime) -> str:

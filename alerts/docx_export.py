@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from alerts.chart import Chart
 from alerts.digest import Digest, ItemView
 from yuqing.base.text import strip_controls
 
@@ -30,10 +31,38 @@ def _add_item(doc: Any, index: int, item: ItemView) -> None:
     doc.add_paragraph(xml_text(item.url))
 
 
+RELEVANT_RGB, NEGATIVE_RGB = (0x5B, 0x8D, 0xEF), (0xD9, 0x36, 0x3E)
+
+
+def _add_chart(doc: Any, chart: Chart) -> None:
+    """The 7-day chart as a native Word table: date, counts and bars of block characters in the
+    chart's colours (text, so Word shows it in the reader's own fonts, with or without CJK fonts on
+    the server)."""
+    from docx.shared import Pt, RGBColor
+
+    doc.add_paragraph(xml_text(f"{chart.title}（条）"))
+    table = doc.add_table(rows=1, cols=4)
+    table.style = "Table Grid"
+    for cell, text in zip(
+        table.rows[0].cells, ("日期", chart.relevant_label, chart.negative_label, "趋势"), strict=True
+    ):
+        cell.text = text
+    for b in chart.bars:
+        row = table.add_row().cells
+        for cell, text in zip(row[:3], (b.label, str(b.relevant), str(b.negative)), strict=True):
+            cell.text = xml_text(text)
+        bars = row[3].paragraphs[0]
+        for n, (value, rgb) in enumerate(((b.relevant, RELEVANT_RGB), (b.negative, NEGATIVE_RGB))):
+            if n:
+                bars.add_run().add_break()
+            run = bars.add_run("█" * b.blocks(value, chart.top))
+            run.font.color.rgb = RGBColor(*rgb)
+            run.font.size = Pt(7)
+
+
 def build_docx(d: Digest) -> bytes:
     """A .docx with the digest's summary, key items, events, topics and source health."""
     from docx import Document
-    from docx.shared import Inches
 
     doc = Document()
     doc.add_heading(xml_text(d.title), level=0)
@@ -45,8 +74,8 @@ def build_docx(d: Digest) -> bytes:
         doc.add_paragraph(xml_text(d.backlog_text))
     if d.zero:
         doc.add_paragraph(xml_text(d.zero_text))
-    if d.chart_png:
-        doc.add_picture(io.BytesIO(d.chart_png), width=Inches(6))
+    if d.chart:
+        _add_chart(doc, d.chart)
     if d.items:
         doc.add_heading("重点负面信息", level=1)
         for i, item in enumerate(d.items, 1):

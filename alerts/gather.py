@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from alerts import digest as d
 from alerts import queries as q
-from alerts.chart import render_chart
+from alerts.chart import bar_chart
 from config import Config
 from config.alerts_model import Group
 from config.sources_model import Source
@@ -138,7 +138,8 @@ def health(session: Session, config: Config, scope: q.Scope, start: datetime, en
 def gather_digest(
     session: Session, config: Config, group: Group, start: datetime, end: datetime, now: datetime, chart: bool = True
 ) -> d.Digest:
-    """The digest of ``group`` for the window [start, end)."""
+    """The digest of ``group`` for the window [start, end) by post time; a window not ended at
+    ``now`` is marked 非完整 (counted until ``now``)."""
     tz = ZoneInfo(config.settings.timezone)
     scope, level, view = group_scope(config, group), high_level(config), viewer(config, tz, now)
     sources = {s.id: s for s in config.sources.sources}
@@ -159,10 +160,11 @@ def gather_digest(
         title=digest_title(config, group),
         group_id=group.id,
         group_name=group.name,
-        period=f"{start.astimezone(tz):%Y-%m-%d %H:%M} 至 {end.astimezone(tz):%Y-%m-%d %H:%M}",
+        period=d.period_text(start.astimezone(tz), end.astimezone(tz), now.astimezone(tz)),
         start=start.astimezone(tz),
         end=end.astimezone(tz),
         generated=now.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        partial_until=now.astimezone(tz).strftime("%m-%d %H:%M") if now < end else "",
         summary=d.summary(current, previous),
         zero=current.negative == 0,
         zero_text=d.zero_text(current, healthy, len(sources_health)),
@@ -176,7 +178,7 @@ def gather_digest(
         sources=[replace(h, error=mask(h.error)) for h in sources_health],
         source_problems=len(sources_health) - healthy,
         series=points,
-        chart_png=render_chart(points) if chart else None,
+        chart=bar_chart(points) if chart else None,
         backlog=backlog,
         backlog_text=d.backlog_text(backlog, scope.max_age),
     )

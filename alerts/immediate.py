@@ -144,7 +144,9 @@ def surge_view(
         f"（阈值：{surge.factor:g}倍且不少于{surge.min_count}篇）。"
     ]
     everything = q.Scope(config.settings.freshness.max_age_delta)
-    top = q.topic_items(session, now - timedelta(hours=surge.window_hours), now, everything, topic_id, SURGE_TOP)
+    top = q.topic_items(
+        session, now - timedelta(hours=surge.window_hours), now, everything, topic_id, SURGE_TOP, collected=True
+    )
     view = viewer(config, tz, now)
     for n, item in enumerate((i for i in top if i.negative), 1):
         shown = view(item)

@@ -110,7 +110,7 @@ def digest_messages(
     attachment = (f"{d.title}-{d.group_id}-{d.date_label}.docx", docx) if docx else None
 
     def email(to: str) -> EmailMessage:
-        return r.build_email(sender(config), to, subject, text, html, key, now, d.chart_png, attachment)
+        return r.build_email(sender(config), to, subject, text, html, key, now, attachment)
 
     out = []
     for t in targets:

@@ -1,6 +1,9 @@
 """Database queries behind the digest and alerts. They return plain values (no ORM objects) and
 filter by a ``Scope``: the sources and topics one recipient group is responsible for, and what counts
-as news (``storage.freshness``: backlog posts are never counted, listed or alerted on as news)."""
+as news (``storage.freshness``: backlog posts are never counted, listed or alerted on as news).
+
+A digest window holds the posts whose post time (published, else collected) falls in it; surges
+and source health count what was collected in theirs (what just arrived)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from storage.freshness import is_backlog, is_news
+from storage.freshness import is_backlog, is_news, post_time_in
 from storage.models import AnalysisRow, EventRow, PostRow, PostTopicRow
 
 
@@ -83,9 +86,11 @@ def _collected(start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(PostRow.fetched_at >= start, PostRow.fetched_at < end)
 
 
-def _in_window(start: datetime, end: datetime, scope: Scope) -> ColumnElement[bool]:
-    """The news of the window: posts collected in it, backlog left out."""
-    return and_(_collected(start, end), is_news(scope.max_age))
+def _in_window(start: datetime, end: datetime, scope: Scope, *, collected: bool = False) -> ColumnElement[bool]:
+    """The news of the window, backlog left out: posts whose post time falls in it (a digest), or
+    with ``collected``, posts collected in it (a surge)."""
+    when = _collected(start, end) if collected else post_time_in(start, end)
+    return and_(when, is_news(scope.max_age))
 
 
 def _scope_filters(scope: Scope, *, topics: bool = True) -> list[ColumnElement[bool]]:
@@ -181,14 +186,26 @@ def topic_counts(session: Session, start: datetime, end: datetime, scope: Scope)
 
 
 def topic_items(
-    session: Session, start: datetime, end: datetime, scope: Scope, topic_id: str, limit: int
+    session: Session,
+    start: datetime,
+    end: datetime,
+    scope: Scope,
+    topic_id: str,
+    limit: int,
+    *,
+    collected: bool = False,
 ) -> list[Item]:
-    """The top posts of one topic in the window: negative and high-risk first."""
+    """The top posts of one topic in the window (by post time, or ``collected`` in it): negative
+    and high-risk first."""
     stmt = (
         select(*ITEM_COLUMNS)
         .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
         .join(PostTopicRow, and_(PostTopicRow.post_id == PostRow.id, PostTopicRow.topic_id == topic_id))
-        .where(_in_window(start, end, scope), AnalysisRow.relevant.is_(True), *_scope_filters(scope, topics=False))
+        .where(
+            _in_window(start, end, scope, collected=collected),
+            AnalysisRow.relevant.is_(True),
+            *_scope_filters(scope, topics=False),
+        )
         .order_by(AnalysisRow.negative.desc(), *RANKING)
         .limit(limit)
     )
@@ -292,7 +309,7 @@ def negative_topic_count(session: Session, start: datetime, end: datetime, scope
         .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
         .where(
             PostTopicRow.topic_id == topic_id,
-            _in_window(start, end, scope),
+            _in_window(start, end, scope, collected=True),
             AnalysisRow.relevant.is_(True),
             AnalysisRow.negative.is_(True),
             *_scope_filters(scope, topics=False),

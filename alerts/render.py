@@ -3,7 +3,6 @@ a plain-text alternative, markdown for chat webhooks, and the MIME message itsel
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import urllib.parse
 from dataclasses import dataclass, field
@@ -12,7 +11,6 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
-from typing import cast
 
 import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -20,7 +18,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from alerts.digest import Digest
 from yuqing.base.text import strip_controls
 
-CHART_CID = "chart"
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 # Characters that would let a crawled string add links or formatting to chat markdown.
 MD_ESCAPES = str.maketrans(
@@ -96,12 +93,9 @@ def inline_css(html: str) -> str:
     return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False).inline(html)
 
 
-def digest_html(env: Environment, d: Digest, preview: bool = False) -> str:
-    """The digest as mail-ready HTML; ``preview`` embeds the chart as a data URI for browsers."""
-    src = f"cid:{CHART_CID}"
-    if preview and d.chart_png:
-        src = "data:image/png;base64," + base64.b64encode(d.chart_png).decode("ascii")
-    return inline_css(env.get_template("digest.html.j2").render(d=d, chart_src=src))
+def digest_html(env: Environment, d: Digest) -> str:
+    """The digest as mail-ready HTML (the same file is the browser preview: no images to embed)."""
+    return inline_css(env.get_template("digest.html.j2").render(d=d))
 
 
 def digest_text(env: Environment, d: Digest) -> str:
@@ -114,7 +108,8 @@ def digest_markdown(env: Environment, d: Digest) -> str:
 
 def digest_subject(d: Digest) -> str:
     state = "零舆情" if d.zero else f"负面{d.negative}条"
-    return one_line(f"【{d.title}】{d.group_name} {d.date_label}：{state}")
+    partial = f"（非完整，截至{d.partial_until}）" if d.partial_until else ""
+    return one_line(f"【{d.title}】{d.group_name} {d.date_label}{partial}：{state}")
 
 
 def alert_html(env: Environment, a: AlertView) -> str:
@@ -150,11 +145,10 @@ def build_email(
     html: str,
     key: str,
     now: datetime,
-    chart_png: bytes | None = None,
     docx: tuple[str, bytes] | None = None,
 ) -> EmailMessage:
-    """multipart/alternative (text, then HTML related to its inline chart), optionally inside
-    multipart/mixed with a Word attachment. The subject is RFC 2047 encoded by the policy."""
+    """multipart/alternative (text, then HTML: its chart is HTML too, no images), optionally
+    inside multipart/mixed with a Word attachment. The subject is RFC 2047 encoded by the policy."""
     msg = EmailMessage(policy=SMTP)
     msg["Subject"] = one_line(subject)
     msg["From"] = _address(sender.name, sender.addr)
@@ -166,9 +160,6 @@ def build_email(
     msg["X-Yuqing-Key"] = one_line(key)
     msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
-    if chart_png:
-        html_part = cast(EmailMessage, msg.get_payload(1))
-        html_part.add_related(chart_png, "image", "png", cid=f"<{CHART_CID}>", filename="chart.png")
     if docx:
         name, data = docx
         msg.add_attachment(data, *DOCX_TYPE, filename=name)

@@ -1,8 +1,11 @@
 """Entry points the daemon and the CLI call. Each takes the application context and ``now``
 (tz-aware) and returns what it delivered; one group's or recipient's failure never stops the rest.
 
-- ``send_digests(app, now, group_id=None, environ=None)``: each enabled group's latest due digest,
-  unless recorded already (key ``digest:<local date>:<group>``).
+- ``send_digests(app, now, group_id=None, day=None, environ=None, force=False)``: each enabled
+  group's digest for the period that ended last (or the one dated ``day``), unless recorded already
+  (key ``digest:<report date>:<group>``). A period that has not ended is refused unless ``force``
+  (then sent marked 非完整 under a key of its own, so the full digest still goes out).
+- ``prior_digests(app, now, group_id=None, day=None)``: the deliveries of those already recorded.
 - ``send_immediate_alerts(app, now, environ=None)``: high-risk posts/events and surges.
 - ``retry_pending(app, now, environ=None)``: pending or failed deliveries whose time has come.
   Both this and ``send_immediate_alerts`` first cancel the alerts analysts withdrew (``immediate.withdraw``).
@@ -25,10 +28,11 @@ from alerts.dispatch import deliver_due
 from alerts.docx_export import build_docx
 from alerts.gather import gather_digest
 from alerts.render import AlertView, environment
-from alerts.windows import quiet_until, scheduled_send, send_time_on, window_for
+from alerts.windows import latest_period_end, period_end_on, quiet_until, window_for
 from config.alerts_model import Group
 from storage.context import AppContext
 from storage.db import require_current
+from storage.models import DeliveryRow
 from yuqing.base.errors import DigestError, YuqingError
 from yuqing.base.text import redact, redacted_traceback
 
@@ -39,19 +43,30 @@ def _env(environ: Mapping[str, str] | None) -> Mapping[str, str]:
     return os.environ if environ is None else environ
 
 
-def digest_key(group: Group, send_at: datetime) -> str:
-    return f"digest:{send_at.date().isoformat()}:{group.id}"
+def digest_key(group: Group, end: datetime) -> str:
+    """The key of a group's digest for the period ending at ``end`` (local): one per report date."""
+    return f"digest:{end.date().isoformat()}:{group.id}"
+
+
+def partial_key(group: Group, end: datetime, now: datetime) -> str:
+    """The key of a 非完整 digest sent with ``--force`` before its period ended (one per send)."""
+    return f"{digest_key(group, end)}:partial:{now:%Y%m%dT%H%M%S}"
+
+
+def _group(app: AppContext, group_id: str) -> Group | None:
+    return next((g for g in app.config.alerts.groups if g.id == group_id), None)
 
 
 def digest_recorded(app: AppContext, group_id: str, send_at: datetime) -> bool:
-    """Whether the digest ``group_id`` receives at ``send_at`` has been recorded (it is then sent, or
-    left to the retry job); a group no longer configured counts as recorded (nothing is owed)."""
-    group = next((g for g in app.config.alerts.groups if g.id == group_id), None)
+    """Whether the digest the job run at ``send_at`` sends (the period ended by then) has been
+    recorded (it is then sent, or left to the retry job); a group no longer configured counts as
+    recorded (nothing is owed)."""
+    group = _group(app, group_id)
     if group is None:
         return True
-    local = send_at.astimezone(ZoneInfo(app.config.settings.timezone))
+    end = latest_period_end(group, send_at, ZoneInfo(app.config.settings.timezone))
     with app.session() as session:
-        return bool(dl.known_keys(session, [digest_key(group, local)]))
+        return bool(dl.known_keys(session, [digest_key(group, end)]))
 
 
 def select_groups(app: AppContext, group_id: str | None) -> list[Group]:
@@ -62,31 +77,66 @@ def select_groups(app: AppContext, group_id: str | None) -> list[Group]:
     return groups
 
 
-def digest_send_time(app: AppContext, group: Group, now: datetime, day: date | None = None) -> datetime:
-    """The send time of the digest for ``day`` (local date), or the latest one due at ``now``."""
+def digest_period_end(app: AppContext, group: Group, now: datetime, day: date | None = None) -> datetime:
+    """The end of the period of the digest dated ``day`` (local report date), or of the latest
+    period ended at ``now``."""
     tz = ZoneInfo(app.config.settings.timezone)
-    return send_time_on(group, day, tz) if day else scheduled_send(group, now, tz)
+    return period_end_on(group, day, tz) if day else latest_period_end(group, now, tz)
 
 
-def build_digest(app: AppContext, group: Group, send_at: datetime, now: datetime, chart: bool | None = None) -> Digest:
-    """The digest a group receives at ``send_at`` (the chart as configured unless ``chart`` says)."""
-    start, end = window_for(group, send_at, app.config.alerts.digest.window_hours)
+def build_digest(app: AppContext, group: Group, end: datetime, now: datetime, chart: bool | None = None) -> Digest:
+    """The digest of a group's period ending at ``end`` (the chart as configured unless ``chart``
+    says); a period not ended at ``now`` gives a digest marked 非完整."""
+    start, end = window_for(group, end, app.config.alerts.digest.window_hours)
     draw = app.config.alerts.digest.chart if chart is None else chart
     with app.session() as session:
         return gather_digest(session, app.config, group, start, end, now, chart=draw)
+
+
+def prior_digests(
+    app: AppContext, now: datetime, group_id: str | None = None, day: date | None = None
+) -> dict[str, list[DeliveryRow]]:
+    """Per group, the deliveries of the digest ``send_digests`` would send, when it was recorded
+    already (so a repeat can say when and to whom it went)."""
+    prior = {}
+    for group in select_groups(app, group_id):
+        end = digest_period_end(app, group, now, day)
+        if end > now:
+            continue
+        with app.session() as session:
+            rows = dl.by_key(session, digest_key(group, end))
+        if rows:
+            prior[group.id] = rows
+    return prior
+
+
+def refuse_unended(app: AppContext, groups: list[Group], now: datetime, day: date) -> None:
+    """A digest whose period has not ended would be a partial one: refused (``--force`` sends it)."""
+    tz = ZoneInfo(app.config.settings.timezone)
+    for group in groups:
+        end = period_end_on(group, day, tz)
+        if end > now:
+            raise YuqingError(
+                f"the digest of {group.id} for {day.isoformat()} covers the period until "
+                f"{end:%Y-%m-%d %H:%M} ({tz.key}), which has not ended yet",
+                "the daemon sends it when the period ends; preview it now with `yuqing digest --date "
+                f"{day.isoformat()} --preview FILE`, or pass --force to send what there is now, "
+                "marked 非完整 (the full digest still goes out)",
+            )
 
 
 def _send_empty(app: AppContext, group: Group) -> bool:
     return app.config.alerts.digest.send_empty if group.send_empty is None else group.send_empty
 
 
-def queue_digest(app: AppContext, group: Group, send_at: datetime, now: datetime) -> list[int]:
-    """Build and record one group's digest unless recorded already; returns new delivery ids."""
-    key = digest_key(group, send_at)
+def queue_digest(app: AppContext, group: Group, end: datetime, now: datetime) -> list[int]:
+    """Build and record one group's digest for the period ending at ``end`` unless recorded
+    already (a period not ended yet: a 非完整 one, under a key of its own); returns new delivery ids."""
+    key = digest_key(group, end) if end <= now else partial_key(group, end, now)
     with app.session() as session:
         if dl.known_keys(session, [key]):
             return []
-    d = build_digest(app, group, send_at, now)
+    d = build_digest(app, group, end, now)
     if d.zero and not _send_empty(app, group):
         logger.info("digest %s: no negative items and send_empty is off; nothing sent", key)
         return []
@@ -111,15 +161,21 @@ def send_digests(
     group_id: str | None = None,
     day: date | None = None,
     environ: Mapping[str, str] | None = None,
+    force: bool = False,
 ) -> list[dl.DeliveryResult]:
-    """Record and send each enabled group's due digest (exactly once per group and day). A group
-    whose digest cannot be built is a ``DigestError``, raised after the other groups' are sent."""
+    """Record and send each enabled group's digest for the period that ended last, or the one
+    dated ``day`` (exactly once per group and date). A period that has not ended is refused
+    (``YuqingError``) unless ``force``. A group whose digest cannot be built is a ``DigestError``,
+    raised after the other groups' are sent."""
     require_current(app.engine)
+    groups = select_groups(app, group_id)
+    if day is not None and not force:
+        refuse_unended(app, groups, now, day)
     ids: list[int] = []
     failed: dict[str, str] = {}
-    for group in select_groups(app, group_id):
+    for group in groups:
         try:
-            ids += queue_digest(app, group, digest_send_time(app, group, now, day), now)
+            ids += queue_digest(app, group, digest_period_end(app, group, now, day), now)
         except Exception as exc:  # noqa: BLE001 — one group's problem must not stop the others
             failed[group.id] = redact(f"{type(exc).__name__}: {exc}")[:300]
             logger.error("digest for group %s could not be built: %s", group.id, redacted_traceback(exc))

@@ -1,4 +1,9 @@
-"""Pure functions of time: when a group's digest is due, which window it covers, quiet hours."""
+"""Pure functions of time: which period a group's digest covers, quiet hours, surge slots.
+
+A digest is named by the local date its period ends on (its report date D); the period ends at the
+group's boundary (``period_end``, by default its ``digest_time``, 08:00): a daily digest for D covers
+D-1 08:00 to D 08:00. Posts belong to a period by their post time (``storage.freshness.post_time``:
+published, else collected)."""
 
 from __future__ import annotations
 
@@ -12,10 +17,17 @@ def _hm(value: str) -> time:
     return time(int(hour), int(minute))
 
 
-def scheduled_send(group: Group, now: datetime, tz: tzinfo) -> datetime:
-    """The latest time at or before ``now`` when ``group``'s digest was due (tz-aware, local)."""
+def period_boundary(group: Group) -> time:
+    """The local time of day a group's digest period ends: ``period_end``, else its ``digest_time``."""
+    return _hm(group.period_end or group.digest_time)
+
+
+def latest_period_end(group: Group, now: datetime, tz: tzinfo) -> datetime:
+    """The end of the latest digest period that has ended at ``now`` (tz-aware, local): the last
+    boundary at or before ``now`` (weekly groups: the last one on ``weekday``). The daemon's digest
+    job, run at ``digest_time``, sends this period: the one that just ended."""
     local = now.astimezone(tz)
-    at = datetime.combine(local.date(), _hm(group.digest_time), tz)
+    at = datetime.combine(local.date(), period_boundary(group), tz)
     if at > local:
         at -= timedelta(days=1)
     if group.frequency == "weekly":
@@ -24,15 +36,16 @@ def scheduled_send(group: Group, now: datetime, tz: tzinfo) -> datetime:
     return at
 
 
-def send_time_on(group: Group, day: date, tz: tzinfo) -> datetime:
-    """The send time of ``group``'s digest on a given local day."""
-    return datetime.combine(day, _hm(group.digest_time), tz)
+def period_end_on(group: Group, day: date, tz: tzinfo) -> datetime:
+    """The end of the period of the digest dated ``day`` (the report date): ``day`` at the boundary.
+    A daily digest for D covers D-1 08:00 to D 08:00 with the default boundary."""
+    return datetime.combine(day, period_boundary(group), tz)
 
 
-def window_for(group: Group, send_at: datetime, window_hours: int) -> tuple[datetime, datetime]:
-    """The window a digest sent at ``send_at`` covers: 24 h (``window_hours``) or 7 days (周报)."""
+def window_for(group: Group, end: datetime, window_hours: int) -> tuple[datetime, datetime]:
+    """The window of a digest period ending at ``end``: 24 h (``window_hours``) or 7 days (周报)."""
     length = timedelta(days=7) if group.frequency == "weekly" else timedelta(hours=window_hours)
-    return send_at - length, send_at
+    return end - length, end
 
 
 def quiet_until(now: datetime, quiet_hours: str | None, tz: tzinfo) -> datetime | None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from alerts.chart import render_chart
+from alerts.chart import bar_chart
 from alerts.render import digest_html, digest_text, environment
 from alerts.service import build_digest, select_groups
 from config import SHIPPED_DIR
@@ -189,7 +189,7 @@ def main() -> None:
             t0 = time.perf_counter()
             d = build_digest(app, group, SEND_AT, SEND_AT, chart=False)
             tq = time.perf_counter()
-            d.chart_png = render_chart(d.series)
+            d.chart = bar_chart(d.series)
             t1 = time.perf_counter()
             html, text = digest_html(env, d), digest_text(env, d)
             t2 = time.perf_counter()

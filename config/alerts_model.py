@@ -71,12 +71,13 @@ class Group(StrictModel):
     regions: list[str] = Field(default_factory=list)
     frequency: Literal["daily", "weekly"] = "daily"
     digest_time: str = "08:00"
+    period_end: str | None = None
     weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     send_empty: bool | None = None
     immediate: bool = True
     enabled: bool = True
 
-    _time = field_validator("digest_time")(classmethod(lambda cls, v: _check_time(v)))
+    _time = field_validator("digest_time", "period_end")(classmethod(lambda cls, v: v if v is None else _check_time(v)))
 
     @field_validator("emails")
     @classmethod

@@ -182,8 +182,13 @@ def test_a_boards_history_is_stored_but_sends_only_the_backlog_line(
         post_keys = {k for k in keys if k.startswith("alert:post:")}
         assert {int(k.rsplit(":", 1)[1]) for k in post_keys} <= new_ids
 
+        # by published time: the four posted since 08:00 are in the running period (非完整), the four
+        # posted before it in the digest that ended at 08:00, though collected at 09:00
         d = build_digest(app, group, SEND_AT + timedelta(days=1), NOW + timedelta(minutes=4), chart=False)
-        assert d.backlog == OLD_POSTS and d.summary[0].value == FRESH_POSTS
+        assert d.backlog == OLD_POSTS and d.summary[0].value == 4 and d.partial_until == "11-27 09:04"
         assert d.items and all(i.id in new_ids for i in d.items)
+        ended = build_digest(app, group, SEND_AT, NOW + timedelta(minutes=4), chart=False)
+        assert ended.summary[0].value == FRESH_POSTS - 4 and not ended.partial_until and ended.backlog == 0
+        assert ended.items and all(i.id in new_ids for i in ended.items)
     finally:
         app.close()

@@ -47,13 +47,14 @@ def test_digest_preview_then_send_once(sqlite_app: AppContext, tmp_path: Path) -
     assert code == 0, out
     assert "press-office: 舆情日报" in out
     html = preview.read_text(encoding="utf-8")
-    assert "data:image/png;base64," in html and "<script" not in html
+    assert "近7日相关与负面信息" in html and "<img" not in html and "<script" not in html
     assert (tmp_path / "d.docx").read_bytes()[:2] == b"PK"
     assert not list(sqlite_app.config.outbox_dir.glob("*.eml"))  # a preview sends nothing
     code, out = run(sqlite_app, "digest", "--send")
     assert code == 0 and out.count("sent ") == 3, out
-    code, out = run(sqlite_app, "digest", "--send")
-    assert code == 0 and "nothing to send" in out
+    code, out = run(sqlite_app, "digest", "--send")  # a repeat says when and to whom it went
+    assert code == 0 and "nothing to send" not in out, out
+    assert "press-office: digest:" in out and "already sent at " in out and "analyst@example.cn" in out
     code, out = run(sqlite_app, "deliveries", "list", "--json")
     rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == 3 and {r["status"] for r in rows} == {"sent"}

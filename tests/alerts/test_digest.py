@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from alerts_testlib import SEND_AT, WHISTLEBLOWER_ID, WHISTLEBLOWER_PHONE, Seed, seed_day
 
-from alerts.service import build_digest, digest_send_time, select_groups
+from alerts.service import build_digest, digest_period_end, select_groups
 from storage.context import AppContext
 
 
@@ -16,8 +16,8 @@ def _group(app: AppContext, group_id: str):  # type: ignore[no-untyped-def]
 
 def test_send_time_is_the_latest_due_in_local_time(sqlite_app: AppContext) -> None:
     group = _group(sqlite_app, "press-office")
-    assert digest_send_time(sqlite_app, group, SEND_AT + timedelta(minutes=1)) == SEND_AT
-    assert digest_send_time(sqlite_app, group, SEND_AT - timedelta(minutes=1)) == SEND_AT - timedelta(days=1)
+    assert digest_period_end(sqlite_app, group, SEND_AT + timedelta(minutes=1)) == SEND_AT
+    assert digest_period_end(sqlite_app, group, SEND_AT - timedelta(minutes=1)) == SEND_AT - timedelta(days=1)
 
 
 def test_digest_of_a_realistic_day(app: AppContext) -> None:
@@ -36,6 +36,7 @@ def test_digest_of_a_realistic_day(app: AppContext) -> None:
             "窗口之后：民警",
             source="central",
             at=SEND_AT + timedelta(minutes=1),
+            published=SEND_AT + timedelta(minutes=1),
             negative=True,
             risk=3,
             topics={"police": ["民警"]},
@@ -79,7 +80,7 @@ def test_digest_of_a_realistic_day(app: AppContext) -> None:
     assert d.sources[0].problem and d.source_problems == 2
     # 7-day series ends with the window itself
     assert len(d.series) == 7 and d.series[-1][1:] == (11, 8) and d.series[-2][1:] == (1, 1)
-    assert d.chart_png and d.chart_png.startswith(b"\x89PNG")
+    assert d.chart and [(b.label, b.relevant, b.negative) for b in d.chart.bars] == d.series
 
 
 def test_masking_everywhere_in_the_digest(sqlite_app: AppContext) -> None:
@@ -131,7 +132,7 @@ def test_weekly_digest_covers_seven_days(sqlite_app: AppContext) -> None:
     start, end = window_for(group, SEND_AT, 24)
     assert end - start == timedelta(days=7)
     assert digest_title(sqlite_app.config, group) == "舆情周报"
-    tz_send = digest_send_time(sqlite_app, group, SEND_AT + timedelta(days=3))
+    tz_send = digest_period_end(sqlite_app, group, SEND_AT + timedelta(days=3))
     assert tz_send == SEND_AT  # 2026-11-27 is a Friday
 
 

@@ -93,7 +93,7 @@ def test_the_age_limit_is_the_setting_and_inclusive(app: AppContext) -> None:
         _police(seed, "发布三天零一分", collected, collected - timedelta(days=3, minutes=1))
         undated = seed.post("发布时间不明", at=collected, topics={"police": ["民警"]})
         session.execute(update(PostRow).where(PostRow.id == undated).values(published_at=None))
-    start, end = SEND_AT - timedelta(days=1), SEND_AT
+    start, end = SEND_AT - timedelta(days=4), SEND_AT  # a window by post time holding every publication
     with app.session() as session:
         three_days = q.Scope(timedelta(days=3))
         assert q.counts(session, start, end, three_days, 2).collected == 2  # exactly 3 days, and unknown

@@ -65,13 +65,10 @@ def test_digest_arrives_once_well_formed_escaped_and_masked(
     assert len(smtp_server.inbox.to("sz@example.cn")) == 1  # the other group's own digest
 
     assert msg.get_content_type() == "multipart/alternative"
-    text_part, related = msg.get_payload()
+    text_part, html_part = msg.get_payload()
     assert text_part.get_content_type() == "text/plain"
-    assert related.get_content_type() == "multipart/related"
-    html_part, image = related.get_payload()
-    assert html_part.get_content_type() == "text/html"
-    assert image.get_content_type() == "image/png" and image["Content-ID"] == "<chart>"
-    assert image.get_content().startswith(b"\x89PNG")
+    assert html_part.get_content_type() == "text/html"  # the chart is HTML: no image part
+    assert "近7日相关与负面信息" in html_part.get_content()
 
     raw = next(r for r in smtp_server.inbox.raw if b"analyst@example.cn" in r).decode("ascii")  # as on the wire
     encoded = ("\n" + raw).split("\nSubject:", 1)[1].split("\nFrom:", 1)[0]
@@ -83,7 +80,7 @@ def test_digest_arrives_once_well_formed_escaped_and_masked(
 
     html = _body(msg, "html")
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert 'src="cid:chart"' in html and "style=" in html and "<style" not in html
+    assert "<img" not in html and 'bgcolor="#d9363e"' in html and "style=" in html and "<style" not in html
     text = _body(msg, "plain")
     for body in (html, text):
         assert WHISTLEBLOWER_PHONE not in body and WHISTLEBLOWER_ID not in body

@@ -11,13 +11,13 @@ import pytest
 from alerts_testlib import SEND_AT, Seed, make_app
 
 from alerts import digest as d
-from alerts.chart import find_cjk_font, render_chart
+from alerts.chart import bar_chart
 from alerts.deliveries import backoff
 from alerts.docx_export import build_docx
 from alerts.messages import Target, group_targets
 from alerts.render import Sender, build_email, href, md_escape
 from alerts.service import build_digest, select_groups, send_digests
-from alerts.windows import scheduled_send
+from alerts.windows import latest_period_end
 from config.alerts_model import Group
 from config.settings_model import MailSettings
 from storage.context import AppContext
@@ -29,10 +29,10 @@ TZ = timezone(timedelta(hours=8))
 def test_weekly_send_time_is_the_last_configured_weekday() -> None:
     group = Group(id="w", name="周报组", frequency="weekly", weekday="mon", digest_time="09:30")
     now = datetime(2026, 11, 27, 12, 0, tzinfo=TZ)  # a Friday
-    assert scheduled_send(group, now, TZ) == datetime(2026, 11, 23, 9, 30, tzinfo=TZ)
+    assert latest_period_end(group, now, TZ) == datetime(2026, 11, 23, 9, 30, tzinfo=TZ)
     monday_early = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
-    assert scheduled_send(group, monday_early, TZ) == datetime(2026, 11, 23, 9, 30, tzinfo=TZ)
-    assert scheduled_send(group, monday_early + timedelta(hours=1), TZ) == datetime(2026, 11, 30, 9, 30, tzinfo=TZ)
+    assert latest_period_end(group, monday_early, TZ) == datetime(2026, 11, 23, 9, 30, tzinfo=TZ)
+    assert latest_period_end(group, monday_early + timedelta(hours=1), TZ) == datetime(2026, 11, 30, 9, 30, tzinfo=TZ)
 
 
 def test_backoff_doubles_and_caps() -> None:
@@ -73,25 +73,12 @@ def test_clean_removes_controls_and_bidi() -> None:
     assert d.clean("民警\x00殴打\u202e群众\r\n  视频\u200b") == "民警殴打群众 视频"
 
 
-def test_chart_font_choice_and_ascii_fallback() -> None:
-    assert (
-        find_cjk_font(["/x/DejaVuSans.ttf", "/y/wqy-microhei.ttc", "/z/NotoSansCJK-Regular.ttc"])
-        == "/z/NotoSansCJK-Regular.ttc"
-    )
-    assert find_cjk_font(["/x/DejaVuSans.ttf"]) is None
-    png = render_chart([("11-21", 3, 1), ("11-22", 0, 0)], font_path=None)
-    assert png.startswith(b"\x89PNG") and len(png) > 2000
-
-
-def test_chinese_labels_render_with_the_installed_cjk_font() -> None:
-    import warnings
-
-    font = find_cjk_font()
-    if font is None:
-        pytest.skip("no CJK font installed (fonts-noto-cjk / fonts-wqy-microhei): the chart uses ASCII labels")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font"
-        assert render_chart([("11-21", 3, 1)], font_path=font).startswith(b"\x89PNG")
+def test_bar_chart_lengths_are_percent_of_the_largest_count() -> None:
+    chart = bar_chart([("11-21", 40, 10), ("11-22", 0, 0), ("11-23", 200, 1)])
+    assert chart.top == 200 and chart.title == "近7日相关与负面信息"
+    assert [(b.relevant_pct, b.negative_pct) for b in chart.bars] == [(20, 5), (0, 0), (100, 1)]  # 0.5 % shows as 1
+    assert [b.blocks(b.relevant, chart.top) for b in chart.bars] == [4, 0, 20]
+    assert bar_chart([("11-21", 0, 0)]).bars[0].relevant_pct == 0 and bar_chart([]).top == 0
 
 
 def test_links_and_markdown_are_made_inert() -> None:
@@ -162,8 +149,8 @@ def test_docx_has_the_digest(sqlite_app: AppContext) -> None:
     doc = Document(io.BytesIO(build_docx(dg)))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "舆情日报" in text and "重点负面信息" in text and "网友发帖称某派出所民警执法时殴打群众" in text
-    assert WHISTLEBLOWER_PHONE not in text and len(doc.inline_shapes) == 1
-    assert doc.tables[0].rows[0].cells[0].text == "信息源"
+    assert WHISTLEBLOWER_PHONE not in text and len(doc.inline_shapes) == 0  # the chart is a table, no picture
+    assert [t.rows[0].cells[0].text for t in doc.tables] == ["日期", "信息源"]
 
 
 def test_docx_attachment_in_the_email(config_dir: Path, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -18,14 +19,16 @@ from alerts.docx_export import build_docx
 from alerts.render import AlertView, digest_html, environment
 from alerts.service import (
     build_digest,
-    digest_send_time,
+    digest_period_end,
     held_alerts,
+    prior_digests,
     retry_pending,
     select_groups,
     send_digests,
     send_immediate_alerts,
 )
 from storage.context import AppContext
+from storage.models import DeliveryRow
 from yuqing.base.clock import iso_utc, local_time, utcnow
 from yuqing.base.errors import YuqingError
 from yuqing.base.text import redact
@@ -41,6 +44,7 @@ def _digest_json(d: Digest) -> dict[str, object]:
         "counts": {c.label: c.value for c in d.summary},
         "previous": {c.label: c.previous for c in d.summary},
         "zero": d.zero,
+        "partial": bool(d.partial_until),
         "items": len(d.items),
         "events": len(d.events),
         "source_problems": d.source_problems,
@@ -48,7 +52,7 @@ def _digest_json(d: Digest) -> dict[str, object]:
     }
 
 
-def _echo_results(results: list[dl.DeliveryResult], as_json: bool = False) -> None:
+def _echo_results(results: list[dl.DeliveryResult], as_json: bool = False, quiet_empty: bool = False) -> None:
     if as_json:
         for r in results:
             click.echo(json.dumps(dataclasses.asdict(r), ensure_ascii=False, default=str))
@@ -57,8 +61,31 @@ def _echo_results(results: list[dl.DeliveryResult], as_json: bool = False) -> No
         problem = r.error or r.extras.get("warning", "")
         tail = f"  ({problem})" if problem else ""
         click.echo(f"{r.status:8} {r.key}  {r.channel} → {r.recipient}{tail}")
-    if not results:
+    if not results and not quiet_empty:
         click.echo("nothing to send")
+
+
+def _prior_text(rows: list[DeliveryRow], tz: ZoneInfo) -> str:
+    """``already sent at 2026-12-02 08:00 to a@x.cn, b@x.cn; pending (failed 2x) to duty``."""
+    parts: dict[str, list[str]] = {}
+    for row in rows:
+        if row.status == "sent" and row.sent_at:
+            state = f"sent at {local_time(row.sent_at, tz)}"
+        else:
+            state = f"recorded at {local_time(row.created_at, tz)}, {row.status}"
+            state += f" after {row.attempts} attempt(s)" if row.attempts else ""
+        parts.setdefault(state, []).append(row.recipient)
+    return "already " + "; ".join(f"{state} to {', '.join(who)}" for state, who in parts.items())
+
+
+def _echo_prior(prior: dict[str, list[DeliveryRow]], tz: ZoneInfo, as_json: bool) -> None:
+    for group_id, rows in prior.items():
+        if as_json:
+            click.echo(json.dumps({"group": group_id, "already": [_delivery_record(r, tz) for r in rows]}))
+            continue
+        unsent = any(r.status != "sent" for r in rows)
+        hint = " (`yuqing deliveries list` shows them; the daemon retries)" if unsent else ""
+        click.echo(f"{group_id}: {rows[0].key}: {_prior_text(rows, tz)}{hint}")
 
 
 def _preview_path(base: Path, group_id: str, many: bool) -> Path:
@@ -67,12 +94,17 @@ def _preview_path(base: Path, group_id: str, many: bool) -> Path:
 
 @click.command("digest")
 @click.option(
-    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Local date of the digest (default: the latest due)."
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Report date D of the digest: it covers D-1 08:00 to D 08:00 (the group's period_end). "
+    "Default: the period that ended last.",
 )
 @click.option("--group", "group_id", help="Only this recipient group (alerts.yaml groups[].id).")
 @click.option("--preview", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML digest here.")
 @click.option("--docx", "docx_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write it as Word.")
 @click.option("--send", is_flag=True, help="Deliver it (exactly once per group and date).")
+@click.option("--force", is_flag=True, help="With --send: send a period that has not ended yet, marked 非完整.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per group (or delivery) for scripts.")
 @pass_app
 def digest_command(
@@ -82,12 +114,17 @@ def digest_command(
     preview: Path | None,
     docx_path: Path | None,
     send: bool,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Build the daily digest (每天一报) and preview it, or send it with --send.
 
-    Without --send nothing is delivered: a summary is printed per group and --preview writes the
-    HTML a mail client would show (the chart embedded).
+    The digest dated D covers the posts published from D-1 08:00 to D 08:00 (collection time
+    when a post has no published time; the boundary is the group's period_end, by default its
+    digest_time). Without --send nothing is delivered: a summary is printed per group and
+    --preview writes the HTML a mail client would show. A period that has not ended previews as
+    非完整; sending it is refused unless --force. A digest sent already is not sent again: the
+    command says when and to whom it went.
 
     \b
     Example:
@@ -95,24 +132,28 @@ def digest_command(
       yuqing digest --date 2026-11-27 --group press-office --send
     """
     now, local_day = utcnow(), day.date() if day else None
+    tz = ZoneInfo(app.config.settings.timezone)
     if send:
-        _echo_results(send_digests(app, now, group_id=group_id, day=local_day), as_json)
+        prior = prior_digests(app, now, group_id=group_id, day=local_day)
+        results = send_digests(app, now, group_id=group_id, day=local_day, force=force)
+        _echo_results(results, as_json, quiet_empty=bool(prior))
+        _echo_prior(prior, tz, as_json)
         return
     groups = select_groups(app, group_id)
     for group in groups:
-        send_at = digest_send_time(app, group, now, local_day)
-        d = build_digest(app, group, send_at, now)
+        d = build_digest(app, group, digest_period_end(app, group, now, local_day), now)
         if as_json:
             click.echo(json.dumps(_digest_json(d), ensure_ascii=False))
         else:
             counts = "，".join(f"{c.label}{c.value}" for c in d.summary)
+            partial = " (period not ended: partial, 非完整)" if d.partial_until else ""
             click.echo(
-                f"{group.id}: {d.title} {d.period}: {counts}; {len(d.items)} key items, "
+                f"{group.id}: {d.title} {d.period}{partial}: {counts}; {len(d.items)} key items, "
                 f"{len(d.events)} events, {d.source_problems} source problem(s)"
             )
         if preview:
             path = _preview_path(preview, group.id, len(groups) > 1)
-            path.write_text(digest_html(environment(), d, preview=True), encoding="utf-8")
+            path.write_text(digest_html(environment(), d), encoding="utf-8")
             click.echo(f"  preview: {path}", err=as_json)  # stdout stays one JSON object per group
         if docx_path:
             path = _preview_path(docx_path, group.id, len(groups) > 1)
@@ -194,6 +235,24 @@ def _echo_with_held(app: AppContext, results: list[dl.DeliveryResult], now: date
         click.echo(f"(alerts at {app.config.alerts.immediate.bypass_level} or above are sent during quiet hours)")
 
 
+def _delivery_record(row: DeliveryRow, tz: str | ZoneInfo) -> dict[str, object]:
+    """One delivery as JSON (``deliveries list --json``, ``digest --send --json``)."""
+    return {
+        "id": row.id,
+        "key": row.key,
+        "kind": row.kind,
+        "channel": row.channel,
+        "recipient": row.recipient,
+        "status": row.status,
+        "attempts": row.attempts,
+        "created_at": iso_utc(row.created_at),
+        "sent_at": iso_utc(row.sent_at),
+        "next_attempt_at": iso_utc(row.next_attempt_at),
+        "last_error": redact(row.last_error),
+        "timezone": str(tz),
+    }
+
+
 @click.group("deliveries")
 def deliveries_group() -> None:
     """What was sent, to whom, and what failed.
@@ -236,20 +295,7 @@ def deliveries_list(app: AppContext, failed: bool, limit: int, as_json: bool) ->
     if rows and not as_json:
         click.echo(f"times in {app.config.settings.timezone}")
     for row in rows:
-        record = {
-            "id": row.id,
-            "key": row.key,
-            "kind": row.kind,
-            "channel": row.channel,
-            "recipient": row.recipient,
-            "status": row.status,
-            "attempts": row.attempts,
-            "created_at": iso_utc(row.created_at),
-            "sent_at": iso_utc(row.sent_at),
-            "next_attempt_at": iso_utc(row.next_attempt_at),
-            "last_error": redact(row.last_error),
-            "timezone": app.config.settings.timezone,
-        }
+        record = _delivery_record(row, tz)
         if as_json:
             click.echo(json.dumps(record, ensure_ascii=False))
         else:

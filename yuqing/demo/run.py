@@ -112,13 +112,13 @@ def collect_and_model(app: AppContext) -> tuple[list[dict[str, Any]], Any]:
 def write_previews(app: AppContext, now: datetime, outbox: Path) -> list[Path]:
     """Each group's digest as an HTML file next to the .eml files, to open in a browser."""
     from alerts.render import digest_html, environment
-    from alerts.service import build_digest, digest_send_time
+    from alerts.service import build_digest, digest_period_end
 
     paths = []
     for group in app.config.alerts.groups:
-        d = build_digest(app, group, digest_send_time(app, group, now), now)
+        d = build_digest(app, group, digest_period_end(app, group, now), now)
         path = outbox / f"digest-{group.id}.html"
-        path.write_text(digest_html(environment(), d, preview=True), encoding="utf-8")
+        path.write_text(digest_html(environment(), d), encoding="utf-8")
         paths.append(path)
     return paths
 
