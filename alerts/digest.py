@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alerts.queries import Counts, EventSummary, Item
 from config.sources_model import Source
@@ -17,6 +17,9 @@ from nlp.pii import mask_pii
 from storage.health import HealthStatus
 from storage.runs import SourceRuns
 from yuqing.base.text import strip_controls
+
+if TYPE_CHECKING:
+    from alerts.analyses import Analyses
 
 MEDIA_LEVELS = ("中央级", "省级", "市级", "县区级", "境外")
 UNKNOWN_LEVEL = "未知"  # a source whose level nobody configured
@@ -92,6 +95,7 @@ class TopicSection:
     relevant: int
     negative: int
     items: list[ItemView]
+    refs: list[int] = field(default_factory=list)  # ids of its top posts already shown above
 
 
 @dataclass
@@ -149,6 +153,7 @@ class Digest:
     extras: dict[str, Any] = field(default_factory=dict)
     backlog: int = 0  # older posts collected in the window (补采历史信息), counted nowhere else
     backlog_text: str = ""
+    analyses: Analyses | None = None
 
     @property
     def negative(self) -> int:

@@ -27,6 +27,7 @@ from alerts.gather import gather_digest
 from alerts.render import AlertView, environment
 from alerts.windows import quiet_until, scheduled_send, send_time_on, window_for
 from config.alerts_model import Group
+from nlp.places import load_gazetteer
 from storage.context import AppContext
 from storage.db import require_current
 from yuqing.base.errors import DigestError, YuqingError
@@ -72,8 +73,10 @@ def build_digest(app: AppContext, group: Group, send_at: datetime, now: datetime
     """The digest a group receives at ``send_at`` (the chart as configured unless ``chart`` says)."""
     start, end = window_for(group, send_at, app.config.alerts.digest.window_hours)
     draw = app.config.alerts.digest.chart if chart is None else chart
+    sources = app.config.sources.sources
+    gazetteer = load_gazetteer() if any(s.region for s in sources) else None
     with app.session() as session:
-        return gather_digest(session, app.config, group, start, end, now, chart=draw)
+        return gather_digest(session, app.config, group, start, end, now, chart=draw, gazetteer=gazetteer)
 
 
 def _send_empty(app: AppContext, group: Group) -> bool:

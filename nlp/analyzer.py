@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nlp.events import fingerprint
+from nlp.keywords import post_words
+from nlp.places import Gazetteer, places_in
 from nlp.relevance import KEEP_THRESHOLD, RelevanceModels
 from nlp.rules import RuleSet, TopicMatch
 from nlp.segment import Segmenter
@@ -28,6 +30,12 @@ class PostAnalysis:
     reasons: list[str]
     fingerprint: list[int] | None
     doc: str = field(repr=False, default="")
+    places: list[str] = field(default_factory=list)  # nlp.places, as text (``广东省/深圳市``)
+    words: list[str] = field(default_factory=list)  # nlp.keywords, of relevant posts only
+
+    def __post_init__(self) -> None:
+        if not self.words and self.topics and self.doc:
+            self.words = post_words(doc_words(self.doc))
 
     @property
     def relevant(self) -> bool:
@@ -51,6 +59,7 @@ class Analyzer:
     relevance: RelevanceModels = field(default_factory=RelevanceModels)
     negative_threshold: float = 0.5
     reason_terms: int = 5
+    gazetteer: Gazetteer | None = None  # places named in posts; None: not looked for
 
     @property
     def model_version(self) -> str:
@@ -80,9 +89,16 @@ class Analyzer:
                     reasons[i] if self.reason_terms else [],
                     fingerprint(doc_words(doc)),
                     doc,
+                    self.places(*posts[i]),
                 )
             )
         return out
+
+    def places(self, title: str, text: str) -> list[str]:
+        """The places a raw title and text name (empty without a gazetteer)."""
+        if self.gazetteer is None:
+            return []
+        return [str(p) for p in places_in(self.gazetteer, title or "", text or "")]
 
     def learned_relevance(self, matches: list[list[TopicMatch]], docs: list[str]) -> list[dict[str, float]]:
         """P(relevant) per (post, matched topic) where a topic has a learned classifier."""
