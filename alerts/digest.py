@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alerts.chart import Chart
 from alerts.queries import Counts, EventSummary, Item
@@ -18,6 +18,9 @@ from nlp.pii import mask_pii
 from storage.health import HealthStatus
 from storage.runs import SourceRuns
 from yuqing.base.text import strip_controls
+
+if TYPE_CHECKING:
+    from alerts.analyses import Analyses
 
 MEDIA_LEVELS = ("中央级", "省级", "市级", "县区级", "境外")
 UNKNOWN_LEVEL = "未知"  # a source whose level nobody configured
@@ -93,6 +96,7 @@ class TopicSection:
     relevant: int
     negative: int
     items: list[ItemView]
+    refs: list[int] = field(default_factory=list)  # ids of its top posts already shown above
 
 
 @dataclass
@@ -151,6 +155,7 @@ class Digest:
     backlog: int = 0  # older posts collected in the window (补采历史信息), counted nowhere else
     backlog_text: str = ""
     partial_until: str = ""  # 非完整: the period had not ended when built; counted until this time
+    analyses: Analyses | None = None
 
     @property
     def negative(self) -> int:

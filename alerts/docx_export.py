@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from alerts.analyses import Analyses, Share
 from alerts.chart import Chart
 from alerts.digest import Digest, ItemView
 from yuqing.base.text import strip_controls
@@ -60,6 +61,55 @@ def _add_chart(doc: Any, chart: Chart) -> None:
             run.font.size = Pt(7)
 
 
+def _add_table(doc: Any, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        cell.text = text
+    for row in rows:
+        for cell, text in zip(table.add_row().cells, row, strict=True):
+            cell.text = xml_text(text)
+
+
+def _add_shares(doc: Any, title: str, shares: list[Share]) -> None:
+    doc.add_paragraph(xml_text(title))
+    _add_table(doc, ("类别", "篇数", "占比"), [(s.label, str(s.count), s.percent_text) for s in shares])
+
+
+def add_analyses(doc: Any, a: Analyses, level: int = 1) -> None:
+    """The analyses of a period as Word sections (the same as ``_analyses.html.j2``)."""
+    doc.add_heading("情感分布", level=level)
+    _add_shares(doc, "相关信息的情感倾向：", a.sentiment)
+    doc.add_heading("媒体分布", level=level)
+    _add_shares(doc, "按媒体类型：", a.media_types)
+    _add_shares(doc, "按媒体级别：", a.media_levels)
+    doc.add_heading("地域分布", level=level)
+    _add_table(
+        doc,
+        ("地区", "篇数", "其中"),
+        [(r.share.label, str(r.share.count), "，".join(f"{c.label}{c.count}篇" for c in r.cities)) for r in a.regions],
+    )
+    doc.add_paragraph("按文中提及的地名统计；未提及地名的按信息源所在地统计。")
+    doc.add_heading("热词", level=level)
+    if a.hot_terms:
+        _add_table(
+            doc,
+            ("词语", "本期篇数", "前30日篇数", "变化"),
+            [(t.word, str(t.count), str(t.baseline), t.trend if t.ratio else "—") for t in a.hot_terms],
+        )
+    else:
+        doc.add_paragraph("本期无上升明显的词语。")
+    doc.add_paragraph(xml_text(a.hot_note))
+    if a.events:
+        doc.add_heading("热点事件传播与热度", level=level)
+        for e in a.events:
+            doc.add_paragraph(xml_text(e.title), style="List Bullet")
+            doc.add_paragraph(xml_text(f"首发：{e.first_source}（{e.first_level}） {e.first_time}"))
+            doc.add_paragraph(xml_text(f"传播：{e.posts}篇，{e.sources}个来源；转载：{e.levels_text}"))
+            doc.add_paragraph(xml_text(f"走势：{e.hours_text}" + (f"（高峰 {e.peak}）" if e.peak else "")))
+            doc.add_paragraph(xml_text(f"热度：{e.engagement_text}"))
+
+
 def build_docx(d: Digest) -> bytes:
     """A .docx with the digest's summary, key items, events, topics and source health."""
     from docx import Document
@@ -76,6 +126,8 @@ def build_docx(d: Digest) -> bytes:
         doc.add_paragraph(xml_text(d.zero_text))
     if d.chart:
         _add_chart(doc, d.chart)
+    if d.analyses is not None:
+        add_analyses(doc, d.analyses)
     if d.items:
         doc.add_heading("重点负面信息", level=1)
         for i, item in enumerate(d.items, 1):
@@ -90,6 +142,8 @@ def build_docx(d: Digest) -> bytes:
         doc.add_heading(xml_text(f"{t.name}：相关{t.relevant}篇，负面{t.negative}篇"), level=2)
         for i, item in enumerate(t.items, 1):
             _add_item(doc, i, item)
+        if t.refs:
+            doc.add_paragraph("另见上文：" + "".join(f"「#{r}」" for r in t.refs))
     doc.add_heading("信息源运行情况", level=1)
     table = doc.add_table(rows=1, cols=4)
     for cell, text in zip(table.rows[0].cells, ("信息源", "运行", "采集", "状态"), strict=True):

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 
 from alerts import digest as d
 from alerts import queries as q
+from alerts.analyses import build_analyses
 from alerts.chart import bar_chart
 from config import Config
 from config.alerts_model import Group
 from config.sources_model import Source
+from nlp.places import Gazetteer
 from storage.runs import health_of, window_runs
 
 TOPIC_ITEMS = 3
@@ -96,11 +98,21 @@ def fill_texts(session: Session, items: list[q.Item]) -> None:
 
 
 def topic_sections(
-    session: Session, config: Config, scope: q.Scope, start: datetime, end: datetime, view: View
+    session: Session,
+    config: Config,
+    scope: q.Scope,
+    start: datetime,
+    end: datetime,
+    view: View,
+    shown: list[q.Item] = (),  # type: ignore[assignment]
 ) -> tuple[list[d.TopicSection], list[str]]:
-    """A section per topic with posts (most negative first), and the names of the quiet ones."""
+    """A section per topic with posts (most negative first), and the names of the quiet ones. Each
+    post is shown once: one already shown (in ``shown`` or an earlier section, or another post of
+    its event) is referred to by id."""
     per_topic = q.topic_counts(session, start, end, scope)
     sections, quiet = [], []
+    seen = {i.id: i.id for i in shown}
+    events = {i.event_id: i.id for i in shown if i.event_id is not None}
     for topic in config.topics.topics:
         if not topic.enabled or (scope.topic_ids is not None and topic.id not in scope.topic_ids):
             continue
@@ -111,8 +123,18 @@ def topic_sections(
         items = one_per_event(
             session, q.topic_items(session, start, end, scope, topic.id, TOPIC_ITEMS * OVERFETCH), TOPIC_ITEMS
         )
-        fill_texts(session, items)
-        sections.append(d.TopicSection(topic.id, topic.name, relevant, negative, [view(i) for i in items]))
+        new, refs = [], []
+        for item in items:
+            earlier = seen.get(item.id) or (events.get(item.event_id) if item.event_id is not None else None)
+            if earlier is not None:
+                refs.append(earlier)
+                continue
+            new.append(item)
+            seen[item.id] = item.id
+            if item.event_id is not None:
+                events[item.event_id] = item.id
+        fill_texts(session, new)
+        sections.append(d.TopicSection(topic.id, topic.name, relevant, negative, [view(i) for i in new], refs))
     sections.sort(key=lambda s: (-s.negative, -s.relevant))
     return sections, quiet
 
@@ -136,10 +158,18 @@ def health(session: Session, config: Config, scope: q.Scope, start: datetime, en
 
 
 def gather_digest(
-    session: Session, config: Config, group: Group, start: datetime, end: datetime, now: datetime, chart: bool = True
+    session: Session,
+    config: Config,
+    group: Group,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    chart: bool = True,
+    gazetteer: Gazetteer | None = None,
 ) -> d.Digest:
     """The digest of ``group`` for the window [start, end) by post time; a window not ended at
-    ``now`` is marked 非完整 (counted until ``now``)."""
+    ``now`` is marked 非完整 (counted until ``now``). ``gazetteer`` places sources by region for
+    地域分布 (``nlp.places.load_gazetteer``)."""
     tz = ZoneInfo(config.settings.timezone)
     scope, level, view = group_scope(config, group), high_level(config), viewer(config, tz, now)
     sources = {s.id: s for s in config.sources.sources}
@@ -148,7 +178,7 @@ def gather_digest(
     limit = config.alerts.digest.max_items
     items = one_per_event(session, q.negative_items(session, start, end, scope, limit * OVERFETCH), limit)
     fill_texts(session, items)
-    sections, quiet = topic_sections(session, config, scope, start, end, view)
+    sections, quiet = topic_sections(session, config, scope, start, end, view, items)
     sources_health = health(session, config, scope, start, end)
     healthy = sum(1 for h in sources_health if not h.problem)
     levels = d.coverage(q.relevant_by_source(session, start, end, scope), sources)
@@ -156,6 +186,9 @@ def gather_digest(
     mask = d.masker(config.alerts.digest.mask_pii)
     events = q.events(session, start, end, scope, MAX_EVENTS)
     backlog = q.backlog_count(session, start, end, scope)
+    analyses = build_analyses(
+        session, scoped_sources(config, scope), scope, start, end, events, tz, now, gazetteer=gazetteer, mask=mask
+    )
     return d.Digest(
         title=digest_title(config, group),
         group_id=group.id,
@@ -181,4 +214,5 @@ def gather_digest(
         chart=bar_chart(points) if chart else None,
         backlog=backlog,
         backlog_text=d.backlog_text(backlog, scope.max_age),
+        analyses=analyses,
     )

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import Text, and_, case, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from storage.freshness import is_backlog, is_news, post_time_in
-from storage.models import AnalysisRow, EventRow, PostRow, PostTopicRow
+from storage.models import AnalysisRow, EventRow, PostRow, PostTopicRow, PostWordRow
 
 
 @dataclass(frozen=True)
@@ -326,3 +326,110 @@ def backlog_count(session: Session, start: datetime, end: datetime, scope: Scope
         .where(_collected(start, end), is_backlog(scope.max_age), *_scope_filters(scope, topics=False))
     )
     return int(session.execute(stmt).scalar_one())
+
+
+# --- the analyses of a report period (alerts.analyses) -------------------------------------------
+
+
+def sentiment_counts(
+    session: Session, start: datetime, end: datetime, scope: Scope, positive_max: float
+) -> tuple[int, int, int]:
+    """Relevant posts of the window: (negative, neutral, positive); positive = not negative and a
+    negative score at most ``positive_max``."""
+    positive = and_(AnalysisRow.negative.is_(False), AnalysisRow.negative_score <= positive_max)
+    stmt = (
+        select(
+            func.coalesce(func.sum(case((AnalysisRow.negative.is_(True), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((positive, 1), else_=0)), 0),
+            func.count(),
+        )
+        .select_from(PostRow)
+        .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(_in_window(start, end, scope), _relevant_in_scope(scope))
+    )
+    negative, positive_n, total = (int(v or 0) for v in session.execute(stmt).one())
+    return negative, total - negative - positive_n, positive_n
+
+
+def places_by_source(session: Session, start: datetime, end: datetime, scope: Scope) -> list[tuple[str, str, int]]:
+    """Relevant posts of the window grouped by (source, stored places as JSON text): few rows for
+    many posts, since most posts of a source name the same places or none."""
+    places = cast(AnalysisRow.places, Text)
+    stmt = (
+        select(PostRow.source_id, places, func.count())
+        .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(_in_window(start, end, scope), _relevant_in_scope(scope))
+        .group_by(PostRow.source_id, places)
+    )
+    return [(source, text or "[]", int(n)) for source, text, n in session.execute(stmt)]
+
+
+def word_counts(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    scope: Scope,
+    *,
+    words: Sequence[str] | None = None,
+    min_count: int = 1,
+    limit: int | None = None,
+) -> dict[str, int]:
+    """Document frequency of the words of the window's relevant posts (``post_words``), the most
+    frequent first; only ``words`` when given."""
+    n = func.count()
+    stmt = (
+        select(PostWordRow.word, n)
+        .join(PostRow, PostRow.id == PostWordRow.post_id)
+        .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(_in_window(start, end, scope), _relevant_in_scope(scope))
+        .group_by(PostWordRow.word)
+        .having(n >= min_count)
+        .order_by(n.desc(), PostWordRow.word)
+    )
+    if words is not None:
+        if not words:
+            return {}
+        stmt = stmt.where(PostWordRow.word.in_(sorted(set(words))))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return {word: int(count) for word, count in session.execute(stmt)}
+
+
+@dataclass(frozen=True)
+class EventPost:
+    """One post of an event, for its spread and 热度."""
+
+    event_id: int
+    post_id: int
+    source_id: str
+    time: datetime
+    likes: int | None
+    comments: int | None
+    reposts: int | None
+    views: int | None
+
+
+def event_posts(session: Session, event_ids: Sequence[int], end: datetime, max_age: timedelta) -> list[EventPost]:
+    """Every post of these events before ``end`` (news only), earliest first."""
+    if not event_ids:
+        return []
+    stmt = (
+        select(
+            AnalysisRow.event_id,
+            PostRow.id,
+            PostRow.source_id,
+            PostRow.published_at,
+            PostRow.fetched_at,
+            PostRow.likes,
+            PostRow.comments,
+            PostRow.reposts,
+            PostRow.views,
+        )
+        .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(AnalysisRow.event_id.in_(sorted(set(event_ids))), PostRow.fetched_at < end, is_news(max_age))
+    )
+    rows = [
+        EventPost(eid or 0, pid, sid, published or fetched, likes, comments, reposts, views)
+        for eid, pid, sid, published, fetched, likes, comments, reposts, views in session.execute(stmt)
+    ]
+    return sorted(rows, key=lambda p: (p.time, p.post_id))

@@ -30,6 +30,7 @@ from alerts.gather import gather_digest
 from alerts.render import AlertView, environment
 from alerts.windows import latest_period_end, period_end_on, quiet_until, window_for
 from config.alerts_model import Group
+from nlp.places import load_gazetteer
 from storage.context import AppContext
 from storage.db import require_current
 from storage.models import DeliveryRow
@@ -89,8 +90,10 @@ def build_digest(app: AppContext, group: Group, end: datetime, now: datetime, ch
     says); a period not ended at ``now`` gives a digest marked 非完整."""
     start, end = window_for(group, end, app.config.alerts.digest.window_hours)
     draw = app.config.alerts.digest.chart if chart is None else chart
+    sources = app.config.sources.sources
+    gazetteer = load_gazetteer() if any(s.region for s in sources) else None
     with app.session() as session:
-        return gather_digest(session, app.config, group, start, end, now, chart=draw)
+        return gather_digest(session, app.config, group, start, end, now, chart=draw, gazetteer=gazetteer)
 
 
 def prior_digests(

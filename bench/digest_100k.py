@@ -2,7 +2,8 @@
 
 Creates a fresh database (SQLite in a temporary directory by default, or ``--db-url``), stores
 ``--posts`` posts for the day before the send time (about 20 % relevant, 5 % negative, a few
-hundred events, crawl runs for 30 sources), then times ``build_digest`` (every query, the
+hundred events, crawl runs for 30 sources, engagement numbers, places on half the posts and about 25
+distinct words per relevant post for 热词), then times ``build_digest`` (every query, the
 masking, the 7-day chart) and the rendering of HTML and text. Prints the figures.
 
     .venv/bin/python bench/digest_100k.py
@@ -28,7 +29,7 @@ from alerts.service import build_digest, select_groups
 from config import SHIPPED_DIR
 from storage.context import AppContext
 from storage.db import make_engine, upgrade
-from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow, PostTopicRow
+from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow, PostTopicRow, PostWordRow
 from yuqing.base.post import url_hash
 
 SEND_AT = datetime(2026, 11, 27, 0, 0, tzinfo=timezone.utc)
@@ -40,6 +41,9 @@ TOPICS = [
     ("violent-enforcement", "殴打"),
 ]
 SOURCES = 30
+PLACES = ["广东省/深圳市", "广东省/广州市", "广东省", "北京市", "湖南省/长沙市", "江苏省/南京市"]
+# a vocabulary for post_words: 2,000 words, about 25 per relevant post (Zipf-like: a few very frequent)
+VOCABULARY = [f"词{i}" for i in range(2000)]
 TEXT = "据网友反映，某地{term}在处理一起纠纷时态度粗暴，引发围观。当事人联系电话13812345678，要求给个说法。" * 3
 
 
@@ -61,8 +65,8 @@ def write_config(root: Path, db_url: str) -> Path:
     return config
 
 
-def rows(n: int, rng: random.Random) -> tuple[list[dict], list[dict], list[dict]]:
-    posts, analyses, topics = [], [], []
+def rows(n: int, rng: random.Random) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+    posts, analyses, topics, words = [], [], [], []
     for i in range(1, n + 1):
         at = SEND_AT - timedelta(seconds=rng.uniform(1, 86_399))
         topic, term = TOPICS[i % len(TOPICS)]
@@ -83,6 +87,10 @@ def rows(n: int, rng: random.Random) -> tuple[list[dict], list[dict], list[dict]
                 "published_at": at,
                 "fetched_at": at,
                 "language": "zh",
+                "likes": rng.randrange(500) if i % 3 else None,
+                "comments": rng.randrange(100) if i % 3 else None,
+                "reposts": rng.randrange(50) if i % 3 else None,
+                "views": rng.randrange(100_000) if i % 3 else None,
                 "extras": {},
             }
         )
@@ -116,17 +124,20 @@ def rows(n: int, rng: random.Random) -> tuple[list[dict], list[dict], list[dict]
                 "risk_level": risk,
                 "risk_score": risk / 3,
                 "event_id": (i % 300) + 1 if negative and i % 4 == 0 else None,
+                "places": [PLACES[i % len(PLACES)]] if i % 2 else [],
             }
         )
         if relevant:
             topics.append({"post_id": i, "topic_id": topic, "terms": entry[0]["terms"], "relevance": 1.0})
-    return posts, analyses, topics
+            chosen = {VOCABULARY[min(int(rng.paretovariate(0.6)) - 1, 1999)] for _ in range(25)}
+            words.extend({"post_id": i, "word": w} for w in chosen)
+    return posts, analyses, topics, words
 
 
 def seed(engine, n: int) -> float:  # type: ignore[no-untyped-def]
     rng = random.Random(7)
     start = time.perf_counter()
-    posts, analyses, topics = rows(n, rng)
+    posts, analyses, topics, words = rows(n, rng)
     with engine.begin() as conn:
         conn.execute(insert(PostRow), posts)
         conn.execute(
@@ -149,6 +160,7 @@ def seed(engine, n: int) -> float:  # type: ignore[no-untyped-def]
         )
         conn.execute(insert(AnalysisRow), analyses)
         conn.execute(insert(PostTopicRow), topics)
+        conn.execute(insert(PostWordRow), words)
         conn.execute(
             insert(CrawlRunRow),
             [
@@ -197,7 +209,8 @@ def main() -> None:
             print(
                 f"run {run}: digest built in {t1 - t0:.2f} s (queries {tq - t0:.2f} s, chart {t1 - tq:.2f} s), "
                 f"rendered in {t2 - t1:.2f} s "
-                f"({counts}; {len(d.items)} items, {len(d.events)} events, {len(html) // 1024} KiB HTML, "
+                f"({counts}; {len(d.items)} items, {len(d.events)} events, "
+                f"{len(d.analyses.hot_terms) if d.analyses else 0} hot terms, {len(html) // 1024} KiB HTML, "
                 f"{len(text) // 1024} KiB text)"
             )
         app.close()

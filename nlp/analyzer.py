@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nlp.events import fingerprint
+from nlp.keywords import post_words
+from nlp.places import Gazetteer, places_in
 from nlp.relevance import KEEP_THRESHOLD, RelevanceModels
 from nlp.rules import RuleSet, TopicMatch
 from nlp.segment import Segmenter
@@ -31,6 +33,12 @@ class PostAnalysis:
     doc: str = field(repr=False, default="")
     stance: StanceFeatures | None = field(repr=False, default=None)
     """What the negativity toward the office was computed from (None without a stance reader)."""
+    places: list[str] = field(default_factory=list)  # nlp.places, as text (``广东省/深圳市``)
+    words: list[str] = field(default_factory=list)  # nlp.keywords, of relevant posts only
+
+    def __post_init__(self) -> None:
+        if not self.words and self.topics and self.doc:
+            self.words = post_words(doc_words(self.doc))
 
     @property
     def relevant(self) -> bool:
@@ -56,6 +64,7 @@ class Analyzer:
     reason_terms: int = 5
     stance: Stance | None = None
     """Reads negativity toward the political-legal bodies; without it ``negative`` is the post's mood."""
+    gazetteer: Gazetteer | None = None  # places named in posts; None: not looked for
 
     @property
     def model_version(self) -> str:
@@ -88,6 +97,7 @@ class Analyzer:
                     fingerprint(doc_words(doc)),
                     doc,
                     stance,
+                    self.places(*posts[i]),
                 )
             )
         return out
@@ -101,6 +111,12 @@ class Analyzer:
             return [float(x) for x in self.model.scores(to_docs(self.segmenter, texts))]
 
         return self.stance.assess(normalized, scores, mood)
+
+    def places(self, title: str, text: str) -> list[str]:
+        """The places a raw title and text name (empty without a gazetteer)."""
+        if self.gazetteer is None:
+            return []
+        return [str(p) for p in places_in(self.gazetteer, title or "", text or "")]
 
     def learned_relevance(self, matches: list[list[TopicMatch]], docs: list[str]) -> list[dict[str, float]]:
         """P(relevant) per (post, matched topic) where a topic has a learned classifier."""

@@ -24,6 +24,7 @@ from nlp.corrections import apply_correction
 from nlp.events import BANDS, EventState, best_candidate, new_event
 from nlp.labels import DUE, corrections, topic_labels
 from nlp.modelstore import ensure_model
+from nlp.places import load_gazetteer
 from nlp.relevance import train_relevance
 from nlp.risk import GROWTH_HOURS, RiskInput, risk_level, risk_score
 from nlp.rules import RuleSet, TopicMatch, compile_topics, expression_terms
@@ -31,7 +32,7 @@ from nlp.segment import Segmenter, segmenter_for
 from nlp.stance import build_stance
 from storage.context import AppContext
 from storage.db import require_current
-from storage.models import AnalysisRow, EventRow, FingerprintRow, PostRow, PostTopicRow
+from storage.models import AnalysisRow, EventRow, FingerprintRow, PostRow, PostTopicRow, PostWordRow
 from yuqing.base.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ def build_analyzer(
         negative_threshold=settings.negative_threshold,
         reason_terms=settings.reason_terms,
         stance=build_stance(config.topics, seg.normalize),
+        gazetteer=load_gazetteer(),
     )
     labels = topic_labels(session, analyzer.post_document, rules, seg.normalize)
     analyzer.relevance = train_relevance(labels, settings.relevance_prior)
@@ -253,9 +255,13 @@ def save_post(
     row.negative_score, row.negative, row.reasons = result.negative_score, result.negative, result.reasons
     row.risk_score, row.risk_level, row.event_id = score, risk_level(score, thresholds), event.id
     row.rules_version, row.model_version = analyzer.rules.version, analyzer.model_version
+    row.places = result.places
     if old is None:
         session.add(row)
     session.execute(delete(PostTopicRow).where(PostTopicRow.post_id == post.id))
+    session.execute(delete(PostWordRow).where(PostWordRow.post_id == post.id))
+    if result.relevant:
+        session.add_all(PostWordRow(post_id=post.id, word=word) for word in result.words)
     for match in result.topics:
         session.add(
             PostTopicRow(

@@ -120,6 +120,17 @@ class AnalysisRow(Base):
     simhash: Mapped[int | None] = mapped_column(BigInteger)
     rules_version: Mapped[str] = mapped_column(String(64), default="")
     model_version: Mapped[str] = mapped_column(String(64), default="")
+    # places named in the post (``广东省/深圳市`` or ``广东省``, nlp.places), for 地域分布
+    places: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
+
+
+class PostWordRow(Base):
+    """One distinct word of a relevant post (nlp.keywords), for 热词: document frequencies by SQL."""
+
+    __tablename__ = "post_words"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    word: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
 class PostTopicRow(Base):

@@ -125,8 +125,15 @@ class WebhookServer:
         return json_response(self.reply)
 
 
-def write_config(config_dir: Path, db_url: str, smtp: SmtpServer | None = None, *, alerts: str = ALERTS_YAML) -> None:
-    (config_dir / "sources.yaml").write_text(SOURCES_YAML, encoding="utf-8")
+def write_config(
+    config_dir: Path,
+    db_url: str,
+    smtp: SmtpServer | None = None,
+    *,
+    alerts: str = ALERTS_YAML,
+    sources: str = SOURCES_YAML,
+) -> None:
+    (config_dir / "sources.yaml").write_text(sources, encoding="utf-8")
     (config_dir / "alerts.yaml").write_text(alerts, encoding="utf-8")
     settings = (config_dir / "settings.yaml").read_text(encoding="utf-8")
     settings = settings.replace("\ndatabase_url:\n", f"\ndatabase_url: {db_url}\n", 1)

@@ -67,7 +67,9 @@ def test_digest_of_a_realistic_day(app: AppContext) -> None:
     assert names[0] == "公安" and "法院" in names
     police = d.topics[0]
     assert police.relevant == 7 and police.negative == 6
-    assert [i.title_plain[:6] for i in police.items] == ["网友发帖称某", "深圳交警开展"]  # reposts folded into one
+    # each post is shown once: the key negative post is referred to by id, reposts folded into it
+    assert [i.title_plain[:6] for i in police.items] == ["深圳交警开展"]
+    assert police.refs == [ids["beating"]]
     assert "暴力执法" in names and "执法不公" in d.quiet_topics
     # coverage by media level, in the office's wording
     assert d.coverage_text == "中央级媒体2篇，省级媒体3篇，市级媒体6篇"
