@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alerts.digest import ItemView
 from alerts.docx_export import xml_text
 from alerts.special import Share, SpecialReport
+
+if TYPE_CHECKING:
+    from alerts.reports import Report
 
 
 def _table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -78,6 +81,48 @@ def special_docx(r: SpecialReport) -> bytes:
     for paragraph in r.note or [f"（待分析人员填写：yuqing report event {r.event_id} --note FILE）"]:
         doc.add_paragraph(xml_text(paragraph))
     doc.add_paragraph(xml_text(f"本专报由舆情监测系统于{r.generated}生成。个人信息已做脱敏处理。"))
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def period_docx(r: Report) -> bytes:
+    """A weekly or monthly report as .docx: the same sections as its HTML."""
+    from docx import Document
+
+    d = r.digest
+    doc = Document()
+    doc.add_heading(xml_text(r.title), level=0)
+    doc.add_paragraph(xml_text(f"{d.group_name}　{r.period_label}"))
+    doc.add_heading("总体情况", level=1)
+    doc.add_paragraph(xml_text("；".join(r.change_lines())))
+    doc.add_paragraph(xml_text(f"媒体覆盖：{d.coverage_text}"))
+    if d.backlog_text:
+        doc.add_paragraph(xml_text(d.backlog_text))
+    if r.zero:
+        doc.add_paragraph(xml_text(d.zero_text))
+    doc.add_heading("每日走势", level=1)
+    _shares(doc, "日期", r.series)
+    if d.items:
+        doc.add_heading("重点负面信息", level=1)
+        for i, item in enumerate(d.items, 1):
+            _item(doc, i, item)
+    if d.events:
+        doc.add_heading("热点事件", level=1)
+        _table(
+            doc,
+            ("事件", "篇数", "来源数", "时间"),
+            [(e.title, e.post_count, e.source_count, f"{e.first_seen}至{e.last_seen}") for e in d.events],
+        )
+    if d.topics:
+        doc.add_heading("专题动态", level=1)
+        for t in d.topics:
+            doc.add_heading(xml_text(f"{t.name}：相关{t.relevant}篇，负面{t.negative}篇"), level=2)
+            for i, item in enumerate(t.items, 1):
+                _item(doc, i, item)
+    doc.add_heading("信息源运行情况", level=1)
+    _table(doc, ("信息源", "运行", "采集", "状态"), [(s.name, s.runs, s.collected, s.status) for s in d.sources])
+    doc.add_paragraph(xml_text(f"本报告由舆情监测系统于{r.generated}自动生成。个人信息已做脱敏处理。"))
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
