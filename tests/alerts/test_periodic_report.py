@@ -251,3 +251,15 @@ def test_report_cli_preview_send_repeat(sqlite_app: AppContext, tmp_path: Path) 
 def test_unended_period_refused(sqlite_app: AppContext) -> None:
     with pytest.raises(YuqingError, match="has not ended yet"):
         send_reports(sqlite_app, "month", NOW, day=date(2027, 1, 5))
+
+
+def test_daemon_report_stage_sends_once(sqlite_app: AppContext) -> None:
+    from yuqing.daemon.stages import STAGE_JOBS
+
+    seed_weeks(sqlite_app)
+    monday_nine = datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)  # the job's time: Monday 09:00 local
+    outcome, counts = STAGE_JOBS["report"](sqlite_app, monday_nine, "week", "press-office")
+    assert (outcome, counts) == ("ok", {"reports.sent": 2})
+    outcome, counts = STAGE_JOBS["report"](sqlite_app, monday_nine, "week", "press-office")
+    assert (outcome, counts) == ("ok", {"already_sent": 2})
+    assert STAGE_JOBS["report"](sqlite_app, monday_nine, "week", "gone")[0] == "skipped"
