@@ -132,16 +132,16 @@ def report_title(config: Config, kind: Kind) -> str:
 
 
 def daily_series(session: Session, config: Config, group: Group, period: Period) -> list[Share]:
-    """Relevant and negative posts per local day of the period (one count query per day)."""
-    scope, level = group_scope(config, group), high_level(config)
-    days, at = [], period.start
+    """Relevant and negative posts per local day of the period (one query)."""
+    days, at = [period.start], period.start
     while at < period.end:
-        nxt = datetime.combine(at.date() + timedelta(days=1), time(0), at.tzinfo)
-        c = q.counts(session, at, nxt, scope, level)
-        days.append((f"{at:%m-%d}", c.relevant, c.negative))
-        at = nxt
-    top = max((rel for _, rel, _ in days), default=0) or 1
-    return [Share(label, rel, neg, round(100 * rel / top)) for label, rel, neg in days]
+        at = datetime.combine(at.date() + timedelta(days=1), time(0), at.tzinfo)
+        days.append(at)
+    per_day = q.relevant_per_interval(session, days, group_scope(config, group))
+    top = max((rel for rel, _ in per_day), default=0) or 1
+    return [
+        Share(f"{day:%m-%d}", rel, neg, round(100 * rel / top)) for day, (rel, neg) in zip(days, per_day, strict=False)
+    ]
 
 
 def build_report(session: Session, config: Config, group: Group, period: Period, now: datetime) -> Report:

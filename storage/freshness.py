@@ -1,14 +1,17 @@
 """The one freshness rule, as SQL: a post published more than ``max_age`` before it was collected is
 backlog (补采历史信息, e.g. a message board's history on its first crawl): stored and searchable, but
 never alerted and never counted as news. A post whose publication time is unknown is news (its time
-is the time it was collected). Every query that counts or lists news filters with ``is_news``."""
+is the time it was collected). Every query that counts or lists news filters with ``is_news``.
+
+The same rule gives a post's time in reports (``post_time``): published, else collected. A digest's
+period holds the posts whose post time falls in it (``post_time_in``)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, and_, not_
+from sqlalchemy import Float, and_, func, not_, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -48,3 +51,17 @@ def is_backlog(max_age: timedelta) -> ColumnElement[bool]:
 def is_news(max_age: timedelta) -> ColumnElement[bool]:
     """Not backlog: published within ``max_age`` of its collection, or when unknown."""
     return not_(is_backlog(max_age))
+
+
+def post_time() -> ColumnElement[datetime]:
+    """A post's time as reports count it: published, else (unknown) collected."""
+    return func.coalesce(PostRow.published_at, PostRow.fetched_at)
+
+
+def post_time_in(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """``start <= post_time() < end``, written so that the indexes on ``published_at`` and
+    ``fetched_at`` serve it (an OR of two ranges rather than a range over ``coalesce``)."""
+    return or_(
+        and_(PostRow.published_at >= start, PostRow.published_at < end),
+        and_(PostRow.published_at.is_(None), PostRow.fetched_at >= start, PostRow.fetched_at < end),
+    )
