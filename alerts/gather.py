@@ -48,10 +48,12 @@ def digest_title(config: Config, group: Group) -> str:
     return title
 
 
-def series(session: Session, end: datetime, scope: q.Scope, level: int, tz: ZoneInfo) -> list[tuple[str, int, int]]:
-    """(label, relevant, negative) for each of the last seven 24-hour windows ending at ``end``."""
+def series(
+    session: Session, end: datetime, scope: q.Scope, level: int, tz: ZoneInfo, days: int = SERIES_DAYS
+) -> list[tuple[str, int, int]]:
+    """(label, relevant, negative) for each of the last ``days`` 24-hour windows ending at ``end``."""
     out = []
-    for back in range(SERIES_DAYS - 1, -1, -1):
+    for back in range(days - 1, -1, -1):
         stop = end - timedelta(days=back)
         c = q.counts(session, stop - timedelta(days=1), stop, scope, level)
         out.append(((stop - timedelta(seconds=1)).astimezone(tz).strftime("%m-%d"), c.relevant, c.negative))
@@ -136,7 +138,14 @@ def health(session: Session, config: Config, scope: q.Scope, start: datetime, en
 
 
 def gather_digest(
-    session: Session, config: Config, group: Group, start: datetime, end: datetime, now: datetime, chart: bool = True
+    session: Session,
+    config: Config,
+    group: Group,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    chart: bool = True,
+    series_days: int = SERIES_DAYS,
 ) -> d.Digest:
     """The digest of ``group`` for the window [start, end)."""
     tz = ZoneInfo(config.settings.timezone)
@@ -151,7 +160,7 @@ def gather_digest(
     sources_health = health(session, config, scope, start, end)
     healthy = sum(1 for h in sources_health if not h.problem)
     levels = d.coverage(q.relevant_by_source(session, start, end, scope), sources)
-    points = series(session, end, scope, level, tz)
+    points = series(session, end, scope, level, tz, series_days)
     mask = d.masker(config.alerts.digest.mask_pii)
     events = q.events(session, start, end, scope, MAX_EVENTS)
     backlog = q.backlog_count(session, start, end, scope)

@@ -147,11 +147,18 @@ def daily_series(session: Session, config: Config, group: Group, period: Period)
 def build_report(session: Session, config: Config, group: Group, period: Period, now: datetime) -> Report:
     """The report of ``group`` for ``period`` as of ``now``."""
     tz = ZoneInfo(config.settings.timezone)
-    digest = gather_digest(session, config, group, period.start, period.end, now, chart=False)
-    scope, level = group_scope(config, group), high_level(config)
-    before = q.counts(session, period.previous, period.start, scope, level)
-    previous = {"采集": before.collected, "相关": before.relevant, "负面": before.negative, "高风险": before.high_risk}
-    summary = [d.Change(c.label, c.value, previous[c.label]) for c in digest.summary]
+    # the per-day series is the report's own (one query); the digest's 7-day one is not needed
+    digest = gather_digest(session, config, group, period.start, period.end, now, chart=False, series_days=0)
+    summary = digest.summary  # against the window as long before it: the previous week
+    if period.start - period.previous != period.end - period.start:  # months differ in length
+        before = q.counts(session, period.previous, period.start, group_scope(config, group), high_level(config))
+        previous = {
+            "采集": before.collected,
+            "相关": before.relevant,
+            "负面": before.negative,
+            "高风险": before.high_risk,
+        }
+        summary = [d.Change(c.label, c.value, previous[c.label]) for c in digest.summary]
     title = report_title(config, period.kind)
     return Report(
         title=title,
