@@ -50,10 +50,12 @@ def digest_title(config: Config, group: Group) -> str:
     return title
 
 
-def series(session: Session, end: datetime, scope: q.Scope, level: int, tz: ZoneInfo) -> list[tuple[str, int, int]]:
-    """(label, relevant, negative) for each of the last seven 24-hour windows ending at ``end``."""
+def series(
+    session: Session, end: datetime, scope: q.Scope, level: int, tz: ZoneInfo, days: int = SERIES_DAYS
+) -> list[tuple[str, int, int]]:
+    """(label, relevant, negative) for each of the last ``days`` 24-hour windows ending at ``end``."""
     out = []
-    for back in range(SERIES_DAYS - 1, -1, -1):
+    for back in range(days - 1, -1, -1):
         stop = end - timedelta(days=back)
         c = q.counts(session, stop - timedelta(days=1), stop, scope, level)
         out.append(((stop - timedelta(seconds=1)).astimezone(tz).strftime("%m-%d"), c.relevant, c.negative))
@@ -166,6 +168,7 @@ def gather_digest(
     now: datetime,
     chart: bool = True,
     gazetteer: Gazetteer | None = None,
+    series_days: int = SERIES_DAYS,
 ) -> d.Digest:
     """The digest of ``group`` for the window [start, end) by post time; a window not ended at
     ``now`` is marked 非完整 (counted until ``now``). ``gazetteer`` places sources by region for
@@ -182,7 +185,7 @@ def gather_digest(
     sources_health = health(session, config, scope, start, end)
     healthy = sum(1 for h in sources_health if not h.problem)
     levels = d.coverage(q.relevant_by_source(session, start, end, scope), sources)
-    points = series(session, end, scope, level, tz)
+    points = series(session, end, scope, level, tz, series_days)
     mask = d.masker(config.alerts.digest.mask_pii)
     events = q.events(session, start, end, scope, MAX_EVENTS)
     backlog = q.backlog_count(session, start, end, scope)

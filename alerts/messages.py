@@ -147,3 +147,31 @@ def alert_messages(
             Outgoing(key, kind, t.channel, t.recipient, subject, payload, not_before, note=payload.get("error", ""))
         )
     return out
+
+
+def report_messages(
+    config: Config,
+    targets: list[Target],
+    key: str,
+    now: datetime,
+    subject: str,
+    text: str,
+    html: str,
+    markdown: str,
+    docx: tuple[str, bytes] | None = None,
+    warnings: list[str] | None = None,
+) -> list[Outgoing]:
+    """One recorded message per target for a rendered weekly, monthly or special report."""
+
+    def email(to: str) -> EmailMessage:
+        return r.build_email(sender(config), to, subject, text, html, key, now, docx)
+
+    out = []
+    for t in targets:
+        payload = _payload(t, email, subject, markdown, text, warnings)
+        out.append(
+            Outgoing(
+                key, "report", t.channel, t.recipient, subject, payload, note=payload.get("error") or note(payload)
+            )
+        )
+    return out

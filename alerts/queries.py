@@ -16,7 +16,7 @@ from sqlalchemy import Text, and_, case, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from storage.freshness import is_backlog, is_news, post_time_in
+from storage.freshness import is_backlog, is_news, post_time, post_time_in
 from storage.models import AnalysisRow, EventRow, PostRow, PostTopicRow, PostWordRow
 
 
@@ -433,3 +433,22 @@ def event_posts(session: Session, event_ids: Sequence[int], end: datetime, max_a
         for eid, pid, sid, published, fetched, likes, comments, reposts, views in session.execute(stmt)
     ]
     return sorted(rows, key=lambda p: (p.time, p.post_id))
+
+
+def relevant_per_interval(session: Session, bounds: Sequence[datetime], scope: Scope) -> list[tuple[int, int]]:
+    """(relevant, negative) news of the scope in each interval ``[bounds[i], bounds[i + 1])`` by post
+    time, in one scan (a report's per-day series: one query, not one per day)."""
+    when = post_time()
+    bucket = case(*((when < bound, i) for i, bound in enumerate(bounds[1:])), else_=-1)
+    stmt = (
+        select(bucket, func.count(), func.coalesce(func.sum(case((AnalysisRow.negative.is_(True), 1), else_=0)), 0))
+        .select_from(PostRow)
+        .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(_in_window(bounds[0], bounds[-1], scope), _relevant_in_scope(scope))
+        .group_by(bucket)
+    )
+    out = [(0, 0)] * (len(bounds) - 1)
+    for index, relevant, negative in session.execute(stmt):
+        if 0 <= index < len(out):
+            out[index] = (int(relevant), int(negative))
+    return out

@@ -21,6 +21,28 @@ def _check_time(value: str) -> str:
     return value
 
 
+WEEKLY_RE = re.compile(r"^\s*(mon|tue|wed|thu|fri|sat|sun)\s+(\S+)\s*$", re.IGNORECASE)
+MONTHLY_RE = re.compile(r"^\s*(\d{1,2})\s+(\S+)\s*$")
+WEEKLY_HINT = 'must be a weekday (mon … sun) and a local time "HH:MM", e.g. "mon 09:00"'
+MONTHLY_HINT = 'must be a day of the month (1-28, so that every month has it) and a local time "HH:MM", e.g. "1 09:00"'
+
+
+def parse_weekly(value: str) -> tuple[str, str]:
+    """``"Mon 09:00"`` → ``("mon", "09:00")`` (a group's ``weekly_report``); ValueError with a hint."""
+    match = WEEKLY_RE.match(value)
+    if not match or not TIME_RE.match(match.group(2)):
+        raise ValueError(f"{value!r} {WEEKLY_HINT}")
+    return match.group(1).lower(), match.group(2)
+
+
+def parse_monthly(value: str) -> tuple[int, str]:
+    """``"1 09:00"`` → ``(1, "09:00")`` (a group's ``monthly_report``); ValueError with a hint."""
+    match = MONTHLY_RE.match(value)
+    if not match or not 1 <= int(match.group(1)) <= 28 or not TIME_RE.match(match.group(2)):
+        raise ValueError(f"{value!r} {MONTHLY_HINT}")
+    return int(match.group(1)), match.group(2)
+
+
 def webhook_url_problem(value: str) -> str | None:
     """Why a webhook URL (from a channel's ``url_env``) cannot be used, or ``None``. Surrounding
     whitespace is allowed (it is stripped); the message never repeats the URL (it holds a token)."""
@@ -76,8 +98,24 @@ class Group(StrictModel):
     send_empty: bool | None = None
     immediate: bool = True
     enabled: bool = True
+    weekly_report: str | None = None  # "mon 09:00": the 周报 of the last full week, sent then
+    monthly_report: str | None = None  # "1 09:00": the 月报 of the last calendar month, sent then
 
     _time = field_validator("digest_time", "period_end")(classmethod(lambda cls, v: v if v is None else _check_time(v)))
+
+    @field_validator("weekly_report")
+    @classmethod
+    def _weekly(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_weekly(value)
+        return value
+
+    @field_validator("monthly_report")
+    @classmethod
+    def _monthly(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_monthly(str(value))
+        return value
 
     @field_validator("emails")
     @classmethod

@@ -29,6 +29,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "digest": "yuqing.cli.alerts:digest_command",
     "alerts": "yuqing.cli.alerts:alerts_group",
     "deliveries": "yuqing.cli.alerts:deliveries_group",
+    "report": "yuqing.cli.report:report_group",
     "topics": "yuqing.cli.tune:topics_group",
     "keywords": "yuqing.cli.keywords:keywords_group",
     "rules": "yuqing.cli.rules:rules_group",

@@ -32,7 +32,7 @@ from yuqing.daemon.stages import JobResult
 
 log = logging.getLogger(__name__)
 
-ALERTING_JOBS = frozenset({"analyze", "digest", "retry", "retention"})
+ALERTING_JOBS = frozenset({"analyze", "digest", "report", "retry", "retention"})
 RETENTION_BATCH = 1000
 
 
@@ -190,6 +190,12 @@ def analyze_job(runtime: Runtime, now: datetime) -> JobResult:
 def digest_job(runtime: Runtime, now: datetime, group_id: str) -> JobResult:
     """Send one recipient group's digest."""
     return run_stage_job(runtime, now, "digest", group_id)
+
+
+@logged("report")
+def report_job(runtime: Runtime, now: datetime, kind: str, group_id: str) -> JobResult:
+    """Send one recipient group's weekly or monthly report (``kind``: week or month)."""
+    return run_stage_job(runtime, now, "report", kind, group_id)
 
 
 @logged("retry")

@@ -20,6 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config import Config
+from config.alerts_model import Group, parse_monthly, parse_weekly
 from config.base import parse_duration
 from config.sources_model import Source
 
@@ -102,6 +103,30 @@ def daily_spec(
     )
 
 
+def report_specs(group: Group, config_dir: str, tz: str, grace: int) -> list[JobSpec]:
+    """A group's weekly and monthly report jobs (``report:week:GROUP``, ``report:month:GROUP``)."""
+    specs = []
+    if group.weekly_report:
+        weekday, at = parse_weekly(group.weekly_report)
+        specs.append(
+            daily_spec(f"report:week:{group.id}", "report_job", (config_dir, "week", group.id), at, weekday, tz, grace)
+        )
+    if group.monthly_report:
+        day, at = parse_monthly(group.monthly_report)
+        hour, minute = (int(part) for part in at.split(":"))
+        specs.append(
+            JobSpec(
+                f"report:month:{group.id}",
+                f"{JOBS}:report_job",
+                (config_dir, "month", group.id),
+                f"report:month:{group.id} day {day} {at} ({tz})",
+                lambda: CronTrigger(day=day, hour=hour, minute=minute, timezone=tz),
+                grace,
+            )
+        )
+    return specs
+
+
 def plan_jobs(config: Config, config_dir: str, now: datetime) -> list[JobSpec]:
     """Every job the configuration asks for; new interval crawls start from ``now``, a few seconds
     apart (a new source is crawled at once, not an interval later; not all in the same second)."""
@@ -124,6 +149,7 @@ def plan_jobs(config: Config, config_dir: str, now: datetime) -> list[JobSpec]:
                 f"digest:{group.id}", "digest_job", (config_dir, group.id), group.digest_time, weekday, tz, grace
             )
         )
+        specs += report_specs(group, config_dir, tz, grace)
     return specs
 
 

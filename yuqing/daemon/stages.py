@@ -4,6 +4,7 @@ daemon starts (``yuqing run`` says so and exits), never a job that silently stop
 - ``run_analysis(app, now)``                        analyse new and recent posts
 - ``send_immediate_alerts(app, now)``               immediate alerts after an analysis run
 - ``send_digests(app, now, group_id)``              the digest of one recipient group
+- ``send_reports(app, kind, now, group_id)``        a group's weekly or monthly report
 - ``retry_pending(app, now)``                       retry deliveries that failed
 - ``send_admin_alert(app, subject, body, key, now)`` one message to the admins, once per ``key``
 
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from alerts.reports import KINDS, send_reports
 from alerts.service import retry_pending, send_digests, send_immediate_alerts
 from alerts.service import send_admin_alert as deliver_admin_alert
 from nlp.job import run_analysis
@@ -35,6 +37,7 @@ __all__ = [
     "send_admin_alert",
     "send_digests",
     "send_immediate_alerts",
+    "send_reports",
 ]
 
 log = logging.getLogger(__name__)
@@ -114,6 +117,17 @@ def digest_stages(app: AppContext, now: datetime, group_id: str) -> JobResult:
         return "failed", {**counts, "error": "; ".join(exc.failed.values())[:300]}
 
 
+def report_stages(app: AppContext, now: datetime, kind: str, group_id: str) -> JobResult:
+    """Send one group's weekly or monthly report for the period that just ended (once: the key)."""
+    group = next((g for g in app.config.alerts.groups if g.id == group_id), None)
+    if group is None or not group.enabled or kind not in KINDS:
+        return "skipped", {"reason": "group removed or disabled"}
+    sent = send_reports(app, "week" if kind == "week" else "month", now, group_id)
+    if sent.prior:
+        return "ok", {"already_sent": len(sent.prior[group_id])}
+    return delivery_outcome("reports", sent.results)
+
+
 def retry_stages(app: AppContext, now: datetime) -> JobResult:
     """Retry deliveries that failed and are due again."""
     return delivery_outcome("retry_pending", retry_pending(app, now))
@@ -122,5 +136,6 @@ def retry_stages(app: AppContext, now: datetime) -> JobResult:
 STAGE_JOBS: dict[str, Callable[..., JobResult]] = {
     "analyze": analyze_stages,
     "digest": digest_stages,
+    "report": report_stages,
     "retry": retry_stages,
 }

@@ -1,0 +1,210 @@
+"""Benchmark: build the weekly report (周报) over a week of 700,000 stored posts.
+
+Creates a fresh database (SQLite in a temporary directory by default, or ``--db-url``), stores
+``--posts`` posts spread over the week Mon 2026-11-23 to Mon 2026-11-30 (Asia/Shanghai) and
+``--previous`` over the week before (about 20 % relevant, 5 % negative, 300 events, crawl runs for
+30 sources; the digest benchmark's mix), then times ``build_report`` (every query of the period,
+the previous week's counts, the per-day series), the HTML and text rendering and the .docx.
+
+    .venv/bin/python bench/report_700k.py
+    .venv/bin/python bench/report_700k.py --db-url postgresql+psycopg://postgres@127.0.0.1/bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import tempfile
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert
+
+from alerts.render import environment
+from alerts.report_docx import period_docx
+from alerts.reports import build_for, last_full_period, report_html, report_text
+from alerts.service import select_groups
+from config import SHIPPED_DIR
+from storage.context import AppContext
+from storage.db import make_engine, upgrade
+from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow, PostTopicRow
+from yuqing.base.post import url_hash
+
+TZ = ZoneInfo("Asia/Shanghai")
+PERIOD = last_full_period("week", date(2026, 12, 1), TZ)
+NOW = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
+BATCH = 50_000
+# the digest benchmark's mix (bench/digest_100k.py)
+TOPICS = [
+    ("police", "民警"),
+    ("courts", "法院"),
+    ("procuratorate", "检察院"),
+    ("justice", "监狱"),
+    ("violent-enforcement", "殴打"),
+]
+SOURCES = 30
+TEXT = "据网友反映，某地{term}在处理一起纠纷时态度粗暴，引发围观。当事人联系电话13812345678，要求给个说法。" * 3
+
+
+def write_config(root: Path, db_url: str) -> Path:
+    """The shipped config with 30 sources and the database under test."""
+    config = root / "config"
+    config.mkdir()
+    for path in SHIPPED_DIR.glob("*.yaml"):
+        shutil.copy(path, config / path.name)
+    sources = "sources:\n" + "".join(
+        f"  - {{id: s{i}, name: 来源{i}, kind: rss, start_urls: ['http://127.0.0.1/{i}.xml'], "
+        f"media_level: {['中央级', '省级', '市级'][i % 3]}, region: 广东省}}\n"
+        for i in range(SOURCES)
+    )
+    (config / "sources.yaml").write_text(sources, encoding="utf-8")
+    settings = (config / "settings.yaml").read_text(encoding="utf-8")
+    settings = settings.replace("\ndata_dir:\n", f"\ndata_dir: {root / 'data'}\n", 1)
+    settings = settings.replace("\ndatabase_url:\n", f"\ndatabase_url: {db_url}\n", 1)
+    (config / "settings.yaml").write_text(settings, encoding="utf-8")
+    return config
+
+
+def batch(first: int, n: int, start: datetime, rng: random.Random) -> tuple[list[dict[str, Any]], ...]:
+    """Posts ``first`` … ``first + n - 1`` spread over the week starting at ``start``."""
+    posts, analyses, topics = [], [], []
+    for i in range(first, first + n):
+        at = (start + timedelta(seconds=rng.uniform(1, 7 * 86_400 - 1))).astimezone(timezone.utc)
+        topic, term = TOPICS[i % len(TOPICS)]
+        relevant = rng.random() < 0.2
+        negative = relevant and rng.random() < 0.25
+        url = f"https://news{i % SOURCES}.example.cn/{i}.html"
+        title = f"第{i}条：某地{term}处理纠纷引发关注" if relevant else f"第{i}条：本地生活资讯"
+        posts.append(
+            {
+                "id": i,
+                "url_hash": url_hash(url),
+                "source_id": f"s{i % SOURCES}",
+                "url": url,
+                "canonical_url": url,
+                "title": title,
+                "text": TEXT.format(term=term),
+                "author": None,
+                "published_at": at - timedelta(minutes=rng.randint(1, 120)),
+                "fetched_at": at,
+                "language": "zh",
+                "views": rng.randint(0, 5000),
+                "extras": {},
+            }
+        )
+        pos = title.find(term)
+        terms = [{"term": term, "field": "title", "start": pos, "end": pos + len(term)}]
+        risk = rng.choice([1, 1, 1, 2, 2, 3]) if negative else 0
+        analyses.append(
+            {
+                "post_id": i,
+                "analyzed_at": at,
+                "relevant": relevant,
+                "topics": [{"topic": topic, "terms": terms}] if relevant else [],
+                "negative_score": 0.8 if negative else 0.1,
+                "negative": negative,
+                "reasons": [],
+                "risk_level": risk,
+                "risk_score": risk / 3,
+                "event_id": (i % 300) + 1 if negative and i % 4 == 0 else None,
+            }
+        )
+        if relevant:
+            topics.append({"post_id": i, "topic_id": topic, "terms": terms, "relevance": 1.0})
+    return posts, analyses, topics
+
+
+def seed(engine: Any, week: int, previous: int) -> float:
+    rng = random.Random(7)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(
+            insert(EventRow),
+            [
+                {
+                    "id": e,
+                    "title": f"事件{e}",
+                    "first_seen": PERIOD.start + timedelta(days=e % 7),
+                    "last_seen": PERIOD.start + timedelta(days=e % 7, hours=20),
+                    "post_count": 5 + e % 40,
+                    "source_count": 2 + e % 9,
+                    "risk_level": 1 + e % 3,
+                    "risk_score": 0.5,
+                    "extras": {},
+                }
+                for e in range(1, 301)
+            ],
+        )
+    plan = [(PERIOD.previous, previous), (PERIOD.start, week)]
+    first = 1
+    for start, total in plan:
+        for offset in range(0, total, BATCH):
+            posts, analyses, topics = batch(first, min(BATCH, total - offset), start, rng)
+            first += len(posts)
+            with engine.begin() as conn:
+                conn.execute(insert(PostRow), posts)
+                conn.execute(insert(AnalysisRow), analyses)
+                conn.execute(insert(PostTopicRow), topics)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(CrawlRunRow),
+            [
+                {
+                    "source_id": f"s{s}",
+                    "started_at": PERIOD.start + timedelta(hours=h),
+                    "status": "ok" if s % 10 else "failed",
+                    "items": 100,
+                    "new": 80,
+                    "stats": {},
+                    "error_summary": "",
+                }
+                for s in range(SOURCES)
+                for h in range(0, 7 * 24, 2)
+            ],
+        )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=700_000, help="posts in the week reported on")
+    parser.add_argument("--previous", type=int, default=100_000, help="posts in the week before")
+    parser.add_argument("--db-url", help="default: SQLite in a temporary directory")
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        db_url = args.db_url or f"sqlite:///{root / 'bench.db'}"
+        engine = make_engine(db_url)
+        upgrade(engine)
+        print(f"database: {engine.url.render_as_string(hide_password=True).split('?')[0]}")
+        took = seed(engine, args.posts, args.previous)
+        print(f"stored {args.posts:,} + {args.previous:,} posts in {took:.1f} s; load average {os.getloadavg()[0]:.1f}")
+        engine.dispose()
+        app = AppContext.create(write_config(root, db_url))
+        group = select_groups(app, None)[0]
+        env = environment()
+        for run in range(1, args.repeat + 1):
+            t0 = time.perf_counter()
+            r = build_for(app, group, PERIOD, NOW)
+            t1 = time.perf_counter()
+            html, text = report_html(env, r), report_text(env, r)
+            t2 = time.perf_counter()
+            word = period_docx(r)
+            t3 = time.perf_counter()
+            print(
+                f"run {run}: weekly report built in {t1 - t0:.2f} s, rendered in {t2 - t1:.2f} s, .docx in "
+                f"{t3 - t2:.2f} s; total {t3 - t0:.2f} s ({'；'.join(r.change_lines())}; {len(r.digest.items)} items, "
+                f"{len(r.digest.events)} events, {len(html) // 1024} KiB HTML, {len(text) // 1024} KiB text, "
+                f"{len(word) // 1024} KiB .docx)"
+            )
+        app.close()
+
+
+if __name__ == "__main__":
+    main()
