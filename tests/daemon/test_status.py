@@ -81,7 +81,7 @@ def test_status_while_an_edit_is_broken_uses_the_last_accepted_config(config_dir
     seed(config_dir)
     write_snapshot(config_dir, config_dir.parent / "data" / "run", fingerprint(config_dir))  # as the daemon does
     topics = config_dir / "topics.yaml"
-    topics.write_text(topics.read_text(encoding="utf-8").replace("expr:", "expr: ((", 1), encoding="utf-8")
+    topics.write_text(topics.read_text(encoding="utf-8").replace('    expr: "', '    expr: "((', 1), encoding="utf-8")
     result = CliRunner().invoke(cli, ["--config", str(config_dir), "status"])
     assert result.exit_code == 0, result.output
     assert "topics.yaml" in result.stderr and "last accepted" in result.stderr

@@ -23,7 +23,8 @@ from yuqing.cli import cli
 NIGHT = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)  # 23:00 in Asia/Shanghai: quiet hours
 MORNING = datetime(2026, 11, 27, 23, 1, tzinfo=timezone.utc)  # 07:01: the held alerts go out
 SEND_AT = datetime(2026, 11, 28, 0, 0, tzinfo=timezone.utc)  # the 08:00 digest
-UMBRELLA_TEXT = "网友实名举报某县环保局局长充当黑恶势力保护伞，纵容涉黑团伙非法排污多年，群众愤怒，强烈要求严查！"
+# A drama discussed as if it were news: it matches (公检法 near 保护伞), and an analyst marks it irrelevant.
+UMBRELLA_TEXT = "网友热议电视剧《狂飙》：剧中环保局长勾结公检法内部人员充当黑恶势力保护伞，纵容涉黑团伙非法排污多年，看得群众愤怒，强烈要求严查！"
 POSTS = [
     Post("forum", "https://bbs.example/umbrella", "环保局长充当黑恶势力保护伞", UMBRELLA_TEXT),
     Post("weibo", "https://weibo.example/umbrella", "环保局长充当黑恶势力保护伞", "转发：" + UMBRELLA_TEXT),
