@@ -80,7 +80,7 @@ def test_config_edit_applies_and_broken_edit_is_refused(
     )
     refused = daemon.wait_for(r"config edit refused", after=mark)[0]
     assert "previous config keeps running" in refused
-    assert re.search(r"sources\.yaml:4: sources\[0\]\.nmae: unknown key", daemon.log[mark:])
+    assert re.search(r"sources\.yaml:4: sources\[0\] \(id: broken\)\.nmae: unknown key", daemon.log[mark:])
     daemon.wait_for(r"job=analyze target=- outcome=", count=2, after=mark)  # still running jobs
     assert daemon.proc.poll() is None
     # `yuqing status` itself refuses the broken config on disk: read the job store directly
