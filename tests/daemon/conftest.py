@@ -38,10 +38,13 @@ FAST_DAEMON = """daemon:
 
 class Site:
     """A tiny news site on the mock server: ``/feed.xml`` (RSS 2.0 with ``items`` entries, each with
-    its article page, answered after ``article_delay``) and ``/slow``, the feed a minute late."""
+    its article page, answered after ``article_delay``) and ``/slow``, the feed a minute late.
+    Entry i is published ``i`` minutes after an hour before the site started: news when collected
+    (not backlog) and inside the digest period that ends at the coming minute."""
 
     def __init__(self, server: MockServer) -> None:
         self.server = server
+        self.published_base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
         self.items = 3
         self.article_delay = 0.0
         server.route("/robots.txt", Response(200, b"User-agent: *\nAllow: /\n", "text/plain"))
@@ -58,7 +61,7 @@ class Site:
         return self.server.url(path)
 
     def feed(self) -> bytes:
-        base = datetime(2026, 11, 27, 6, 0, tzinfo=timezone.utc)
+        base = self.published_base
         entries = "".join(
             f"<item><title>某县派出所民警执法引发争议 第{i}条</title><link>{self.url(f'/news/{i}.html')}</link>"
             f"<description>网民反映某县派出所民警在执法过程中态度粗暴，引发群众不满和投诉，第{i}条。</description>"

@@ -58,8 +58,15 @@ def use_smtp(config_dir: Path, smtp: SmtpServer) -> None:
         f"  transport: smtp\n  smtp:\n    host: {smtp.host}\n    port: {smtp.port}\n    security: none\n",
     )
     path.write_text(text, encoding="utf-8")
-    alerts = config_dir / "alerts.yaml"  # a digest due tonight covers everything collected today
-    alerts.write_text(alerts.read_text(encoding="utf-8").replace('"08:00"', '"23:59"'), encoding="utf-8")
+
+
+def end_period_now(config_dir: Path) -> str:
+    """Make the groups' digest period end at the current local minute (it has ended, and its 24
+    hours hold every demo post but the one published three days ago); returns the report date."""
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    alerts = config_dir / "alerts.yaml"
+    alerts.write_text(alerts.read_text(encoding="utf-8").replace('"08:00"', f'"{now:%H:%M}"'), encoding="utf-8")
+    return now.date().isoformat()
 
 
 def visible_text(markup: str) -> str:
@@ -85,14 +92,19 @@ def digests(smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> dict[
         yuqing(config_dir, "init")
         yuqing(config_dir, "crawl", "--all")
         yuqing(config_dir, "analyze")
-        today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+        today = end_period_now(config_dir)
         yuqing(config_dir, "digest", "--date", today, "--send")
         again = yuqing(config_dir, "digest", "--date", today, "--send")
     finally:
         server.shutdown()
-    assert "sent" not in again  # the second run for the same day delivers nothing
+    # the second run for the same day delivers nothing, and says when and to whom the first went
+    assert not any(line.startswith("sent") for line in again.splitlines()), again
+    for group in ("press-office", "qingshan-police"):
+        assert f"{group}: digest:{today}:{group}: already sent at " in again, again
     received = [m for _, m in smtp.inbox.messages if "舆情日报" in str(m["Subject"])]
     assert sorted(str(m["To"]) for m in received) == ["analyst@localhost", "qingshan-police@localhost"]  # once each
+    for message in received:  # the period had ended: the full digest, not a partial one
+        assert all("非完整" not in text for text in (str(message["Subject"]), *parts(message).values()))
     return {str(m["To"]): m for m in received}
 
 
