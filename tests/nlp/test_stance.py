@@ -116,3 +116,48 @@ def test_weights_are_learned_from_labelled_posts() -> None:
     assert many.probability(body_dark) > 0.5 > many.probability(body_success)
     assert many.probability(no_body) < 0.5
     assert fit_stance([], []) is DEFAULT_WEIGHTS
+
+
+def reasons(stance: Stance, text: str) -> list[tuple[str, str]]:
+    """(term, why it does not count) of every body the text names."""
+    return [(m.term, m.passing) for m in stance.mentions("", stance_text(text))]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("美国联邦法官裁定总统违宪", [("法官", "foreign")]),
+        ("据外媒，歌手位于纽约的公寓被闯入。警方称男子打碎玻璃", [("警方", "foreign")]),
+        ("香港警方拘捕报社高层", [("警方", "foreign")]),
+        ("美国游客在京被骗，中国警方抓获嫌犯", [("警方", "")]),  # 中国 brings it home
+        ("这次是两个[怒][怒]@广州交警", [("交警", "handle")]),
+        ("@平安北京 @深圳交警 求扩散", [("交警", "handle")]),
+        ("//@江宁公安在线: [泪]", [("公安", "handle")]),
+        ("@云南警方 已抓获两名犯罪人员", [("警方", "")]),  # the body addressed, then words: counts
+        ("位于A2区公安分局宿舍区的物业乱收费", [("公安分局", "address")]),
+        ("病房没有窗户，监狱似的", [("监狱", "simile")]),
+        ("口罩优先保障医疗、交通、公安、媒体等一线人员", [("公安", "list")]),
+        ("公安、检察院、法院联合办案", [("公安", ""), ("检察院", ""), ("法院", "")]),  # a list of bodies
+        ("骗子自称是某某市中级人民法院的工作人员", [("法院", "pose")]),
+        (
+            "第六十三条 司法行政机关可以制定实施办法，报司法部备案。第六十四条 本办法自公布之日起施行",
+            [("司法部", "statute")],
+        ),
+    ],
+)
+def test_mentions_that_do_not_count(stance: Stance, text: str, expected: list[tuple[str, str]]) -> None:
+    assert reasons(stance, text) == expected
+
+
+def test_passing_mentions_make_no_topic_and_no_stance(analyzer: Analyzer) -> None:
+    foreign, tagged, address, home = analyzer.analyze(
+        [
+            ("", "美国联邦法官裁定：总统不得拉黑批评者"),
+            ("", "高速堵车十几公里[抓狂]@陕西交警 @湖北交警 @楚天都市报"),
+            ("", "位于桂花坪街道的公安分局宿舍区物业公司扬言退出小区"),
+            ("", "江门警方打掉一个电诈团伙，抓获嫌疑人12名"),
+        ]
+    )
+    assert foreign.topics == [] and tagged.topics == [] and address.topics == []
+    assert foreign.stance is not None and foreign.stance.body == 0
+    assert [m.topic for m in home.topics] == ["police"]
