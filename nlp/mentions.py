@@ -37,7 +37,8 @@ ARTICLE = re.compile(r"第[一二三四五六七八九十百零〇两\d]{1,5}条
 SELF_REFERENCE = re.compile(r"本(?:法|办法|条例|规定|细则|解释)(?![院官庭警])|构成犯罪的")
 """A law speaks of itself (本办法, 本条例) and in conditions (构成犯罪的，依法追究刑事责任)."""
 ADDRESS_AFTER = re.compile(r"(?:[分支总]?[局队所院])?(?:宿舍|家属|小区|公寓|大院|对面|旁边|附近|隔壁)")
-SIMILE_BEFORE = re.compile(r"(?:像|如同|好比|犹如|好像)$")
+SIMILE_BEFORE = re.compile(r"(?:(?<![想图影录好])像|如同|好比|犹如)$")
+"""像 as "like", not in 想像 (imagine), 图像, 好像 (seems)."""
 SIMILE_AFTER = re.compile(r"(?:[里中])?(?:似的|一样|一般)")
 LIST_SEPARATOR = "、"
 LIST_ITEMS = 3
