@@ -15,7 +15,9 @@ mention that counts (or a keyword that is no body) made it match.
 - ``list``     one item of an enumeration of other bodies and trades: 医疗、交通、公安、媒体 (names of
   bodies only: 被抓、被殴打、被判刑 lists what was done to someone);
 - ``statute``  the post is the text of a law or regulation (第六十三条 … 本办法);
-- ``pose``     the object of an impersonation (冒充警察, 自称法院), found by nlp/stance.py.
+- ``pose``     the object of an impersonation (冒充警察, 自称法院), found by nlp/stance.py;
+- ``aside``    named in passing in a long post: not in the title or the lead, in few clauses, none of
+  them judging it (nlp/stance.py, ``Stance.asides``).
 """
 
 from __future__ import annotations

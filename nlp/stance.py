@@ -27,7 +27,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from nlp.corpus import DATA_DIR, lexicon_rows
@@ -44,6 +44,13 @@ NEGATORS = ("没有", "并未", "并非", "从未", "绝不", "不是", "没", "
 NEGATION_REACH = 3
 """Characters before a word in which a negator cancels it."""
 POSE_REACH = 12
+LONG_POST = 300
+"""Characters of text from which a post is long: a body named only in passing deep inside does not count."""
+LEAD = 200
+"""The lead of a long post: a body named here is what the post is about."""
+ASIDE_CLAUSES = 4
+"""A long post naming a body (outside title and lead) in fewer clauses than this names it in passing."""
+JUDGEMENTS = frozenset({"misconduct", "inaction", "contempt"})
 """Characters before a body in which an impersonation word (冒充, 自称) makes it posed as."""
 PASSIVE = frozenset({"被", "遭", "遭到", "受到", "挨"})
 CAP = 3
@@ -243,7 +250,30 @@ class Stance:
                 if not reason and self.posed(value, start):
                     reason = "pose"
                 out.append(Mention(name, start, end, term, reason))
-        return out
+        return self.asides(text, out) if len(text) >= LONG_POST else out
+
+    def asides(self, text: str, mentions: list[Mention]) -> list[Mention]:
+        """In a long post, a body named neither in the title nor in the lead and in few clauses is
+        named in passing (起诉至法院 deep in a letter about a property developer), unless a clause
+        naming it judges it (misconduct, inaction, contempt: a complaint at the end of a long letter)."""
+        counting = [m for m in mentions if m.counts]
+        if any(m.field == "title" or m.start < LEAD for m in counting):
+            return mentions
+        spans = clause_spans(text)
+        named = {i for m in counting for i, (a, b) in enumerate(spans) if a <= m.start < b}
+        if len(named) >= ASIDE_CLAUSES:
+            return mentions
+        judged = {i for i in named if self.judges(text[spans[i][0] : spans[i][1]])}
+        return [
+            replace(m, passing="aside")
+            if m.counts and not any(i in judged for i, (a, b) in enumerate(spans) if a <= m.start < b)
+            else m
+            for m in mentions
+        ]
+
+    def judges(self, clause: str) -> bool:
+        """The clause holds a judgement of misconduct, inaction or contempt (not negated)."""
+        return any(self.roles[t] in JUDGEMENTS and not negated(clause, s, t) for s, _, t in self._roles(clause))
 
     def posed(self, text: str, start: int) -> bool:
         """An impersonation word (冒充, 假扮, 自称) shortly before the body, in the same clause."""

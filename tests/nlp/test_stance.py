@@ -162,3 +162,18 @@ def test_passing_mentions_make_no_topic_and_no_stance(analyzer: Analyzer) -> Non
     assert foreign.topics == [] and tagged.topics == [] and address.topics == []
     assert foreign.stance is not None and foreign.stance.body == 0
     assert [m.topic for m in home.topics] == ["police"]
+
+
+FILLER = "我们小区的开发商拖欠业主的维修资金多年，物业公司也不公开账目，业主多次找开发商协商都没有结果。" * 7
+
+
+def test_a_body_named_in_passing_deep_in_a_long_post_does_not_count(stance: Stance) -> None:
+    assert len(FILLER) > 300
+    aside = stance.mentions("小区维修资金问题", stance_text(FILLER + "我们虽然起诉至法院，但开发商仍不理会。"))
+    assert [(m.term, m.passing) for m in aside] == [("法院", "aside")]
+    judged = stance.mentions("小区维修资金问题", stance_text(FILLER + "我们起诉后法院一直推诿，不予受理。"))
+    assert [(m.term, m.passing) for m in judged] == [("法院", "")]  # a complaint about the body
+    lead = stance.mentions("小区维修资金问题", stance_text("派出所民警来过一次。" + FILLER))
+    assert all(m.counts for m in lead)  # named in the lead: what the post is about
+    titled = stance.mentions("法院判决执行难", stance_text(FILLER + "我们虽然起诉至法院。"))
+    assert all(m.counts for m in titled)
