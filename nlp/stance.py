@@ -36,7 +36,7 @@ from nlp.mentions import Mention, is_statute, passing_reason, read_places
 BODY_LIST = "政法机关"
 """The topics.yaml list naming the political-legal bodies."""
 
-ROLES = ("misconduct", "inaction", "contempt", "success", "honour", "request", "report", "pose", "attacked")
+ROLES = ("misconduct", "lenient", "inaction", "contempt", "success", "honour", "request", "report", "pose", "attacked")
 CLAUSE_RE = re.compile(r"(?<=[？?])|[。！；，、,!;:：\n\r]+|//@|\s{2,}")
 QUESTION = ("？", "?", "吗", "么", "呢")
 """A clause ending so is a question; said of a body it is mostly rhetorical (警察呢？这是执法吗？)."""
@@ -44,6 +44,9 @@ NEGATORS = ("没有", "并未", "并非", "从未", "绝不", "不是", "没", "
 NEGATION_REACH = 3
 """Characters before a word in which a negator cancels it."""
 POSE_REACH = 12
+ACCUSE_RE = re.compile(r"(?:调查|彻查|严查|查处|追责|问责|查查)")
+ACCUSE_REACH = 10
+"""Characters before a body in which an investigation verb makes it the one investigated."""
 LONG_POST = 300
 """Characters of text from which a post is long: a body named only in passing deep inside does not count."""
 LEAD = 200
@@ -210,6 +213,19 @@ def negated(clause: str, start: int, term: str) -> bool:
     return any(n in before for n in NEGATORS)
 
 
+def asked_after(clause: str, bodies: Sequence[tuple[int, int]]) -> bool:
+    """A body followed by 呢 (警察呢, 检察院呢 让他们下课): where is it, what is it doing."""
+    return any(clause[e : e + 1] == "呢" for _, e in bodies)
+
+
+def accused(clause: str, start: int) -> bool:
+    """The body is the object of an investigation asked or done (请求调查C4市人民法院, 彻查派出所):
+    it stands accused. A body before the verb (请公安局调查) is asked to investigate, not accused."""
+    offset = max(0, start - ACCUSE_REACH)
+    match = ACCUSE_RE.search(clause[offset:start])
+    return match is not None and not CLAUSE_RE.search(clause[offset + match.end() : start])
+
+
 Tagger = Callable[[str], list[tuple[str, str]]]
 
 
@@ -315,11 +331,15 @@ class Stance:
                 continue
             if role == "misconduct" and handled:
                 continue
+            if role == "lenient":
+                # 仅仅处罚500元: the handling itself is the complaint, though the body acts
+                role = "misconduct"
             if role == "misconduct" and bodies:
                 nearest = min(bodies, key=lambda b: abs(b[0] - start))
                 if self.suffers(clause, nearest, start):
                     role = "suffered"
             counts["suffered" if role == "attacked" else role] += 1
+        counts["misconduct"] += sum(1 for b in bodies if accused(clause, b[0]))
         return counts
 
     def read(self, title: str, text: str, mentions: Sequence[Mention] | None = None) -> tuple[Counter[str], list[str]]:
@@ -341,7 +361,7 @@ class Stance:
         counts: Counter[str] = Counter(body=len(named))
         for i in near:
             counts.update(self.read_clause(parts[i], bodies[i], i not in named))
-            counts["question"] += i in named and parts[i].endswith(QUESTION)
+            counts["question"] += i in named and (parts[i].endswith(QUESTION) or asked_after(parts[i], bodies[i]))
         windows = [parts[i] for i in near]
         for i in sorted(set(range(len(parts))) - set(near)):
             # 报警后没人来: inaction after a report to the police is the police's, though unnamed

@@ -177,3 +177,11 @@ def test_a_body_named_in_passing_deep_in_a_long_post_does_not_count(stance: Stan
     assert all(m.counts for m in lead)  # named in the lead: what the post is about
     titled = stance.mentions("法院判决执行难", stance_text(FILLER + "我们虽然起诉至法院。"))
     assert all(m.counts for m in titled)
+
+
+def test_a_body_accused_questioned_or_coercing(stance: Stance) -> None:
+    assert roles(stance, "请求调查某市人民法院执行工作停顿的原因").get("misconduct") == 1  # the body investigated
+    assert "misconduct" not in roles(stance, "请某市公安局调查此事")  # the body asked to investigate
+    assert roles(stance, "武汉加油 检察院呢 让他们下课").get("question") == 1  # 检察院呢: where is it
+    assert roles(stance, "交警总队逼迫孕妇辞职").get("misconduct") == 1
+    assert roles(stance, "警方通报伤人者仅仅处罚500元").get("misconduct") == 1  # leniency
