@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from nlp.corpus import DATA_DIR, lexicon_rows
-from nlp.mentions import Mention, is_statute, passing_reason, read_places
+from nlp.mentions import MAINLAND, Mention, is_statute, passing_reason, read_places
 
 BODY_LIST = "政法机关"
 """The topics.yaml list naming the political-legal bodies."""
@@ -260,11 +260,15 @@ class Stance:
                 continue
             places = [(s, e) for s, e, _ in self._places(value)]
             spans = [(s, e) for s, e, _ in found]
+            abroad = -1  # end of the last body found foreign: the same body named again is foreign too
             for start, end, term in found:
                 named = any(n in term for n in self.names)
                 reason = "statute" if statute else passing_reason(value, start, end, places, spans, named)
                 if not reason and self.posed(value, start):
                     reason = "pose"
+                if not reason and abroad >= 0 and not MAINLAND.search(value, abroad, start):
+                    reason = "foreign"  # 香港警方拘捕… 警方称: the Hong Kong police again
+                abroad = end if reason == "foreign" else -1 if not reason else abroad
                 out.append(Mention(name, start, end, term, reason))
         return self.asides(text, out) if len(text) >= LONG_POST else out
 
