@@ -44,6 +44,7 @@ NEGATORS = ("没有", "并未", "并非", "从未", "绝不", "不是", "没", "
 NEGATION_REACH = 3
 """Characters before a word in which a negator cancels it."""
 POSE_REACH = 12
+POSE_GAP = 3
 ACCUSE_RE = re.compile(r"(?:调查|彻查|严查|查处|追责|问责|查查)")
 ACCUSE_REACH = 10
 """Characters before a body in which an investigation verb makes it the one investigated."""
@@ -296,9 +297,17 @@ class Stance:
         return any(self.roles[t] in JUDGEMENTS and not negated(clause, s, t) for s, _, t in self._roles(clause))
 
     def posed(self, text: str, start: int) -> bool:
-        """An impersonation word (冒充, 假扮, 自称) shortly before the body, in the same clause."""
+        """An impersonation word right before the body: 冒充警察, 假扮的民警 (at most ``POSE_GAP``
+        characters between), or 自称是某市中级人民法院 (是/为 and a qualifier up to ``POSE_REACH``);
+        never across a clause break or a space (村民自称头部被打 投诉警方: the complaint is real)."""
         window = text[max(0, start - POSE_REACH) : start]
-        return any(self.roles[t] == "pose" and not CLAUSE_RE.search(window, e) for _, e, t in self._roles(window))
+        for _, end, term in self._roles(window):
+            gap = window[end:]
+            if self.roles[term] != "pose" or CLAUSE_RE.search(gap) or any(c.isspace() for c in gap):
+                continue
+            if len(gap) <= POSE_GAP or gap.startswith(("是", "为")):
+                return True
+        return False
 
     def suffers(self, clause: str, body: tuple[int, int], start: int) -> bool:
         """True when the body is the one the act at ``start`` is done to: the act comes first and is a
