@@ -12,12 +12,18 @@ from typing import Any
 
 from nlp.events import fingerprint
 from nlp.keywords import post_words
+from nlp.mentions import Mention
 from nlp.places import Gazetteer, places_in
 from nlp.relevance import KEEP_THRESHOLD, RelevanceModels
 from nlp.rules import RuleSet, TopicMatch
 from nlp.segment import Segmenter
 from nlp.sentiment import SentimentModel, doc_words, post_doc, raw_post_doc, to_docs
 from nlp.stance import Stance, StanceFeatures
+
+
+def passing(mentions: list[Mention]) -> list[tuple[str, int, int]]:
+    """Where a body is named only in passing (nlp/mentions.py): its name makes no topic match."""
+    return [(m.field, m.start, m.end) for m in mentions if not m.counts]
 
 
 @dataclass
@@ -79,9 +85,12 @@ class Analyzer:
         normalized = [(self.segmenter.normalize(t or ""), self.segmenter.normalize(x or "")) for t, x in posts]
         docs = [post_doc(self.segmenter, t, x) for t, x in normalized]
         scores, reasons = self.model.explain(docs, self.reason_terms)
-        matches = [self.rules.match(t, x) for t, x in normalized]
+        mentions = [self.stance.mentions(t, x) for t, x in normalized] if self.stance else None
+        matches = [
+            self.rules.match(t, x, passing(mentions[i]) if mentions else ()) for i, (t, x) in enumerate(normalized)
+        ]
         relevance = self.learned_relevance(matches, docs)
-        stances = self.stances(normalized, [float(s) for s in scores])
+        stances = self.stances(normalized, [float(s) for s in scores], mentions)
         out = []
         for i, doc in enumerate(docs):
             kept = [m for m in matches[i] if relevance[i].get(m.topic, 1.0) >= KEEP_THRESHOLD]
@@ -102,7 +111,9 @@ class Analyzer:
             )
         return out
 
-    def stances(self, normalized: list[tuple[str, str]], scores: list[float]) -> list[StanceFeatures]:
+    def stances(
+        self, normalized: list[tuple[str, str]], scores: list[float], mentions: list[list[Mention]] | None = None
+    ) -> list[StanceFeatures]:
         """Stance features of normalised posts (empty without a stance reader)."""
         if self.stance is None:
             return []
@@ -110,7 +121,7 @@ class Analyzer:
         def mood(texts: list[str]) -> list[float]:
             return [float(x) for x in self.model.scores(to_docs(self.segmenter, texts))]
 
-        return self.stance.assess(normalized, scores, mood)
+        return self.stance.assess(normalized, scores, mood, mentions)
 
     def places(self, title: str, text: str) -> list[str]:
         """The places a raw title and text name (empty without a gazetteer)."""

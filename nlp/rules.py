@@ -136,6 +136,16 @@ def near(node: Near, hits: Hits) -> bool:
     return False
 
 
+def without(hits: Hits, spans: Sequence[Hit]) -> dict[str, list[Hit]]:
+    """The occurrences that do not lie inside one of ``spans`` (same field)."""
+    out: dict[str, list[Hit]] = {}
+    for term in hits.keys():
+        kept = [h for h in hits[term] if not any(f == h[0] and s <= h[1] and h[2] <= e for f, s, e in spans)]
+        if kept:
+            out[term] = kept
+    return out
+
+
 def gap(a: Hit, b: Hit) -> int | None:
     """Characters between two occurrences in the same field (0 when they touch or overlap), else None."""
     if a[0] != b[0]:
@@ -244,9 +254,11 @@ class RuleSet:
                 out.append(TopicMatch(topic.id, terms))
         return out
 
-    def match(self, title: str, text: str) -> list[TopicMatch]:
-        """Topics matched by a post; title and text must be normalised like the rules' terms."""
-        return self.match_hits(self.scan(title, text))
+    def match(self, title: str, text: str, ignore: Sequence[Hit] = ()) -> list[TopicMatch]:
+        """Topics matched by a post; title and text must be normalised like the rules' terms.
+        ``ignore``: spans whose terms do not count (a body's name that is only a passing mention)."""
+        hits = self.scan(title, text)
+        return self.match_hits(without(hits, ignore) if ignore else hits)
 
     def weight(self, topic_id: str) -> float:
         return next((t.weight for t in self.topics if t.id == topic_id), 1.0)

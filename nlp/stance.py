@@ -9,7 +9,11 @@ nlp/data/risk_lexicon.txt) and jieba's part-of-speech tags for who does what to 
 - inaction next to a body or after 报警 (报警后派出所不出警, 警察说管不了) → inaction;
 - scorn said of a body (警察吃屎的, 这帮警察欺软怕硬) → contempt;
 - a body catching, solving, rescuing (警方破获, 民警救出), praise and mourning → success / honour;
-- asking a body to act (请公安局严厉打击传销) → request; posing as a body (冒充公检法) is no mention.
+- asking a body to act (请公安局严厉打击传销) → request.
+
+Only mentions that count are read (``Stance.mentions``, nlp/mentions.py): not a body posed as (冒充公检法),
+tagged (@平安北京), foreign (美国法官), an address (公安分局宿舍), a simile, an item of a list of trades, or
+named in a law's text. The analysis uses the same mentions for relevance (a topic needs one that counts).
 
 A negator just before a word (没有打人, 并未推诿) cancels it. These counts, the mood of the body clauses
 and of the whole post (the learned sentiment model) are combined by a small logistic regression:
@@ -23,22 +27,35 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from nlp.corpus import DATA_DIR, lexicon_rows
+from nlp.mentions import MAINLAND, Mention, is_statute, passing_reason, read_places
 
 BODY_LIST = "政法机关"
 """The topics.yaml list naming the political-legal bodies."""
 
-ROLES = ("misconduct", "inaction", "contempt", "success", "honour", "request", "report", "pose", "attacked")
+ROLES = ("misconduct", "lenient", "inaction", "contempt", "success", "honour", "request", "report", "pose", "attacked")
 CLAUSE_RE = re.compile(r"(?<=[？?])|[。！；，、,!;:：\n\r]+|//@|\s{2,}")
 QUESTION = ("？", "?", "吗", "么", "呢")
 """A clause ending so is a question; said of a body it is mostly rhetorical (警察呢？这是执法吗？)."""
 NEGATORS = ("没有", "并未", "并非", "从未", "绝不", "不是", "没", "不", "未", "无", "非")
 NEGATION_REACH = 3
 """Characters before a word in which a negator cancels it."""
-HANDLE_RE = re.compile(r"@[\w\-]{1,30}")
+POSE_REACH = 12
+POSE_GAP = 3
+ACCUSE_RE = re.compile(r"(?:调查|彻查|严查|查处|追责|问责|查查)")
+ACCUSE_REACH = 10
+"""Characters before a body in which an investigation verb makes it the one investigated."""
+LONG_POST = 300
+"""Characters of text from which a post is long: a body named only in passing deep inside does not count."""
+LEAD = 200
+"""The lead of a long post: a body named here is what the post is about."""
+ASIDE_CLAUSES = 4
+"""A long post naming a body (outside title and lead) in fewer clauses than this names it in passing."""
+JUDGEMENTS = frozenset({"misconduct", "inaction", "contempt"})
+"""Characters before a body in which an impersonation word (冒充, 自称) makes it posed as."""
 PASSIVE = frozenset({"被", "遭", "遭到", "受到", "挨"})
 CAP = 3
 """Each count is capped: a long complaint is not ten times as negative."""
@@ -152,9 +169,20 @@ def body_terms(topics: Any) -> list[str]:
     return [t for t in terms if t]
 
 
+def clause_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the clauses of a normalised text (split at 。！？；，、, line breaks and Weibo's
+    //@ reposts); blank clauses are left out."""
+    spans, start = [], 0
+    for match in CLAUSE_RE.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
 def clauses(text: str) -> list[str]:
-    """Clauses of a normalised text (split at 。！？；，、, line breaks and Weibo's //@ reposts)."""
-    return [c for c in CLAUSE_RE.split(text) if c.strip()]
+    """Clauses of a normalised text (``clause_spans``)."""
+    return [text[a:b] for a, b in clause_spans(text)]
 
 
 class Finder:
@@ -186,6 +214,19 @@ def negated(clause: str, start: int, term: str) -> bool:
     return any(n in before for n in NEGATORS)
 
 
+def asked_after(clause: str, bodies: Sequence[tuple[int, int]]) -> bool:
+    """A body followed by 呢 (警察呢, 检察院呢 让他们下课): where is it, what is it doing."""
+    return any(clause[e : e + 1] == "呢" for _, e in bodies)
+
+
+def accused(clause: str, start: int) -> bool:
+    """The body is the object of an investigation asked or done (请求调查C4市人民法院, 彻查派出所):
+    it stands accused. A body before the verb (请公安局调查) is asked to investigate, not accused."""
+    offset = max(0, start - ACCUSE_REACH)
+    match = ACCUSE_RE.search(clause[offset:start])
+    return match is not None and not CLAUSE_RE.search(clause[offset + match.end() : start])
+
+
 Tagger = Callable[[str], list[tuple[str, str]]]
 
 
@@ -197,26 +238,76 @@ class Stance:
     roles: dict[str, str]
     tagger: Tagger
     weights: StanceWeights = DEFAULT_WEIGHTS
+    names: frozenset[str] = frozenset()
+    """The bodies' names (the ``政法机关`` list); the other ``bodies`` are their acts (刑拘, 获刑)."""
+    places: tuple[str, ...] = ()
+    """Foreign places (nlp/data/foreign_places.txt): a body they qualify is not the office's."""
     _bodies: Finder = field(init=False, repr=False)
     _roles: Finder = field(init=False, repr=False)
+    _places: Finder = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._bodies = Finder(self.bodies)
         self._roles = Finder(list(self.roles))
+        self._places = Finder(self.places)
 
-    def body_spans(self, clause: str) -> list[tuple[int, int]]:
-        """Where the clause names a body, leaving out bodies posed as (冒充警察, 假扮检察官) and Weibo
-        handles (@平安北京, @深圳交警: an account tagged, not what the post is about)."""
-        spans = [(s, e) for s, e, _ in self._bodies(clause)]
-        if not spans:
-            return []
-        poses = [s for s, _, t in self._roles(clause) if self.roles[t] == "pose"]
-        handles = [(m.start(), m.end()) for m in HANDLE_RE.finditer(clause)]
+    def mentions(self, title: str, text: str) -> list[Mention]:
+        """Every body named in a normalised post, each with why it does not count (``Mention.passing``)."""
+        statute = is_statute(title, text)
+        out = []
+        for name, value in (("title", title), ("text", text)):
+            found = self._bodies(value)
+            if not found:
+                continue
+            places = [(s, e) for s, e, _ in self._places(value)]
+            spans = [(s, e) for s, e, _ in found]
+            abroad = -1  # end of the last body found foreign: the same body named again is foreign too
+            for start, end, term in found:
+                named = any(n in term for n in self.names)
+                reason = "statute" if statute else passing_reason(value, start, end, places, spans, named)
+                if not reason and self.posed(value, start):
+                    reason = "pose"
+                if not reason and abroad >= 0 and not MAINLAND.search(value, abroad, start):
+                    reason = "foreign"  # 香港警方拘捕… 警方称: the Hong Kong police again
+                abroad = end if reason == "foreign" else -1 if not reason else abroad
+                out.append(Mention(name, start, end, term, reason))
+        return self.asides(text, out) if len(text) >= LONG_POST else out
+
+    def asides(self, text: str, mentions: list[Mention]) -> list[Mention]:
+        """In a long post, a body named neither in the title nor in the lead and in few clauses is
+        named in passing (起诉至法院 deep in a letter about a property developer), unless a clause
+        naming it judges it (misconduct, inaction, contempt: a complaint at the end of a long letter)."""
+        counting = [m for m in mentions if m.counts]
+        if any(m.field == "title" or m.start < LEAD for m in counting):
+            return mentions
+        spans = clause_spans(text)
+        named = {i for m in counting for i, (a, b) in enumerate(spans) if a <= m.start < b}
+        if len(named) >= ASIDE_CLAUSES:
+            return mentions
+        judged = {i for i in named if self.judges(text[spans[i][0] : spans[i][1]])}
         return [
-            (s, e)
-            for s, e in spans
-            if not any(p < s and s - p <= 8 for p in poses) and not any(a < s < b for a, b in handles)
+            replace(m, passing="aside")
+            if m.counts and not any(i in judged for i, (a, b) in enumerate(spans) if a <= m.start < b)
+            else m
+            for m in mentions
         ]
+
+    def judges(self, clause: str) -> bool:
+        """The clause holds a judgement of misconduct, inaction or contempt (not negated)."""
+        return any(self.roles[t] in JUDGEMENTS and not negated(clause, s, t) for s, _, t in self._roles(clause))
+
+    def posed(self, text: str, start: int) -> bool:
+        """An impersonation word right before the body: 冒充警察, 假扮的民警 (at most ``POSE_GAP``
+        characters between), or 自称是某市中级人民法院 (是/为 and a qualifier up to ``POSE_REACH``);
+        never across a clause break or a space (村民自称头部被打 投诉警方: the complaint is real)."""
+        window = text[max(0, start - POSE_REACH) : start]
+        for _, end, term in self._roles(window):
+            gap = window[end:]
+            if self.roles[term] != "pose" or CLAUSE_RE.search(gap) or any(c.isspace() for c in gap):
+                continue
+            if len(gap) <= POSE_GAP or gap.startswith(("是", "为")):
+                return True
+        return False
 
     def suffers(self, clause: str, body: tuple[int, int], start: int) -> bool:
         """True when the body is the one the act at ``start`` is done to: the act comes first and is a
@@ -253,31 +344,43 @@ class Stance:
                 continue
             if role == "misconduct" and handled:
                 continue
+            if role == "lenient":
+                # 仅仅处罚500元: the handling itself is the complaint, though the body acts
+                role = "misconduct"
             if role == "misconduct" and bodies:
                 nearest = min(bodies, key=lambda b: abs(b[0] - start))
                 if self.suffers(clause, nearest, start):
                     role = "suffered"
             counts["suffered" if role == "attacked" else role] += 1
+        counts["misconduct"] += sum(1 for b in bodies if accused(clause, b[0]))
         return counts
 
-    def read(self, title: str, text: str) -> tuple[Counter[str], list[str]]:
-        """Role counts of a normalised post, and its clauses about a body: each clause naming one and
-        its neighbours (Chinese often leaves the subject of the next clause unsaid, and reposts put the
-        judgement just before or after the name)."""
-        parts = clauses(title) + clauses(text)
-        bodies = [self.body_spans(c) for c in parts]
+    def read(self, title: str, text: str, mentions: Sequence[Mention] | None = None) -> tuple[Counter[str], list[str]]:
+        """Role counts of a normalised post, and its clauses about a body: each clause naming one (a
+        mention that counts; ``mentions`` as ``self.mentions`` returns them) and its neighbours (Chinese
+        often leaves the subject of the next clause unsaid, and reposts put the judgement just before
+        or after the name)."""
+        found = self.mentions(title, text) if mentions is None else mentions
+        parts: list[str] = []
+        bodies: list[list[tuple[int, int]]] = []
+        for name, value in (("title", title), ("text", text)):
+            for a, b in clause_spans(value):
+                parts.append(value[a:b])
+                bodies.append(
+                    [(m.start - a, m.end - a) for m in found if m.counts and m.field == name and a <= m.start < b]
+                )
         named = {i for i, b in enumerate(bodies) if b}
         near = sorted({j for i in named for j in (i - 1, i, i + 1) if 0 <= j < len(parts)})
         counts: Counter[str] = Counter(body=len(named))
         for i in near:
             counts.update(self.read_clause(parts[i], bodies[i], i not in named))
-            counts["question"] += i in named and parts[i].endswith(QUESTION)
+            counts["question"] += i in named and (parts[i].endswith(QUESTION) or asked_after(parts[i], bodies[i]))
         windows = [parts[i] for i in near]
         for i in sorted(set(range(len(parts))) - set(near)):
             # 报警后没人来: inaction after a report to the police is the police's, though unnamed
-            found = self.read_clause(parts[i], [], False)
-            if found["inaction"]:
-                counts.update(inaction=found["inaction"], body=1)
+            unnamed = self.read_clause(parts[i], [], False)
+            if unnamed["inaction"]:
+                counts.update(inaction=unnamed["inaction"], body=1)
                 windows.append(parts[i])
         return counts, windows
 
@@ -302,10 +405,11 @@ class Stance:
         posts: Sequence[tuple[str, str]],
         model_scores: Sequence[float],
         mood: Callable[[list[str]], Sequence[float]],
+        mentions: Sequence[Sequence[Mention]] | None = None,
     ) -> list[StanceFeatures]:
         """Features of normalised (title, text) posts; ``mood`` scores texts with the sentiment model
-        (called once, on every post's body clauses)."""
-        readings = [self.read(t, x) for t, x in posts]
+        (called once, on every post's body clauses); ``mentions``: each post's, when already found."""
+        readings = [self.read(t, x, mentions[i] if mentions else None) for i, (t, x) in enumerate(posts)]
         texts = ["，".join(windows) for _, windows in readings]
         wanted = [i for i, t in enumerate(texts) if t]
         scored = dict(zip(wanted, mood([texts[i] for i in wanted]))) if wanted else {}
@@ -338,4 +442,6 @@ def build_stance(topics: Any, fold: Callable[[str], str], weights: StanceWeights
     """The stance reader for a topics config; ``fold`` normalises terms as post text is normalised."""
     bodies = tuple(dict.fromkeys(fold(t) for t in body_terms(topics)))
     roles = {fold(w): role for w, role in read_roles().items()}
-    return Stance(bodies, roles, pos_tagger([*bodies, *roles]), weights)
+    names = frozenset(fold(t) for t in topics.lists.get(BODY_LIST, []))
+    places = tuple(fold(p) for p in read_places())
+    return Stance(bodies, roles, pos_tagger([*bodies, *roles]), weights, names, places)

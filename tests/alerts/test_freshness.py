@@ -58,7 +58,7 @@ def test_backlog_is_neither_news_nor_alerted(app: AppContext) -> None:
     assert summary == {"采集": 1, "相关": 1, "负面": 1, "高风险": 1}
     assert [i.id for i in d.items] == [fresh]
     assert [(t.id, t.relevant, t.negative) for t in d.topics] == [("police", 1, 1)]
-    assert [t.items[0].id for t in d.topics] == [fresh]
+    assert [[i.id for i in t.items] + t.refs for t in d.topics] == [[fresh]]  # shown above: referred to by id
     assert d.series[-1][1:] == (1, 1)  # the chart counts the news only
     assert d.coverage_text == "市级媒体1篇"
     assert d.backlog == BACKLOG

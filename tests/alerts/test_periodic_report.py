@@ -199,7 +199,19 @@ def test_weekly_report_sent_once_then_repeat_says_when(app: AppContext) -> None:
     attachment = next(message.iter_attachments())
     document = docx.Document(io.BytesIO(attachment.get_content()))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    assert headings == ["总体情况", "每日走势", "重点负面信息", "热点事件", "专题动态", "信息源运行情况"]
+    assert headings == [
+        "总体情况",
+        "每日走势",
+        "情感分布",
+        "媒体分布",
+        "地域分布",
+        "热词",
+        "热点事件传播与热度",
+        "重点负面信息",
+        "热点事件",
+        "专题动态",
+        "信息源运行情况",
+    ]
     for heading in headings:
         assert heading in html
     # a second run, by the daemon or by hand, sends nothing and says when and to whom it went

@@ -120,3 +120,33 @@ def test_preview_renders_in_chromium(sqlite_app: AppContext, tmp_path: Path) -> 
     target = os.environ.get("YUQING_TEST_DIGEST_SCREENSHOT")
     if target:
         Image.fromarray((crop_to_content(pixels) * 255).round().astype("uint8")).save(target)
+
+
+def test_weekly_report_renders_in_chromium(sqlite_app: AppContext, tmp_path: Path) -> None:
+    """The 周报 in headless Chromium: not blank, no sideways scrolling on a phone. With
+    YUQING_TEST_REPORT_SCREENSHOT=PATH the screenshot is saved there (docs/weekly-report.png)."""
+    browser = _browser()
+    from datetime import date
+
+    import numpy as np
+    from PIL import Image
+    from test_periodic_report import NOW, TZ, seed_weeks
+
+    from alerts.reports import build_report, last_full_period, report_html
+
+    seed_weeks(sqlite_app)
+    group = sqlite_app.config.alerts.groups[0]
+    with sqlite_app.session() as session:
+        r = build_report(session, sqlite_app.config, group, last_full_period("week", date(2026, 12, 1), TZ), NOW)
+    html = tmp_path / "report.html"
+    html.write_text(report_html(environment(), r), encoding="utf-8")
+    assert "情感分布" in html.read_text(encoding="utf-8") and "较上周" in html.read_text(encoding="utf-8")
+    png = tmp_path / "report.png"
+    screenshot(browser, html, png)
+    pixels = np.asarray(Image.open(png).convert("RGB"), dtype=float) / 255
+    assert pixels.std() > 0.05
+    assert len({tuple(p) for p in (pixels[::7, ::7] * 255).astype(int).reshape(-1, 3)}) > 50
+    assert phone_overflow(browser, html) <= 0, "the weekly report scrolls sideways on a 375 px phone screen"
+    target = os.environ.get("YUQING_TEST_REPORT_SCREENSHOT")
+    if target:
+        Image.fromarray((crop_to_content(pixels) * 255).round().astype("uint8")).save(target)

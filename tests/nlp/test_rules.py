@@ -334,3 +334,13 @@ RISK_TOPICS = {
     "sentence-reduction",
     "case-suppression",
 }
+
+
+def test_ignored_spans_do_not_count(ruleset, segmenter) -> None:  # type: ignore[no-untyped-def]
+    text = segmenter.normalize("路过公安分局宿舍，民警殴打老人")
+    assert {m.topic for m in ruleset.match("", text)} == {"police", "violent-enforcement"}
+    police = text.index("民警")
+    # the only body next to 殴打 ignored: the context condition fails, the institution topic too
+    ignored = [("text", text.index("公安分局"), text.index("公安分局") + 4), ("text", police, police + 2)]
+    assert ruleset.match("", text, ignore=ignored) == []
+    assert {m.topic for m in ruleset.match("", text, ignore=ignored[:1])} == {"police", "violent-enforcement"}

@@ -116,3 +116,74 @@ def test_weights_are_learned_from_labelled_posts() -> None:
     assert many.probability(body_dark) > 0.5 > many.probability(body_success)
     assert many.probability(no_body) < 0.5
     assert fit_stance([], []) is DEFAULT_WEIGHTS
+
+
+def reasons(stance: Stance, text: str) -> list[tuple[str, str]]:
+    """(term, why it does not count) of every body the text names."""
+    return [(m.term, m.passing) for m in stance.mentions("", stance_text(text))]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("美国联邦法官裁定总统违宪", [("法官", "foreign")]),
+        ("据外媒，歌手位于纽约的公寓被闯入。警方称男子打碎玻璃", [("警方", "foreign")]),
+        ("香港警方拘捕报社高层", [("警方", "foreign")]),
+        ("香港警方拘捕报社高层。警方称三人涉嫌违法", [("警方", "foreign"), ("警方", "foreign")]),  # named again
+        ("美国游客在京被骗，中国警方抓获嫌犯", [("警方", "")]),  # 中国 brings it home
+        ("这次是两个[怒][怒]@广州交警", [("交警", "handle")]),
+        ("@平安北京 @深圳交警 求扩散", [("交警", "handle")]),
+        ("//@江宁公安在线: [泪]", [("公安", "handle")]),
+        ("@云南警方 已抓获两名犯罪人员", [("警方", "")]),  # the body addressed, then words: counts
+        ("位于A2区公安分局宿舍区的物业乱收费", [("公安分局", "address")]),
+        ("病房没有窗户，监狱似的", [("监狱", "simile")]),
+        ("可以想像公安队伍的现实有多令人绝望", [("公安", "")]),  # 想像: imagine, no simile
+        ("口罩优先保障医疗、交通、公安、媒体等一线人员", [("公安", "list")]),
+        ("公安、检察院、法院联合办案", [("公安", ""), ("检察院", ""), ("法院", "")]),  # a list of bodies
+        ("骗子自称是某某市中级人民法院的工作人员", [("法院", "pose")]),
+        ("村民自称头部被子弹射穿 投诉警方不予立案", [("警方", "")]),  # no impersonation of the police
+        (
+            "第六十三条 司法行政机关可以制定实施办法，报司法部备案。第六十四条 本办法自公布之日起施行",
+            [("司法部", "statute")],
+        ),
+    ],
+)
+def test_mentions_that_do_not_count(stance: Stance, text: str, expected: list[tuple[str, str]]) -> None:
+    assert reasons(stance, text) == expected
+
+
+def test_passing_mentions_make_no_topic_and_no_stance(analyzer: Analyzer) -> None:
+    foreign, tagged, address, home = analyzer.analyze(
+        [
+            ("", "美国联邦法官裁定：总统不得拉黑批评者"),
+            ("", "高速堵车十几公里[抓狂]@陕西交警 @湖北交警 @楚天都市报"),
+            ("", "位于桂花坪街道的公安分局宿舍区物业公司扬言退出小区"),
+            ("", "江门警方打掉一个电诈团伙，抓获嫌疑人12名"),
+        ]
+    )
+    assert foreign.topics == [] and tagged.topics == [] and address.topics == []
+    assert foreign.stance is not None and foreign.stance.body == 0
+    assert [m.topic for m in home.topics] == ["police"]
+
+
+FILLER = "我们小区的开发商拖欠业主的维修资金多年，物业公司也不公开账目，业主多次找开发商协商都没有结果。" * 7
+
+
+def test_a_body_named_in_passing_deep_in_a_long_post_does_not_count(stance: Stance) -> None:
+    assert len(FILLER) > 300
+    aside = stance.mentions("小区维修资金问题", stance_text(FILLER + "我们虽然起诉至法院，但开发商仍不理会。"))
+    assert [(m.term, m.passing) for m in aside] == [("法院", "aside")]
+    judged = stance.mentions("小区维修资金问题", stance_text(FILLER + "我们起诉后法院一直推诿，不予受理。"))
+    assert [(m.term, m.passing) for m in judged] == [("法院", "")]  # a complaint about the body
+    lead = stance.mentions("小区维修资金问题", stance_text("派出所民警来过一次。" + FILLER))
+    assert all(m.counts for m in lead)  # named in the lead: what the post is about
+    titled = stance.mentions("法院判决执行难", stance_text(FILLER + "我们虽然起诉至法院。"))
+    assert all(m.counts for m in titled)
+
+
+def test_a_body_accused_questioned_or_coercing(stance: Stance) -> None:
+    assert roles(stance, "请求调查某市人民法院执行工作停顿的原因").get("misconduct") == 1  # the body investigated
+    assert "misconduct" not in roles(stance, "请某市公安局调查此事")  # the body asked to investigate
+    assert roles(stance, "武汉加油 检察院呢 让他们下课").get("question") == 1  # 检察院呢: where is it
+    assert roles(stance, "交警总队逼迫孕妇辞职").get("misconduct") == 1
+    assert roles(stance, "警方通报伤人者仅仅处罚500元").get("misconduct") == 1  # leniency
