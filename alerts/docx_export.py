@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import Any
 
 from alerts.analyses import Analyses, Share
@@ -18,7 +19,8 @@ def xml_text(value: object) -> str:
     return strip_controls(str(value))
 
 
-def _add_item(doc: Any, index: int, item: ItemView) -> None:
+def add_item(doc: Any, index: int, item: ItemView) -> None:
+    """One post: index, risk, title (bold), its id, source and time, excerpt and link."""
     paragraph = doc.add_paragraph()
     paragraph.add_run(xml_text(f"{index}. " + (f"【{item.risk}】" if item.risk else "")))
     for seg in item.title:
@@ -61,19 +63,20 @@ def _add_chart(doc: Any, chart: Chart) -> None:
             run.font.size = Pt(7)
 
 
-def _add_table(doc: Any, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def add_table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A bordered table: the header as given, every cell's value as Word-safe text."""
     table = doc.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):
         cell.text = text
     for row in rows:
-        for cell, text in zip(table.add_row().cells, row, strict=True):
-            cell.text = xml_text(text)
+        for cell, value in zip(table.add_row().cells, row, strict=True):
+            cell.text = xml_text(value)
 
 
 def _add_shares(doc: Any, title: str, shares: list[Share]) -> None:
     doc.add_paragraph(xml_text(title))
-    _add_table(doc, ("类别", "篇数", "占比"), [(s.label, str(s.count), s.percent_text) for s in shares])
+    add_table(doc, ("类别", "篇数", "占比"), [(s.label, str(s.count), s.percent_text) for s in shares])
 
 
 def add_analyses(doc: Any, a: Analyses, level: int = 1) -> None:
@@ -84,7 +87,7 @@ def add_analyses(doc: Any, a: Analyses, level: int = 1) -> None:
     _add_shares(doc, "按媒体类型：", a.media_types)
     _add_shares(doc, "按媒体级别：", a.media_levels)
     doc.add_heading("地域分布", level=level)
-    _add_table(
+    add_table(
         doc,
         ("地区", "篇数", "其中"),
         [(r.share.label, str(r.share.count), "，".join(f"{c.label}{c.count}篇" for c in r.cities)) for r in a.regions],
@@ -92,7 +95,7 @@ def add_analyses(doc: Any, a: Analyses, level: int = 1) -> None:
     doc.add_paragraph("按文中提及的地名统计；未提及地名的按信息源所在地统计。")
     doc.add_heading("热词", level=level)
     if a.hot_terms:
-        _add_table(
+        add_table(
             doc,
             ("词语", "本期篇数", "前30日篇数", "变化"),
             [(t.word, str(t.count), str(t.baseline), t.trend if t.ratio else "—") for t in a.hot_terms],
@@ -131,7 +134,7 @@ def build_docx(d: Digest) -> bytes:
     if d.items:
         doc.add_heading("重点负面信息", level=1)
         for i, item in enumerate(d.items, 1):
-            _add_item(doc, i, item)
+            add_item(doc, i, item)
     if d.events:
         doc.add_heading("热点事件（转载合并）", level=1)
         for e in d.events:
@@ -141,7 +144,7 @@ def build_docx(d: Digest) -> bytes:
     for t in d.topics:
         doc.add_heading(xml_text(f"{t.name}：相关{t.relevant}篇，负面{t.negative}篇"), level=2)
         for i, item in enumerate(t.items, 1):
-            _add_item(doc, i, item)
+            add_item(doc, i, item)
         if t.refs:
             doc.add_paragraph("另见上文：" + "".join(f"「#{r}」" for r in t.refs))
     doc.add_heading("信息源运行情况", level=1)

@@ -6,39 +6,15 @@ import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from alerts.digest import ItemView
-from alerts.docx_export import add_analyses, xml_text
+from alerts.docx_export import add_analyses, add_item, add_table, xml_text
 from alerts.special import Share, SpecialReport
 
 if TYPE_CHECKING:
     from alerts.reports import Report
 
 
-def _table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    table = doc.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = text
-    for row in rows:
-        for cell, value in zip(table.add_row().cells, row, strict=True):
-            cell.text = xml_text(value)
-
-
 def _shares(doc: Any, label: str, rows: Sequence[Share]) -> None:
-    _table(doc, (label, "篇数", "负面"), [(s.label, s.count, s.negative) for s in rows])
-
-
-def _item(doc: Any, index: int, item: ItemView) -> None:
-    paragraph = doc.add_paragraph()
-    paragraph.add_run(xml_text(f"{index}. " + (f"【{item.risk}】" if item.risk else "")))
-    paragraph.add_run(xml_text(item.title_plain)).bold = True
-    paragraph.add_run(xml_text(f"「#{item.id}」"))
-    doc.add_paragraph(
-        xml_text(f"{item.source} {item.time}" + (f"  命中：{'、'.join(item.terms)}" if item.terms else ""))
-    )
-    if item.excerpt:
-        doc.add_paragraph(xml_text("".join(s.text for s in item.excerpt)))
-    doc.add_paragraph(xml_text(item.url))
+    add_table(doc, (label, "篇数", "负面"), [(s.label, s.count, s.negative) for s in rows])
 
 
 def special_docx(r: SpecialReport) -> bytes:
@@ -56,7 +32,7 @@ def special_docx(r: SpecialReport) -> bytes:
     doc.add_heading(first, level=1)
     doc.add_paragraph(xml_text(f"{r.first_text}\n{r.first.url}" if r.first else r.first_text))
     doc.add_heading(timeline, level=1)
-    _table(
+    add_table(
         doc,
         ("时间", "来源", "级别", "标题"),
         [
@@ -76,7 +52,7 @@ def special_docx(r: SpecialReport) -> bytes:
     _shares(doc, "时间", r.trend)
     doc.add_heading(key, level=1)
     for i, item in enumerate(r.key_posts, 1):
-        _item(doc, i, item)
+        add_item(doc, i, item)
     doc.add_heading(note, level=1)
     for paragraph in r.note or [f"（待分析人员填写：yuqing report event {r.event_id} --note FILE）"]:
         doc.add_paragraph(xml_text(paragraph))
@@ -108,10 +84,10 @@ def period_docx(r: Report) -> bytes:
     if d.items:
         doc.add_heading("重点负面信息", level=1)
         for i, item in enumerate(d.items, 1):
-            _item(doc, i, item)
+            add_item(doc, i, item)
     if d.events:
         doc.add_heading("热点事件", level=1)
-        _table(
+        add_table(
             doc,
             ("事件", "篇数", "来源数", "时间"),
             [(e.title, e.post_count, e.source_count, f"{e.first_seen}至{e.last_seen}") for e in d.events],
@@ -121,9 +97,9 @@ def period_docx(r: Report) -> bytes:
         for t in d.topics:
             doc.add_heading(xml_text(f"{t.name}：相关{t.relevant}篇，负面{t.negative}篇"), level=2)
             for i, item in enumerate(t.items, 1):
-                _item(doc, i, item)
+                add_item(doc, i, item)
     doc.add_heading("信息源运行情况", level=1)
-    _table(doc, ("信息源", "运行", "采集", "状态"), [(s.name, s.runs, s.collected, s.status) for s in d.sources])
+    add_table(doc, ("信息源", "运行", "采集", "状态"), [(s.name, s.runs, s.collected, s.status) for s in d.sources])
     doc.add_paragraph(xml_text(f"本报告由舆情监测系统于{r.generated}自动生成。个人信息已做脱敏处理。"))
     buf = io.BytesIO()
     doc.save(buf)
