@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -23,13 +22,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from digest_100k import SOURCES, TEXT, TOPICS, write_config  # the digest benchmark's mix and config
 from sqlalchemy import insert
 
 from alerts.render import environment
 from alerts.report_docx import period_docx
 from alerts.reports import build_for, last_full_period, report_html, report_text
 from alerts.service import select_groups
-from config import SHIPPED_DIR
 from storage.context import AppContext
 from storage.db import make_engine, upgrade
 from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow, PostTopicRow
@@ -39,35 +38,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 PERIOD = last_full_period("week", date(2026, 12, 1), TZ)
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
 BATCH = 50_000
-# the digest benchmark's mix (bench/digest_100k.py)
-TOPICS = [
-    ("police", "民警"),
-    ("courts", "法院"),
-    ("procuratorate", "检察院"),
-    ("justice", "监狱"),
-    ("violent-enforcement", "殴打"),
-]
-SOURCES = 30
-TEXT = "据网友反映，某地{term}在处理一起纠纷时态度粗暴，引发围观。当事人联系电话13812345678，要求给个说法。" * 3
-
-
-def write_config(root: Path, db_url: str) -> Path:
-    """The shipped config with 30 sources and the database under test."""
-    config = root / "config"
-    config.mkdir()
-    for path in SHIPPED_DIR.glob("*.yaml"):
-        shutil.copy(path, config / path.name)
-    sources = "sources:\n" + "".join(
-        f"  - {{id: s{i}, name: 来源{i}, kind: rss, start_urls: ['http://127.0.0.1/{i}.xml'], "
-        f"media_level: {['中央级', '省级', '市级'][i % 3]}, region: 广东省}}\n"
-        for i in range(SOURCES)
-    )
-    (config / "sources.yaml").write_text(sources, encoding="utf-8")
-    settings = (config / "settings.yaml").read_text(encoding="utf-8")
-    settings = settings.replace("\ndata_dir:\n", f"\ndata_dir: {root / 'data'}\n", 1)
-    settings = settings.replace("\ndatabase_url:\n", f"\ndatabase_url: {db_url}\n", 1)
-    (config / "settings.yaml").write_text(settings, encoding="utf-8")
-    return config
 
 
 def batch(first: int, n: int, start: datetime, rng: random.Random) -> tuple[list[dict[str, Any]], ...]:
