@@ -163,6 +163,23 @@ class DaemonSettings(StrictModel):
         return parse_duration(getattr(self, name))
 
 
+class WebSettings(StrictModel):
+    """The analysts' console (``yuqing web``; also started by ``yuqing run`` when ``enabled``)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(8600, ge=1, le=65535)
+    base_url: str | None = None  # "https://yuqing.example.gov.cn": digests and alerts link each item to the console
+    secure_cookies: Literal["auto", "always"] = "auto"  # auto: Secure when the request came over https
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError('must be an http(s) URL, e.g. "https://yuqing.example.gov.cn"')
+        return value.rstrip("/") if value else value
+
+
 class Settings(StrictModel):
     """Top level of ``settings.yaml``."""
 
@@ -177,6 +194,7 @@ class Settings(StrictModel):
     analysis: AnalysisSettings = AnalysisSettings()
     freshness: FreshnessSettings = FreshnessSettings()
     daemon: DaemonSettings = DaemonSettings()
+    web: WebSettings = WebSettings()
 
     @property
     def stale_run_seconds(self) -> int:

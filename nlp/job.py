@@ -29,10 +29,12 @@ from nlp.relevance import train_relevance
 from nlp.risk import GROWTH_HOURS, RiskInput, risk_level, risk_score
 from nlp.rules import RuleSet, TopicMatch, compile_topics, expression_terms
 from nlp.segment import Segmenter, segmenter_for
+from nlp.sentiment import doc_words
 from nlp.stance import build_stance
 from storage.context import AppContext
 from storage.db import require_current
 from storage.models import AnalysisRow, EventRow, FingerprintRow, PostRow, PostTopicRow, PostWordRow
+from storage.search import index_words
 from yuqing.base.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -262,6 +264,7 @@ def save_post(
     session.execute(delete(PostWordRow).where(PostWordRow.post_id == post.id))
     if result.relevant:
         session.add_all(PostWordRow(post_id=post.id, word=word) for word in result.words)
+    index_words(session, [(post.id, doc_words(result.doc))])
     for match in result.topics:
         session.add(
             PostTopicRow(
@@ -347,6 +350,29 @@ def run_batches(
         stats.batches += 1
         if progress:
             progress(ANALYSING, stats.analyzed + stats.errors, total)
+
+
+def analyse_posts(
+    sessions: sessionmaker[Session], analyzer: Analyzer, config: Config, post_ids: list[int], now: datetime
+) -> AnalysisStats:
+    """Analyse these posts again now (an analyst's label takes effect at once in the console), in one
+    transaction, exactly as the job would."""
+    stats = AnalysisStats(rules_version=analyzer.rules.version, model_version=analyzer.model_version)
+    with sessions.begin() as session:
+        stmt = (
+            select(PostRow, AnalysisRow)
+            .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+            .where(PostRow.id.in_(post_ids))
+            .order_by(PostRow.id)
+        )
+        rows = list(session.execute(stmt).all())
+        for (post, old), result in zip(rows, corrected(session, analyzer, rows, analyze_rows(analyzer, rows))):
+            if result is None:
+                stats.errors += 1
+                continue
+            save_post(session, analyzer, config, post, old, result, now, stats)
+            stats.analyzed += 1
+    return stats
 
 
 def run_analysis(

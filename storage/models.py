@@ -251,8 +251,77 @@ class LockRow(Base):
     expires_at: Mapped[datetime]
 
 
-# Tables owned by other libraries (APScheduler's job store) are not ours to migrate.
-FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+class UserRow(Base):
+    """A console user: admin, analyst or viewer, optionally of one unit (a recipient group's id)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[str | None] = mapped_column(String(64))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+
+
+class WebSessionRow(Base):
+    """A console login: the cookie carries the token, the database keeps only its hash."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class HandlingRow(Base):
+    """Where an event stands in its handling (待研判 → 已交办 → 处置中 → 已回应 → 已办结)."""
+
+    __tablename__ = "event_handling"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    unit: Mapped[str | None] = mapped_column(String(64), index=True)
+    assessment: Mapped[str] = mapped_column(Text, default="")  # the analyst's 研判 note
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(128), default="")
+
+
+class HandlingStepRow(Base):
+    """One step of an event's handling: who moved it to which status, when, with what note."""
+
+    __tablename__ = "event_steps"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]
+
+
+# Tables owned by other libraries (APScheduler's job store) are not ours to migrate; the full-text
+# index (``storage.search``) differs by database (SQLite FTS5, PostgreSQL tsvector): migration 0004
+# makes it, no model describes it.
+FOREIGN_TABLES = frozenset(
+    {
+        "apscheduler_jobs",
+        "post_search",
+        "post_fts",
+        "post_fts_data",
+        "post_fts_idx",
+        "post_fts_docsize",
+        "post_fts_config",
+        "post_fts_content",
+    }
+)
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

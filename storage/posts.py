@@ -1,8 +1,9 @@
 """Finding stored posts: list with filters, search by a phrase, one post in full (topics, analysis,
 event, labels). Used by ``yuqing posts`` and meant for the web console too; values out, no ORM rows.
 
-The search is a plain case-insensitive LIKE on title and text (wildcards in the phrase are taken
-literally): a full-text index can replace it later without changing the callers.
+``phrase`` is a plain case-insensitive LIKE on title and text (wildcards taken literally); ``words``
+searches the full-text index (``storage.search``: the words as the analysis segmented them).
+``source_ids``/``topic_ids`` are a unit's scope (``alerts.queries.Scope``), ANDed with the other filters.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import AnalysisRow, EventRow, LabelRow, PostRow, PostTopicRow
+from storage.search import matches
 
 Sort = Literal["newest", "risk"]
 POST_TIME = func.coalesce(PostRow.published_at, PostRow.fetched_at)
@@ -36,6 +38,11 @@ class PostQuery:
     relevant_only: bool = True
     sort: Sort = "newest"
     limit: int = 50
+    words: tuple[str, ...] = ()
+    source_ids: frozenset[str] | None = None
+    topic_ids: frozenset[str] | None = None
+    post_id: int | None = None
+    offset: int = 0
 
 
 @dataclass
@@ -127,8 +134,20 @@ def _summary(row: Any) -> PostSummary:
     )
 
 
-def _filtered(query: PostQuery) -> Select[Any]:
+def _filtered(session: Session, query: PostQuery) -> Select[Any]:
     stmt = select(*COLUMNS).outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+    if query.post_id is not None:
+        stmt = stmt.where(PostRow.id == query.post_id)
+    if query.words:
+        stmt = stmt.where(matches(session, query.words))
+    if query.source_ids is not None:
+        stmt = stmt.where(PostRow.source_id.in_(sorted(query.source_ids)))
+    if query.topic_ids is not None:
+        stmt = stmt.where(
+            select(PostTopicRow.post_id)
+            .where(PostTopicRow.post_id == PostRow.id, PostTopicRow.topic_id.in_(sorted(query.topic_ids)))
+            .exists()
+        )
     if query.phrase:
         stmt = stmt.where(
             or_(
@@ -168,7 +187,7 @@ def find_posts(session: Session, query: PostQuery) -> list[PostSummary]:
             func.coalesce(AnalysisRow.negative_score, 0.0).desc(),
             *order,
         ]
-    stmt = _filtered(query).order_by(*order).limit(query.limit)
+    stmt = _filtered(session, query).order_by(*order).limit(query.limit).offset(query.offset)
     return [_summary(row) for row in session.execute(stmt)]
 
 

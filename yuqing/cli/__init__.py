@@ -42,6 +42,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "posts": "yuqing.cli.posts:posts_group",
     "classify": "yuqing.cli.analyse:classify",
     "eval": "yuqing.cli.analyse:eval_group",
+    "web": "yuqing.cli.web:web_command",
+    "users": "yuqing.cli.web:users_group",
 }
 
 

@@ -1,0 +1,81 @@
+"""The console's Starlette application: routes of each page module, static files (htmx, ECharts,
+the stylesheet, shipped in the package: no CDN), security headers on every answer, error pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from storage.context import AppContext
+from web import auth, review
+from web.console import HERE, Console
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
+
+
+class SecurityHeaders:
+    """Adds the CSP and friends to every answer: even a crawled string that escaped the templates'
+    autoescape could not run a script (inline scripts are refused) or leak the console's URLs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                static = scope.get("path", "").startswith("/static/")
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *(h for h in HEADERS if not (static and h[0] == b"cache-control")),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = exc.detail if isinstance(exc, HTTPException) else "服务器内部错误"
+    con: Console = request.app.state.console
+    if request.headers.get("hx-request"):
+        return Response(str(detail), status_code=status, media_type="text/plain; charset=utf-8")
+    return con.render(request, "error.html", {"status": status, "detail": detail}, status)
+
+
+def create_app(app: AppContext, clock: Callable[[], datetime] | None = None) -> Starlette:
+    """The console on this application context (``clock``: the time, for tests)."""
+    con = Console(app, clock) if clock else Console(app)
+    routes = [
+        *auth.routes,
+        *review.routes,
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    web = Starlette(
+        routes=routes,
+        exception_handlers={auth.LoginNeeded: auth.login_redirect, HTTPException: _error},
+    )
+    web.state.console = con
+    web.add_middleware(SecurityHeaders)
+    return web
