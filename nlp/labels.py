@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from nlp.corrections import Correction
 from nlp.relevance import TopicLabel
 from nlp.rules import RuleSet
+from storage.audit import current_user, record
 from storage.models import AnalysisRow, LabelRow, PostRow, PostTopicRow
 from yuqing.base.errors import YuqingError
 
@@ -37,7 +38,8 @@ def record_label(
 ) -> int:
     """Store one label; raises YuqingError for an unknown post or topic, a topic the post does not
     match (``matched_topics``: what the rules match in it; None skips the check) or an empty label.
-    The post is due for re-analysis from now on (its labels are newer than its analysis)."""
+    The post is due for re-analysis from now on (its labels are newer than its analysis); the label
+    is written to the audit log with who gave it (``by``, else the OS user)."""
     if relevant is None and negative is None:
         raise YuqingError("nothing to record", "give --relevant/--irrelevant and/or --negative/--not-negative")
     if session.get(PostRow, post_id) is None:
@@ -56,6 +58,8 @@ def record_label(
     session.add(row)
     session.execute(update(AnalysisRow).where(AnalysisRow.post_id == post_id).values(rules_version=DUE))
     session.flush()
+    detail = {"label": row.id, "topic": topic, "relevant": relevant, "negative": negative}
+    record(session, actor=by or current_user(), action="post.label", target=f"post:{post_id}", detail=detail, now=now)
     return row.id
 
 
@@ -94,6 +98,16 @@ def topic_labels(
         for topic in topics:
             latest[(post.id, topic)] = TopicLabel(topic, doc, bool(label.relevant))
     return list(latest.values())
+
+
+def matched_topics(
+    session: Session, rules: RuleSet, normalize: Callable[[str], str], post_id: int, title: str, text: str
+) -> list[str]:
+    """The topics a label may name: those the post's analysis kept, then those the rules match in it
+    (a label may restore a topic learned relevance dropped). ``yuqing label`` and the console."""
+    found = [m.topic for m in rules.match(normalize(title or ""), normalize(text or ""))]
+    kept = post_topics(session, post_id)
+    return [*kept, *(t for t in found if t not in kept)]
 
 
 def post_topics(session: Session, post_id: int) -> list[str]:

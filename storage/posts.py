@@ -3,7 +3,10 @@ event, labels). Used by ``yuqing posts`` and meant for the web console too; valu
 
 ``phrase`` is a plain case-insensitive LIKE on title and text (wildcards taken literally); ``words``
 searches the full-text index (``storage.search``: the words as the analysis segmented them).
-``source_ids``/``topic_ids`` are a unit's scope (``alerts.queries.Scope``), ANDed with the other filters.
+``source_ids``/``topic_ids`` are a unit's scope (``alerts.queries.Scope``), ANDed with the other filters;
+``among_sources`` is a filter by sources too (the console's media type, media level and region filters,
+resolved to source ids from the config), ANDed with the scope. ``handling`` is the status of the post's
+event (``storage.handling``; an event never touched is 待研判) or ``NO_EVENT`` for posts with no event.
 """
 
 from __future__ import annotations
@@ -12,13 +15,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import AnalysisRow, EventRow, LabelRow, PostRow, PostTopicRow
+from storage.handling import PENDING
+from storage.models import AnalysisRow, EventRow, HandlingRow, LabelRow, PostRow, PostTopicRow
 from storage.search import matches
 
 Sort = Literal["newest", "risk"]
+NO_EVENT = "none"
+"""``PostQuery.handling`` for posts that belong to no event."""
 POST_TIME = func.coalesce(PostRow.published_at, PostRow.fetched_at)
 """A post's time: when it was published, when known, else when it was collected."""
 
@@ -43,6 +49,8 @@ class PostQuery:
     topic_ids: frozenset[str] | None = None
     post_id: int | None = None
     offset: int = 0
+    among_sources: frozenset[str] | None = None
+    handling: str | None = None
 
 
 @dataclass
@@ -171,11 +179,31 @@ def _filtered(session: Session, query: PostQuery) -> Select[Any]:
         stmt = stmt.where(AnalysisRow.negative.is_(query.negative))
     if query.source is not None:
         stmt = stmt.where(PostRow.source_id == query.source)
+    if query.among_sources is not None:
+        stmt = stmt.where(PostRow.source_id.in_(sorted(query.among_sources)))
+    if query.handling is not None:
+        stmt = stmt.where(_handling(query.handling))
     if query.since is not None:
         stmt = stmt.where(POST_TIME >= query.since)
     if query.until is not None:
         stmt = stmt.where(POST_TIME < query.until)
     return stmt
+
+
+def _handling(status: str) -> ColumnElement[bool]:
+    """Posts whose event stands at ``status`` (by the indexed ``event_handling.status``)."""
+    if status == NO_EVENT:
+        return AnalysisRow.event_id.is_(None)
+    if status == PENDING:  # an event no one has touched has no handling row
+        moved = select(HandlingRow.event_id).where(HandlingRow.status != PENDING)
+        return and_(AnalysisRow.event_id.is_not(None), AnalysisRow.event_id.not_in(moved))
+    return AnalysisRow.event_id.in_(select(HandlingRow.event_id).where(HandlingRow.status == status))
+
+
+def count_posts(session: Session, query: PostQuery) -> int:
+    """How many posts match ``query`` (its ``limit`` and ``offset`` aside): a listing's total."""
+    found = _filtered(session, query).with_only_columns(PostRow.id).subquery()
+    return int(session.scalar(select(func.count()).select_from(found)) or 0)
 
 
 def find_posts(session: Session, query: PostQuery) -> list[PostSummary]:

@@ -21,6 +21,10 @@
     else if (e.key === "k") { move(-1); e.preventDefault(); }
     else if (e.key === "/") { var s = document.getElementById("search"); if (s) { s.focus(); e.preventDefault(); } }
     else if (e.key === "Enter" && cur) { window.location.href = cur.getAttribute("data-href"); }
+    else if (e.key === "[" || e.key === "]") {
+      var page = document.querySelector('.pager a[data-key="' + e.key + '"]');
+      if (page) { page.click(); e.preventDefault(); }
+    }
     else if (cur && (e.key === "x" || e.key === "n" || e.key === "m")) {
       var button = cur.querySelector('button[data-key="' + e.key + '"]');
       if (button) {
@@ -30,6 +34,13 @@
       }
     }
   });
+  // A quick choice of days replaces the from/to dates (the server lets dates win over days).
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t && t.name === "days" && t.value && t.form) {
+      ["from", "to"].forEach(function (name) { var d = t.form.elements[name]; if (d) { d.value = ""; } });
+    }
+  }, true);
   document.addEventListener("htmx:responseError", function (e) {
     var box = document.getElementById("notice");
     if (box) { box.textContent = e.detail.xhr.responseText || "操作失败"; box.hidden = false; }

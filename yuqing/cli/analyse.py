@@ -7,14 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.orm import Session
 
 from nlp.datafile import read_inputs, read_labelled
 from storage.context import AppContext
 from storage.repo import get_post
 from yuqing.base.clock import utcnow
 from yuqing.base.errors import StorageError
-from yuqing.base.post import Post
 from yuqing.cli.app import pass_app
 from yuqing.cli.progress import progress_display
 
@@ -195,13 +193,21 @@ def label(
       yuqing label 1234 --relevant --negative
     """
     from alerts.digest import clean, masker
-    from nlp.labels import record_label
+    from nlp.job import build_segmenter
+    from nlp.labels import matched_topics, record_label
+    from nlp.rules import compile_topics
 
     config = app.config
     topics = {t.id for t in config.topics.topics}
+    segmenter = build_segmenter(config)
+    rules = compile_topics(config.topics, segmenter.normalize)
     with app.session() as session:
         post = get_post(session, post_id)
-        matched = matched_topics(app, session, post_id, post) if post is not None else None
+        matched = (
+            matched_topics(session, rules, segmenter.normalize, post_id, post.title, post.text)
+            if post is not None
+            else None
+        )
         label_id = record_label(
             session,
             post_id,
@@ -217,20 +223,6 @@ def label(
     click.echo(f"post {post_id}: {title or '(no title)'}")
     click.echo(f"  topics: {', '.join(matched or []) or 'none'}")
     click.echo(f"recorded label {label_id} for post {post_id}; the next `yuqing analyze` applies it")
-
-
-def matched_topics(app: AppContext, session: Session, post_id: int, post: Post) -> list[str]:
-    """The topics the post's analysis kept and those the rules match in it (a label may restore
-    a topic learned relevance dropped)."""
-    from nlp.job import build_segmenter
-    from nlp.labels import post_topics
-    from nlp.rules import compile_topics
-
-    segmenter = build_segmenter(app.config)
-    rules = compile_topics(app.config.topics, segmenter.normalize)
-    found = [m.topic for m in rules.match(segmenter.normalize(post.title or ""), segmenter.normalize(post.text or ""))]
-    kept = post_topics(session, post_id)
-    return [*kept, *(t for t in found if t not in kept)]
 
 
 @click.command()

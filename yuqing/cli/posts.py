@@ -135,7 +135,7 @@ def filters(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def build_query(app: AppContext, phrase: str | None, relevant_only: bool, **opts: Any) -> PostQuery:
+def build_query(app: AppContext, words: tuple[str, ...], relevant_only: bool, **opts: Any) -> PostQuery:
     config = app.config
     tz = ZoneInfo(config.settings.timezone)
     since = parse_time(opts["since"], tz, "--since")
@@ -147,7 +147,7 @@ def build_query(app: AppContext, phrase: str | None, relevant_only: bool, **opts
         known = ", ".join(t.id for t in config.topics.topics)
         raise YuqingError(f'unknown topic "{opts["topic"]}"', f"topics: {known}")
     return PostQuery(
-        phrase=phrase,
+        words=words,
         topic=opts["topic"],
         risk_level=risk_level(config, opts["risk"], "--risk"),
         min_risk=risk_level(config, opts["min_risk"], "--min-risk"),
@@ -185,7 +185,7 @@ def posts_list(app: AppContext, relevant_only: bool, as_json: bool, **opts: Any)
       yuqing posts list --negative --days 1
       yuqing posts list --topic courts --sort risk --limit 10 --json
     """
-    query = build_query(app, None, relevant_only, **opts)
+    query = build_query(app, (), relevant_only, **opts)
     with app.session() as session:
         posts = find_posts(session, query)
     echo_summaries(Shown(app.config), posts, as_json, "no posts match" + ("" if not relevant_only else " (try --all)"))
@@ -197,19 +197,48 @@ def posts_list(app: AppContext, relevant_only: bool, as_json: bool, **opts: Any)
 @filters
 @pass_app
 def posts_search(app: AppContext, phrase: str, relevant_only: bool, as_json: bool, **opts: Any) -> None:
-    """Find posts whose title or text contains PHRASE.
+    """Find posts whose words include every word of PHRASE, in the full-text index the console
+    searches too (posts stored before the index existed: `yuqing posts reindex`).
 
     \b
     Example:
       yuqing posts search "冒充公检法"
       yuqing posts search 保护伞 --topic protective-umbrella --json
     """
-    if not phrase.strip():
+    from nlp.job import build_segmenter
+    from nlp.searchindex import search_words
+
+    words = tuple(search_words(build_segmenter(app.config), phrase))
+    if not words:
         raise YuqingError("empty phrase", 'give words to look for, e.g. yuqing posts search "派出所"')
-    query = build_query(app, phrase, relevant_only, **opts)
+    query = build_query(app, words, relevant_only, **opts)
     with app.session() as session:
         posts = find_posts(session, query)
-    echo_summaries(Shown(app.config), posts, as_json, f'no post contains "{phrase}"')
+    echo_summaries(
+        Shown(app.config), posts, as_json, f'no post matches "{phrase}" (unindexed posts: yuqing posts reindex)'
+    )
+
+
+@posts_group.command("reindex")
+@click.option("--all", "everything", is_flag=True, help="Index every post again, not only those the index lacks.")
+@pass_app
+def posts_reindex(app: AppContext, everything: bool) -> None:
+    """Build the full-text index for posts stored before it existed (the analysis indexes new posts).
+
+    Runs in batches, each committed: a stopped run keeps what it did and running it again goes on.
+
+    \b
+    Example:
+      yuqing posts reindex
+      yuqing posts reindex --all
+    """
+    from nlp.job import build_segmenter
+    from nlp.searchindex import reindex
+    from yuqing.cli.progress import progress_display
+
+    with progress_display() as progress:
+        done = reindex(app.sessions, build_segmenter(app.config), everything=everything, progress=progress)
+    click.echo(f"indexed {done} post(s)" + ("" if done or everything else "; the index already holds every post"))
 
 
 def detail_json(shown: Shown, d: PostDetail, deliveries: list[dict[str, Any]]) -> dict[str, Any]:
