@@ -87,6 +87,7 @@ class EventView:
     risk_level: int
     url: str
     source: str
+    handling: str = ""  # 待研判, or e.g. 已交办（深圳市委政法委）
 
 
 @dataclass
@@ -305,9 +306,21 @@ def item_view(
     )
 
 
+def handling_text(status: str, unit: str | None, units: Mapping[str, str]) -> str:
+    """Where an event's handling stands, with the unit it was handed to (by its group's name)."""
+    return f"{status}（{units.get(unit, unit)}）" if unit else status
+
+
 def event_view(
-    event: EventSummary, sources: Mapping[str, Source], names: Sequence[str], tz: tzinfo, mask: Mask, now: datetime
+    event: EventSummary,
+    sources: Mapping[str, Source],
+    names: Sequence[str],
+    tz: tzinfo,
+    mask: Mask,
+    now: datetime,
+    units: Mapping[str, str] | None = None,
 ) -> EventView:
+    """An event as digests and reports list it (``units``: group id → name, for its handling)."""
     source = sources.get(event.source_id)
     return EventView(
         mask(clean(event.title))[:TITLE_MAX],
@@ -319,6 +332,7 @@ def event_view(
         event.risk_level,
         mask(clean_url(event.url)),
         source.name if source else event.source_id,
+        handling_text(event.status, event.unit, units or {}),
     )
 
 

@@ -139,7 +139,9 @@ def build_docx(d: Digest) -> bytes:
         doc.add_heading("热点事件（转载合并）", level=1)
         for e in d.events:
             doc.add_paragraph(
-                xml_text(f"{e.title}（{e.post_count}篇，{e.source_count}个来源，{e.first_seen}至{e.last_seen}）")
+                xml_text(
+                    f"{e.title}（{e.post_count}篇，{e.source_count}个来源，{e.first_seen}至{e.last_seen}，{e.handling}）"
+                )
             )
     for t in d.topics:
         doc.add_heading(xml_text(f"{t.name}：相关{t.relevant}篇，负面{t.negative}篇"), level=2)

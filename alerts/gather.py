@@ -34,6 +34,11 @@ def group_scope(config: Config, group: Group) -> q.Scope:
     return q.Scope(config.settings.freshness.max_age_delta, sources, topics)
 
 
+def unit_names(config: Config) -> dict[str, str]:
+    """Group id → name: the units events are handed to."""
+    return {g.id: g.name for g in config.alerts.groups}
+
+
 def high_level(config: Config) -> int:
     """The risk level counted as high (the immediate-alert level, 较大 by default)."""
     return config.alerts.risk.names.index(config.alerts.immediate.min_level) + 1
@@ -187,7 +192,7 @@ def gather_digest(
     levels = d.coverage(q.relevant_by_source(session, start, end, scope), sources)
     points = series(session, end, scope, level, tz, series_days)
     mask = d.masker(config.alerts.digest.mask_pii)
-    events = q.events(session, start, end, scope, MAX_EVENTS)
+    events = q.find_events(session, q.EventQuery(scope, start, end, min_posts=2, limit=MAX_EVENTS))
     backlog = q.backlog_count(session, start, end, scope)
     analyses = build_analyses(
         session, scoped_sources(config, scope), scope, start, end, events, tz, now, gazetteer=gazetteer, mask=mask
@@ -205,7 +210,7 @@ def gather_digest(
         zero=current.negative == 0,
         zero_text=d.zero_text(current, healthy, len(sources_health)),
         items=[view(i) for i in items],
-        events=[d.event_view(e, sources, config.alerts.risk.names, tz, mask, now) for e in events],
+        events=[d.event_view(e, sources, config.alerts.risk.names, tz, mask, now, unit_names(config)) for e in events],
         topics=sections,
         quiet_topics=quiet,
         coverage=levels,

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from storage.freshness import is_backlog, is_news, post_time, post_time_in
-from storage.models import AnalysisRow, EventRow, PostRow, PostTopicRow, PostWordRow
+from storage.handling import PENDING
+from storage.models import AnalysisRow, EventRow, HandlingRow, PostRow, PostTopicRow, PostWordRow
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,29 @@ class EventSummary:
     risk_level: int
     url: str
     source_id: str
+    status: str = PENDING  # where its handling stands (``storage.handling``)
+    unit: str | None = None  # the unit (recipient group id) it was handed to
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """Which events to list (the digest's 热点事件, the console's event list): those with a relevant
+    news post of the scope, in ``[start, end)`` by post time when given (and of ``topic``); ``unit``
+    adds the events handed to that unit even outside the scope (a unit sees what it must handle)."""
+
+    scope: Scope
+    start: datetime | None = None
+    end: datetime | None = None
+    topic: str | None = None
+    status: str | None = None
+    handed_to: str | None = None
+    min_risk: int | None = None
+    min_posts: int = 1
+    event_id: int | None = None
+    unit: str | None = None
+    sort: str = "risk"  # or "recent": the last post first
+    limit: int = 50
+    offset: int = 0
 
 
 def _collected(start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -237,41 +261,67 @@ def collected_by_source(session: Session, start: datetime, end: datetime) -> dic
     return {source: int(n) for source, n in session.execute(stmt)}
 
 
-def events(session: Session, start: datetime, end: datetime, scope: Scope, limit: int) -> list[EventSummary]:
-    """Events (merged reposts, at least two posts) with a relevant post in the window."""
-    touched = (
+def _touched(query: EventQuery) -> Any:
+    """Ids of the events with a relevant news post of the query's scope (window, topic)."""
+    when = post_time_in(query.start, query.end) if query.start and query.end else is_news(query.scope.max_age)
+    stmt = (
         select(AnalysisRow.event_id)
         .join(PostRow, PostRow.id == AnalysisRow.post_id)
-        .where(_in_window(start, end, scope), _relevant_in_scope(scope), AnalysisRow.event_id.is_not(None))
+        .where(when, is_news(query.scope.max_age), _relevant_in_scope(query.scope), AnalysisRow.event_id.is_not(None))
     )
-    stmt = (
-        _event_select()
-        .where(EventRow.id.in_(touched), EventRow.post_count >= 2)
-        .order_by(EventRow.risk_level.desc(), EventRow.post_count.desc(), EventRow.id)
-        .limit(limit)
+    if query.topic:
+        stmt = stmt.where(exists().where(PostTopicRow.post_id == PostRow.id, PostTopicRow.topic_id == query.topic))
+    return stmt
+
+
+def find_events(session: Session, query: EventQuery) -> list[EventSummary]:
+    """The events ``query`` selects, with where their handling stands; highest risk first (or the
+    most recent first)."""
+    visible: ColumnElement[bool] = EventRow.id.in_(_touched(query))
+    if query.unit:
+        visible = or_(visible, HandlingRow.unit == query.unit)
+    stmt = _event_select().where(visible, EventRow.post_count >= query.min_posts)
+    if query.status:
+        stmt = stmt.where(func.coalesce(HandlingRow.status, PENDING) == query.status)
+    if query.handed_to:
+        stmt = stmt.where(HandlingRow.unit == query.handed_to)
+    if query.min_risk is not None:
+        stmt = stmt.where(EventRow.risk_level >= query.min_risk)
+    if query.event_id is not None:
+        stmt = stmt.where(EventRow.id == query.event_id)
+    order = (
+        (EventRow.last_seen.desc(), EventRow.id.desc())
+        if query.sort == "recent"
+        else (EventRow.risk_level.desc(), EventRow.post_count.desc(), EventRow.id)
     )
-    return _event_summaries(session, stmt)
+    return _event_summaries(session, stmt.order_by(*order).limit(query.limit).offset(query.offset))
 
 
 def _event_select() -> Any:
-    return select(
-        EventRow.id,
-        EventRow.title,
-        EventRow.post_count,
-        EventRow.source_count,
-        EventRow.first_seen,
-        EventRow.last_seen,
-        EventRow.risk_level,
-        PostRow.url,
-        PostRow.source_id,
-        PostRow.title,
-    ).outerjoin(PostRow, PostRow.id == EventRow.representative_post_id)
+    return (
+        select(
+            EventRow.id,
+            EventRow.title,
+            EventRow.post_count,
+            EventRow.source_count,
+            EventRow.first_seen,
+            EventRow.last_seen,
+            EventRow.risk_level,
+            PostRow.url,
+            PostRow.source_id,
+            PostRow.title,
+            HandlingRow.status,
+            HandlingRow.unit,
+        )
+        .outerjoin(PostRow, PostRow.id == EventRow.representative_post_id)
+        .outerjoin(HandlingRow, HandlingRow.event_id == EventRow.id)
+    )
 
 
 def _event_summaries(session: Session, stmt: Any) -> list[EventSummary]:
     return [
-        EventSummary(eid, title or ptitle or "", pc, sc, fs, ls, rl, url or "", sid or "")
-        for eid, title, pc, sc, fs, ls, rl, url, sid, ptitle in session.execute(stmt)
+        EventSummary(eid, title or ptitle or "", pc, sc, fs, ls, rl, url or "", sid or "", status or PENDING, unit)
+        for eid, title, pc, sc, fs, ls, rl, url, sid, ptitle, status, unit in session.execute(stmt)
     ]
 
 

@@ -89,8 +89,8 @@ def period_docx(r: Report) -> bytes:
         doc.add_heading("热点事件", level=1)
         add_table(
             doc,
-            ("事件", "篇数", "来源数", "时间"),
-            [(e.title, e.post_count, e.source_count, f"{e.first_seen}至{e.last_seen}") for e in d.events],
+            ("事件", "篇数", "来源数", "时间", "处置"),
+            [(e.title, e.post_count, e.source_count, f"{e.first_seen}至{e.last_seen}", e.handling) for e in d.events],
         )
     if d.topics:
         doc.add_heading("专题动态", level=1)

@@ -24,7 +24,7 @@ NEXT: dict[str, tuple[str, ...]] = {
     RESPONDED: (CLOSED, HANDLING),
     CLOSED: (PENDING,),  # reopened
 }
-UNIT_STEPS = frozenset({HANDLING, RESPONDED})
+UNIT_STEPS = frozenset({HANDLING, RESPONDED, CLOSED})
 """What the unit's own users may do to the events handed to them (the rest is the press office's)."""
 
 
@@ -35,6 +35,7 @@ class Step:
     note: str
     by: str
     at: datetime
+    id: int = 0
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,19 @@ def steps(session: Session, event_id: int) -> list[Step]:
         .where(HandlingStepRow.event_id == event_id)
         .order_by(HandlingStepRow.at, HandlingStepRow.id)
     )
-    return [Step(r.status, r.unit, r.note, r.by, r.at) for r in session.scalars(stmt)]
+    return [Step(r.status, r.unit, r.note, r.by, r.at, r.id) for r in session.scalars(stmt)]
+
+
+def unit_may(current: Handling, unit: str | None, status: str) -> bool:
+    """Whether a user of ``unit`` may move the event to ``status``: only an event handed to that
+    unit, only to 处置中, 已回应 or 已办结 (when the workflow allows it from where it stands)."""
+    return (
+        bool(unit)
+        and current.unit == unit
+        and current.status != CLOSED
+        and status in UNIT_STEPS
+        and status in current.next
+    )
 
 
 def _row(session: Session, event_id: int, now: datetime, by: str) -> HandlingRow:
