@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, distinct, func, or_, select, update
+from sqlalchemy import CursorResult, and_, distinct, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import DeliveryRow
@@ -268,3 +268,17 @@ def listing(session: Session, failed_only: bool = False, limit: int = 50) -> lis
     if failed_only:
         stmt = stmt.where(DeliveryRow.status == "failed")
     return list(session.scalars(stmt))
+
+
+def status_counts(session: Session, targets: Iterable[tuple[str, str]] | None = None) -> dict[str, int]:
+    """Deliveries per status (``yuqing status``, the console's dashboard); with ``targets``, only
+    those to these (channel, recipient) pairs: one unit's."""
+    stmt = select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
+    if targets is not None:
+        pairs = sorted(set(targets))
+        if not pairs:
+            return {}
+        stmt = stmt.where(
+            or_(*(and_(DeliveryRow.channel == channel, DeliveryRow.recipient == who) for channel, who in pairs))
+        )
+    return {status: int(n) for status, n in session.execute(stmt)}

@@ -502,3 +502,33 @@ def relevant_per_interval(session: Session, bounds: Sequence[datetime], scope: S
         if 0 <= index < len(out):
             out[index] = (int(relevant), int(negative))
     return out
+
+
+# --- the console's dashboard (web/dashboard.py) ---------------------------------------------------
+
+
+def risk_counts(session: Session, start: datetime, end: datetime, scope: Scope) -> dict[int, int]:
+    """Relevant news of the window per risk level (0: not rated)."""
+    level = func.coalesce(AnalysisRow.risk_level, 0)
+    stmt = (
+        select(level, func.count())
+        .select_from(PostRow)
+        .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(_in_window(start, end, scope), _relevant_in_scope(scope))
+        .group_by(level)
+    )
+    return {int(lvl): int(n) for lvl, n in session.execute(stmt)}
+
+
+def new_event_count(session: Session, start: datetime, end: datetime, scope: Scope) -> int:
+    """Events as the digest lists them (merged reposts, at least two posts) first seen in the window
+    with a relevant post of the scope in it."""
+    touched = (
+        select(AnalysisRow.event_id)
+        .join(PostRow, PostRow.id == AnalysisRow.post_id)
+        .where(_in_window(start, end, scope), _relevant_in_scope(scope), AnalysisRow.event_id.is_not(None))
+    )
+    stmt = select(func.count()).where(
+        EventRow.id.in_(touched), EventRow.post_count >= 2, EventRow.first_seen >= start, EventRow.first_seen < end
+    )
+    return int(session.execute(stmt).scalar_one())

@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storage.context import AppContext
-from web import auth, events, review
+from web import auth, dashboard, events, review, sources
 from web.console import HERE, Console
 
 CSP = (
@@ -71,6 +71,8 @@ def create_app(app: AppContext, clock: Callable[[], datetime] | None = None) -> 
         *auth.routes,
         *review.routes,
         *events.routes,
+        *dashboard.routes,
+        *sources.routes,
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     web = Starlette(

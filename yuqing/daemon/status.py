@@ -8,9 +8,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Column, Engine, Float, MetaData, String, Table, func, inspect, select
+from sqlalchemy import Column, Engine, Float, MetaData, String, Table, inspect, select
 from sqlalchemy.orm import Session
 
+from alerts.deliveries import status_counts
 from config import Config
 from storage import leases as lease
 from storage.jobruns import job_runs
@@ -116,8 +117,9 @@ def source_rows(engine: Engine, config: Config) -> list[dict[str, Any]]:
 def delivery_summary(engine: Engine) -> dict[str, Any]:
     """Counts by status, the newest pending and failed deliveries, and the newest sent ones that
     carry a note (sent without an attachment that could not be built)."""
+    with Session(engine) as session:
+        counts = status_counts(session)
     with engine.connect() as conn:
-        counts = dict(conn.execute(select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)).all())
         rows = list(
             conn.execute(
                 select(DeliveryRow)
