@@ -198,12 +198,14 @@ def cannot_fire(config: Config, topic_id: str, words: list[str], field: ListFiel
     return dead_keyword_warnings(rules, topic_id, folded)
 
 
-def change_warnings(app: AppContext, topic_id: str, change: Change, max_share: float = 0.05) -> list[str]:
-    """Every warning about a change before it is applied: new keywords too short, too common or unable
-    to fire, exclusions that silence keywords."""
+def change_warnings(
+    app: AppContext, topic_id: str, change: Change, now: datetime, max_share: float = 0.05
+) -> list[str]:
+    """Every warning about a change before it is applied: new keywords too short, too common (in the
+    week before ``now``) or unable to fire, exclusions that silence keywords."""
     config = app.config
     add, exclude = list(change.add), list(change.exclude)
-    warnings = keyword_warnings(app, add, max_share) if add else []
+    warnings = keyword_warnings(app, add, max_share, now=now) if add else []
     return warnings + cannot_fire(config, topic_id, add, "keywords") + cannot_fire(config, topic_id, exclude, "exclude")
 
 
