@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from config import load_config
 from nlp.backtest import backtest, changed_topic, pair_rules
+from nlp.tuning import folder, stored_posts
 from storage.db import make_engine, upgrade
 from storage.models import PostRow
 from yuqing.base.post import url_hash
-from yuqing.cli.rules import folder, stored_posts
 
 EVERYDAY = (
     "天气 降温 比赛 米粉 道路 建设 学校 医院 社区 活动 宣传 居民 小区 物业 车棚 工资 市场 价格 "

@@ -21,6 +21,7 @@ class AuditEntry:
     action: str
     target: str
     detail: dict[str, Any]
+    id: int = 0
 
 
 def current_user() -> str:
@@ -41,4 +42,14 @@ def history(session: Session, target: str | None = None, limit: int = 50) -> lis
     query = select(AuditRow).order_by(AuditRow.at.desc(), AuditRow.id.desc()).limit(limit)
     if target:
         query = query.where(AuditRow.target == target)
-    return [AuditEntry(r.at, r.actor, r.action, r.target, r.detail) for r in session.scalars(query)]
+    return [_entry(r) for r in session.scalars(query)]
+
+
+def entry(session: Session, entry_id: int) -> AuditEntry | None:
+    """One entry by its id, or None."""
+    row = session.get(AuditRow, entry_id)
+    return _entry(row) if row is not None else None
+
+
+def _entry(row: AuditRow) -> AuditEntry:
+    return AuditEntry(row.at, row.actor, row.action, row.target, row.detail, row.id)

@@ -10,14 +10,11 @@ import click
 
 from config.keyword_io import export_keywords, import_keywords, normalize_keyword
 from config.topics_edit import ListField, add_words, remove_words
-from nlp.backtest import changed_topic, single_topic_rules
-from nlp.rules import exclusion_warnings
-from nlp.rules import keyword_warnings as dead_keyword_warnings
+from nlp.tuning import cannot_fire, edit_topics, keyword_warnings
 from storage.context import AppContext
 from yuqing.base.errors import YuqingError
 from yuqing.cli.app import pass_app
-from yuqing.cli.rules import folder
-from yuqing.cli.tune import _field, by_option, confirm_warnings, edit_topics, keyword_warnings
+from yuqing.cli.tune import _field, by_option, confirm_warnings
 
 list_options = [
     click.option(
@@ -43,22 +40,6 @@ def list_field(standalone: bool, exclude: bool, all_: bool) -> ListField:
     if standalone and (exclude or all_):
         raise click.UsageError("give at most one of --standalone, --exclude and --all")
     return "standalone" if standalone else _field(exclude, all_)
-
-
-def cannot_fire(app: AppContext, topic_id: str, words: list[str], field: ListField) -> list[str]:
-    """Warnings for words that, once added to this list, would leave a keyword unable to match."""
-    config = app.config
-    topic = config.topics.get(topic_id)
-    if topic is None or not words:
-        return []  # the edit itself reports an unknown topic
-    if field == "exclude":
-        return exclusion_warnings(topic, words)
-    if field not in ("keywords", "standalone"):
-        return []
-    fold = folder(config)
-    folded = [fold(w) for w in words]
-    rules = single_topic_rules(config.topics, changed_topic(topic, add=folded), fold)
-    return dead_keyword_warnings(rules, topic_id, folded)
 
 
 def with_list_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -110,7 +91,7 @@ def keywords_add(
     field = list_field(standalone, exclude, all_)
     normalized = list(dict.fromkeys(normalize_keyword(w) for w in words if w.strip()))
     warnings = keyword_warnings(app, normalized, max_share) if field == "keywords" else []
-    confirm_warnings(warnings + cannot_fire(app, topic_id, normalized, field), yes)
+    confirm_warnings(warnings + cannot_fire(app.config, topic_id, normalized, field), yes)
     added = edit_topics(
         app,
         lambda doc: add_words(doc, topic_id, normalized, field),
@@ -206,7 +187,7 @@ def keywords_import(
     if not result.words:
         raise YuqingError(f"{file}: no keywords found", "put one keyword per line, or a column headed 关键词")
     warnings = keyword_warnings(app, result.words, max_share) if field == "keywords" else []
-    confirm_warnings(warnings + cannot_fire(app, topic_id, result.words, field), yes or dry_run)
+    confirm_warnings(warnings + cannot_fire(app.config, topic_id, result.words, field), yes or dry_run)
     topic = app.config.topics.get(topic_id)
     current = set(getattr(topic, field)) if topic else set()
     new = [w for w in result.words if w not in current]

@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from config import Config
-from config.topics_edit import add_words, remove_words, set_field
-from config.topics_model import Topic
-from nlp.backtest import BacktestResult, PostView, Side, backtest, changed_topic, pair_rules, single_topic_rules
-from nlp.rules import explain
-from nlp.segment import make_t2s, normalize
+from nlp.backtest import BacktestResult, Side
+from nlp.tuning import Change, apply_change, backtest_change, test_text
 from storage.context import AppContext
-from storage.models import AnalysisRow, PostRow
-from yuqing.base.errors import YuqingError
 from yuqing.cli.app import pass_app
 from yuqing.cli.progress import progress_display
-from yuqing.cli.tune import by_option, edit_topics
-
-
-def folder(config: Config) -> Callable[[str], str]:
-    """Normalise text exactly as the analysis job does before matching."""
-    t2s = make_t2s() if config.settings.analysis.to_simplified else None
-    return lambda text: normalize(text, t2s)
-
-
-def get_topic(config: Config, topic_id: str) -> Topic:
-    topic = config.topics.get(topic_id)
-    if topic is None:
-        ids = ", ".join(t.id for t in config.topics.topics)
-        raise YuqingError(f'no topic "{topic_id}"', f"topics are: {ids}")
-    return topic
+from yuqing.cli.tune import by_option
 
 
 def highlight(text: str, spans: list[tuple[int, int]]) -> str:
@@ -87,47 +64,19 @@ def rules_test(app: AppContext, topic_id: str, text: str | None, file: Path | No
         title, _, text = file.read_text(encoding="utf-8").partition("\n")
     if not text and not title:
         raise click.UsageError("give TEXT or --file")
-    config = app.config
-    fold = folder(config)
-    rules = single_topic_rules(config.topics, get_topic(config, topic_id), fold)
-    matches = rules.match(fold(title), fold(text or ""))
+    tried = test_text(app.config, topic_id, title, text or "")
     console = Console(highlight=False)
-    if not matches:
+    if not tried.matched:
         console.print(f"no match: {topic_id}")
-        for reason in explain(rules, topic_id, fold(title), fold(text or "")):
+        for reason in tried.reasons:
             console.print(f"  - {escape(reason)}", soft_wrap=True)
         raise SystemExit(1)
-    terms = matches[0].terms
+    terms = tried.terms
     console.print(f"MATCH {topic_id}: " + "、".join(dict.fromkeys(t["term"] for t in terms)))
     for name, value in (("title", title), ("text", text or "")):
         spans = [(t["start"], t["end"]) for t in terms if t["field"] == name]
         if value:
             console.print(f"  {name}: " + highlight(value, spans))
-
-
-def stored_posts(session: Session, since: datetime) -> Iterator[PostView]:
-    when = func.coalesce(PostRow.published_at, PostRow.fetched_at)
-    query = (
-        select(
-            PostRow.id,
-            PostRow.title,
-            PostRow.text,
-            PostRow.url,
-            PostRow.source_id,
-            AnalysisRow.negative,
-            AnalysisRow.risk_level,
-        )
-        .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .where(when >= since)
-        .order_by(PostRow.id)
-    )
-    for row in session.execute(query).yield_per(2000):
-        yield PostView(row.id, row.title, row.text, row.url, row.source_id, bool(row.negative), row.risk_level or 0)
-
-
-def count_since(session: Session, since: datetime) -> int:
-    when = func.coalesce(PostRow.published_at, PostRow.fetched_at)
-    return session.scalar(select(func.count()).select_from(PostRow).where(when >= since)) or 0
 
 
 def print_side(console: Console, label: str, side: Side) -> None:
@@ -179,57 +128,12 @@ def rules_backtest(
       yuqing rules backtest police --add 辅警 --remove 110报警 --days 30
       yuqing rules backtest violent-enforcement --exclude 演练 --apply --by 张三
     """
-    config = app.config
-    fold = folder(config)
-    topic = get_topic(config, topic_id)
-    new_topic = changed_topic(
-        topic,
-        add=[fold(w) for w in add],
-        remove=[fold(w) for w in remove],
-        exclude=[fold(w) for w in exclude],
-        expr=expr,
-    )
-    rules = pair_rules(config.topics, topic, new_topic, fold)
+    change = Change(add, remove, exclude, expr)
     since = datetime.now(timezone.utc) - timedelta(days=days)
     console = Console(highlight=False)
     with app.session() as session, progress_display() as progress:
-        result = backtest(
-            rules,
-            stored_posts(session, since),
-            fold,
-            max_examples=examples,
-            progress=progress,
-            total=count_since(session, since),
-        )
+        result = backtest_change(app.config, session, topic_id, change, since, max_examples=examples, progress=progress)
     print_result(console, topic_id, days, result)
     if apply_:
-        apply_change(app, topic_id, add, remove, exclude, expr, actor, fold)
-        console.print(f"applied to {config.dir / 'topics.yaml'}")
-
-
-def apply_change(
-    app: AppContext,
-    topic_id: str,
-    add: tuple[str, ...],
-    remove: tuple[str, ...],
-    exclude: tuple[str, ...],
-    expr: str | None,
-    actor: str | None,
-    fold: Callable[[str], str],
-) -> None:
-    def editor(doc: object) -> None:
-        add_words(doc, topic_id, [fold(w) for w in add], "keywords")
-        add_words(doc, topic_id, [fold(w) for w in exclude], "exclude") if exclude else None
-        for field in ("keywords", "standalone", "exclude"):
-            remove_words(doc, topic_id, [fold(w) for w in remove], field)
-        if expr is not None:
-            set_field(doc, topic_id, "expr", expr or None)
-
-    edit_topics(
-        app,
-        editor,
-        action="rules.apply",
-        target=topic_id,
-        detail={"add": list(add), "remove": list(remove), "exclude": list(exclude), "expr": expr},
-        actor=actor,
-    )
+        apply_change(app, topic_id, change, actor)
+        console.print(f"applied to {app.config.dir / 'topics.yaml'}")

@@ -8,25 +8,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any
 
 import click
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
 
-from config.edit import apply_edit
-from config.keyword_io import normalize_keyword, short_words
+from config.keyword_io import normalize_keyword
 from config.topics_edit import ListField, add_topic, find_topic, set_field
+from nlp.tuning import edit_topics
 from storage import audit
 from storage.context import AppContext
-from storage.models import PostRow
-from yuqing.base.clock import local_time, utcnow
-from yuqing.base.errors import ConfigError, YuqingError
+from yuqing.base.clock import local_time
+from yuqing.base.errors import YuqingError
 from yuqing.cli.app import pass_app
 
-TOPICS_FILE = "topics.yaml"
 by_option = click.option("--by", "actor", default=None, help="Who makes the change (default: the OS user).")
 
 
@@ -34,72 +27,6 @@ def _field(exclude: bool, all_: bool) -> ListField:
     if exclude and all_:
         raise click.UsageError("give at most one of --exclude and --all")
     return "exclude" if exclude else "all" if all_ else "keywords"
-
-
-def edit_topics(
-    app: AppContext,
-    editor: Callable[[Any], Any],
-    *,
-    action: str,
-    target: str,
-    detail: dict[str, Any],
-    actor: str | None,
-) -> Any:
-    """Validate, write and audit one edit of topics.yaml; returns what ``editor`` returned."""
-    result: dict[str, Any] = {}
-
-    def run(doc: Any) -> None:
-        result["value"] = editor(doc)
-
-    with app.session() as session:  # the audit needs a migrated database: check before writing
-        try:
-            before, after = apply_edit(app.config_dir, TOPICS_FILE, run)
-        except ConfigError as exc:
-            raise ConfigError(exc.issues, hint=f"the edit was refused; {TOPICS_FILE} is unchanged") from None
-        if before != after:
-            audit.record(
-                session,
-                actor=actor or audit.current_user(),
-                action=action,
-                target=target,
-                detail={**detail, **({"result": result["value"]} if result.get("value") is not None else {})},
-                now=utcnow(),
-            )
-    return result.get("value")
-
-
-def recent_share(session: Session, words: list[str], days: int, now: datetime) -> tuple[int, dict[str, int]]:
-    """How many posts of the last ``days`` contain each word (title or text), and the total."""
-    since = now - timedelta(days=days)
-    recent = select(PostRow.id).where(PostRow.fetched_at >= since)
-    total = session.scalar(select(func.count()).select_from(recent.subquery())) or 0
-    counts = {}
-    for word in words:
-        pattern = f"%{word}%"
-        counts[word] = (
-            session.scalar(
-                select(func.count())
-                .select_from(PostRow)
-                .where(PostRow.fetched_at >= since, or_(PostRow.title.like(pattern), PostRow.text.like(pattern)))
-            )
-            or 0
-        )
-    return total, counts
-
-
-def keyword_warnings(app: AppContext, words: list[str], max_share: float, days: int = 7) -> list[str]:
-    """Warnings for keywords that are too short or match too many recent posts."""
-    warnings = [f'"{w}" is a single character: it matches almost any post' for w in short_words(words)]
-    with app.session() as session:
-        total, counts = recent_share(session, words, days, utcnow())
-    if total:
-        for word, count in counts.items():
-            if count / total > max_share:
-                warnings.append(
-                    f'"{word}" matches {count} of {total} posts of the last {days} days '
-                    f"({count / total:.0%} > {max_share:.0%}): too common, it will flood analysts"
-                )
-    return warnings
 
 
 def confirm_warnings(warnings: list[str], yes: bool) -> None:
