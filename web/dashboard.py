@@ -180,7 +180,9 @@ async def dashboard_page(request: Request) -> Response:
             "figures": figures(session, con.config, scope, now, tz),
             "trend": trend(session, scope, bounds, tz),
             "dist": distributions(con, session, scope, bounds[0], now),
-            "events": q.events(session, bounds[0], now, scope, TOP_EVENTS),
+            "events": q.find_events(
+                session, q.EventQuery(scope, bounds[0], now, min_posts=2, limit=TOP_EVENTS, unit=who.user.unit)
+            ),
             "health": source_health(session, con, scope, now),
             "deliveries": deliveries(session, con.config, who.user),
         }
