@@ -28,6 +28,7 @@ from nlp.places import load_gazetteer
 from nlp.relevance import train_relevance
 from nlp.risk import GROWTH_HOURS, RiskInput, risk_level, risk_score
 from nlp.rules import RuleSet, TopicMatch, compile_topics, expression_terms
+from nlp.searchindex import index_terms
 from nlp.segment import Segmenter, segmenter_for
 from nlp.sentiment import doc_words
 from nlp.stance import build_stance
@@ -264,7 +265,7 @@ def save_post(
     session.execute(delete(PostWordRow).where(PostWordRow.post_id == post.id))
     if result.relevant:
         session.add_all(PostWordRow(post_id=post.id, word=word) for word in result.words)
-    index_words(session, [(post.id, doc_words(result.doc))])
+    index_words(session, [(post.id, index_terms(analyzer.segmenter, doc_words(result.doc)))])
     for match in result.topics:
         session.add(
             PostTopicRow(

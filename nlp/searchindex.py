@@ -1,8 +1,14 @@
 """The words of the full-text index (``storage.search`` stores and matches them): a post is indexed by
-the words of its analysis document, a search phrase is cut the same way, and posts stored before the
-index existed are indexed by ``reindex`` (``yuqing posts reindex``)."""
+the words of its analysis document and the dictionary words inside its longer words, a search phrase
+is cut the same way, and posts stored before the index existed are indexed by ``reindex``
+(``yuqing posts reindex``).
+
+The parts matter because the segmenter knows every keyword: "充当黑恶势力保护伞" is one word of the
+post, and a search for 黑恶势力 must still find it."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,11 +21,35 @@ from yuqing.base.progress import Progress
 
 BATCH = 500
 INDEXING = "indexing posts"
+LONGEST = 16
+"""Words longer than this (Latin runs, numbers) are not searched for parts."""
+
+
+def _known(segmenter: Segmenter) -> Callable[[str], bool]:
+    tokenizer = segmenter.tokenizer
+    if segmenter.backend == "rjieba":
+        return lambda word: bool(tokenizer.has_word(word))
+    tokenizer.check_initialized()
+    return lambda word: bool(tokenizer.FREQ.get(word))
+
+
+def index_terms(segmenter: Segmenter, words: Sequence[str]) -> list[str]:
+    """``words`` and, for each longer one, the dictionary words inside it (each term once)."""
+    known = _known(segmenter)
+    terms: dict[str, None] = dict.fromkeys(words)
+    for word in [w for w in terms if 2 < len(w) <= LONGEST]:
+        for size in range(2, len(word)):
+            for start in range(len(word) - size + 1):
+                part = word[start : start + size]
+                if part not in terms and known(part):
+                    terms[part] = None
+    return list(terms)
 
 
 def post_words(segmenter: Segmenter, title: str, text: str) -> list[str]:
-    """The words a post is indexed by: those of its analysis document (as ``nlp.job.save_post``)."""
-    return doc_words(raw_post_doc(segmenter, title, text))
+    """The terms a post is indexed by: its analysis document's words and their parts (as
+    ``nlp.job.save_post``)."""
+    return index_terms(segmenter, doc_words(raw_post_doc(segmenter, title, text)))
 
 
 def search_words(segmenter: Segmenter, phrase: str) -> list[str]:

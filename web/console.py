@@ -21,6 +21,7 @@ from alerts.gather import group_scope
 from config import Config
 from nlp.analyzer import Analyzer
 from nlp.job import build_analyzer, build_segmenter
+from nlp.searchindex import search_words
 from nlp.segment import Segmenter
 from storage.context import AppContext
 from storage.users import User
@@ -93,7 +94,7 @@ class Console:
 
     def search_words(self, phrase: str) -> list[str]:
         """The words of a search phrase, segmented as the index was (``storage.search``)."""
-        return self.segmenter.cut(phrase)
+        return search_words(self.segmenter, phrase)
 
     def analyzer(self) -> Analyzer:
         """The analyser for labels that take effect at once (built on first use)."""
