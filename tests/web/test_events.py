@@ -15,7 +15,9 @@ from webtestlib import HOSTILE_TITLE, NOW, POSTS, Site, csrf_of, make_site
 
 from alerts import deliveries as dl
 from alerts.render import digest_markdown, digest_text, environment
+from alerts.reports import build_for, period_for, report_text
 from alerts.service import build_digest, digest_period_end, retry_pending, select_groups
+from alerts.special import build_special, special_html
 from nlp.job import run_analysis
 from storage.audit import history
 from storage.posts import post_detail
@@ -221,3 +223,9 @@ def test_the_digest_shows_each_events_handling(site: Site) -> None:
     env = environment()
     assert "已交办（深圳市委政法委）" in digest_text(env, d)
     assert "已交办（深圳市委政法委）" in digest_markdown(env, d)
+    later = NOW + timedelta(days=4)  # the week of NOW has ended
+    weekly = report_text(env, build_for(site.app, group, period_for(site.app, "week", later, None), later))
+    assert "已交办（深圳市委政法委）" in weekly
+    with site.app.session() as session:
+        special = build_special(session, site.app.config, eid, NOW)
+    assert "处置情况：已交办（深圳市委政法委）" in special_html(env, special)
