@@ -29,6 +29,8 @@ def special_docx(r: SpecialReport) -> bytes:
     overview, first, timeline, spread, sentiment, key, note = r.sections
     doc.add_heading(overview, level=1)
     doc.add_paragraph(xml_text(r.overview))
+    if r.handling:
+        doc.add_paragraph(xml_text(f"处置情况：{r.handling}"))
     doc.add_heading(first, level=1)
     doc.add_paragraph(xml_text(f"{r.first_text}\n{r.first.url}" if r.first else r.first_text))
     doc.add_heading(timeline, level=1)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from alerts import digest as d
 from alerts import queries as q
-from alerts.gather import fill_texts, viewer
+from alerts.gather import fill_texts, unit_names, viewer
 from alerts.render import inline_css
 from config import Config
 from storage.models import AnalysisRow, PostRow
@@ -102,6 +102,7 @@ class SpecialReport:
     note: list[str]
     generated: str
     sections: tuple[str, ...] = SECTIONS
+    handling: str = ""  # 处置情况: where the event's handling stands (``storage.handling``)
 
 
 def event_posts(session: Session, event_id: int) -> list[EventPost]:
@@ -263,6 +264,7 @@ def build_special(
         key_posts=[view(i) for i in key_items(session, posts)],
         note=note_paragraphs(note, mask),
         generated=local_now.strftime("%Y-%m-%d %H:%M"),
+        handling=d.handling_text(event.status, event.unit, unit_names(config)),
     )
 
 

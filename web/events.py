@@ -142,7 +142,9 @@ def event_context(con: Console, who: Visitor, event: q.EventSummary) -> dict[str
         "units": unit_names(config),
         "handover_units": [g for g in config.alerts.groups if g.enabled],
         "can_assess": office(who),
-        "actions": [(s, ACTIONS.get(s, s)) for s in allowed(who, current)],
+        "actions": [
+            (s, "改派" if s == current.status == ASSIGNED else ACTIONS.get(s, s)) for s in allowed(who, current)
+        ],
     }
 
 

@@ -15,7 +15,9 @@ from webtestlib import HOSTILE_TITLE, NOW, POSTS, Site, csrf_of, make_site
 
 from alerts import deliveries as dl
 from alerts.render import digest_markdown, digest_text, environment
+from alerts.reports import build_for, period_for, report_text
 from alerts.service import build_digest, digest_period_end, retry_pending, select_groups
+from alerts.special import build_special, special_html
 from nlp.job import run_analysis
 from storage.audit import history
 from storage.posts import post_detail
@@ -86,13 +88,14 @@ def test_filters_by_status_topic_and_risk(site: Site) -> None:
     beating, court = event_of(site, "beating"), event_of(site, "court")
     assert post_form(client, f"/events/{court}/advance", {"status": "已办结", "note": "无需处置"}) == 303
     closed = client.get("/events", params={"status": "已办结"}).text
-    assert f"#{court}" in closed and f"#{beating}<" not in closed
+    assert f"#{court}<" in closed and f"#{beating}<" not in closed
     pending = client.get("/events", params={"status": "待研判"}).text
     assert f"#{beating}<" in pending and f"#{court}<" not in pending
     police = client.get("/events", params={"topic": "police"}).text
     assert f"#{beating}<" in police and f"#{court}<" not in police
-    top = client.get("/events", params={"min_risk": "3"}).text
-    assert all(f"#{event_of(site, k)}<" not in top for k in ("praise",))
+    risky = client.get("/events", params={"min_risk": "2"}).text  # 较大 and above
+    assert f"#{beating}<" in risky and f"#{event_of(site, 'praise')}<" not in risky
+    assert f"#{event_of(site, 'praise')}<" in client.get("/events").text
 
 
 def test_a_units_user_sees_only_its_scope(site: Site) -> None:
@@ -220,3 +223,9 @@ def test_the_digest_shows_each_events_handling(site: Site) -> None:
     env = environment()
     assert "已交办（深圳市委政法委）" in digest_text(env, d)
     assert "已交办（深圳市委政法委）" in digest_markdown(env, d)
+    later = NOW + timedelta(days=4)  # the week of NOW has ended
+    weekly = report_text(env, build_for(site.app, group, period_for(site.app, "week", later, None), later))
+    assert "已交办（深圳市委政法委）" in weekly
+    with site.app.session() as session:
+        special = build_special(session, site.app.config, eid, NOW)
+    assert "处置情况：已交办（深圳市委政法委）" in special_html(env, special)
