@@ -28,6 +28,7 @@ from parsel import Selector
 from config import Source
 from config.settings_model import CrawlSettings
 from crawlers.encoding import decode_html
+from crawlers.extract import Article, extract_article
 from crawlers.policy import TooLarge, gunzip_bounded, host_refusal, origin, own_urls, source_origins
 from crawlers.selectors import node_text, select, select_links
 from yuqing.base.errors import CrawlError
@@ -79,6 +80,8 @@ class Probe:
     items: list[list[Match]] = field(default_factory=list)
     item_count: int = 0
     error: str = ""
+    article: Article | None = None
+    """what the spiders extract from an article page where no selector gives the field"""
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -181,6 +184,8 @@ def probe_html(html: str, source: Source, url: str | None = None, encoding: str 
         for node in nodes[:MAX_ITEMS]:
             fields = [(k, selectors.get(k) or ("a" if k == "links" else None)) for k in ITEM_FIELDS]
             probe.items.append([_match(node, k, e, url) for k, e in fields if e])
+    found = extract_article(html, url)
+    probe.article = Article(_short(found.title), _short(found.text), found.published, found.author)
     return probe
 
 

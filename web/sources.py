@@ -73,7 +73,7 @@ async def sources_page(request: Request) -> Response:
     who = await guard(request, "admin")
     con = console(request)
     rows = [_runs(con, s, RUNS_LISTED) for s in con.config.sources.sources]
-    return con.render(request, "sources.html", {"who": who, "rows": rows, "statuses": RUN_STATUS_ZH})
+    return con.render(request, "sources.html", {"who": who, "rows": rows, "shown_runs": RUNS_LISTED})
 
 
 def _page(con: Console, request: Request, who: Visitor, source: Source, **extra: Any) -> Response:

@@ -131,6 +131,17 @@ def test_pasted_html_shows_what_each_selector_yields(admin_site: Site) -> None:
     assert "13812345678" not in results and "138****5678" in results  # personal data masked as everywhere
 
 
+def test_a_source_without_selectors_shows_the_automatic_extraction(admin_site: Site) -> None:
+    article = (
+        "<html><head><title>民警回应网友质疑_新闻</title></head><body><nav>首页 新闻</nav><h1>民警回应网友质疑</h1>"
+        "<div><p>11月26日，有网友发帖称某派出所民警执法不规范。对此，市公安局高度重视，已成立调查组。</p>"
+        "<p>调查组表示将依法依规处理，并及时向社会公布调查结果，欢迎群众监督。</p></div></body></html>"
+    )
+    page = probe(admin_site, "central", html=article)  # an rss source: its articles are extracted
+    assert "该信息源未配置选择器" in page
+    assert "民警回应网友质疑" in row(page, "auto-title") and "已成立调查组" in row(page, "auto-text")
+
+
 def test_a_url_is_fetched_under_the_crawl_policy(admin_site: Site, mockserver: MockServer) -> None:
     mockserver.route("/news/list.html", html(LIST_PAGE))
     mockserver.route("/go", redirect("/news/list.html"))

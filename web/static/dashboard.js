@@ -17,9 +17,12 @@
     return {
       color: COLORS,
       tooltip: { trigger: "axis", renderMode: "richText" },
-      grid: { left: 110, right: 20, top: 10, bottom: 20 },
+      grid: { left: 10, right: 20, top: 10, bottom: 20, containLabel: true },
       xAxis: { type: "value", minInterval: 1 },
-      yAxis: { type: "category", inverse: true, data: rows.map(function (r) { return r[0]; }) },
+      yAxis: {
+        type: "category", inverse: true, data: rows.map(function (r) { return r[0]; }),
+        axisLabel: { width: 120, overflow: "truncate" }
+      },
       series: [{ type: "bar", data: rows.map(function (r) { return r[1]; }) }]
     };
   }
