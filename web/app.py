@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storage.context import AppContext
-from web import auth, keywords, review
+from web import auth, keywords, review, users
 from web.console import HERE, Console
 
 CSP = (
@@ -71,6 +71,7 @@ def create_app(app: AppContext, clock: Callable[[], datetime] | None = None) -> 
         *auth.routes,
         *review.routes,
         *keywords.routes,
+        *users.routes,
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     web = Starlette(
