@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, get_args
@@ -72,6 +73,16 @@ def _row(session: Session, name: str) -> UserRow:
         names = ", ".join(session.scalars(select(UserRow.name).order_by(UserRow.name))) or "none yet"
         raise YuqingError(f'no user "{name}"', f"users: {names}; add one with `yuqing users add NAME --role analyst`")
     return row
+
+
+def check_unit(unit: str | None, units: Iterable[str]) -> str | None:
+    """The unit (``None`` for none) if it is one of ``units`` (the recipient groups of alerts.yaml)."""
+    known = list(units)
+    if unit and unit not in known:
+        raise YuqingError(
+            f'unknown unit "{unit}"', f"units are the recipient groups of alerts.yaml: {', '.join(known)}"
+        )
+    return unit or None
 
 
 def add_user(

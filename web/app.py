@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storage.context import AppContext
-from web import auth, dashboard, events, keywords, review, sources
+from web import auth, dashboard, events, keywords, review, sources, users
 from web.console import HERE, Console
 
 CSP = (
@@ -74,6 +74,7 @@ def create_app(app: AppContext, clock: Callable[[], datetime] | None = None) -> 
         *dashboard.routes,
         *sources.routes,
         *keywords.routes,
+        *users.routes,
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     web = Starlette(

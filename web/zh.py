@@ -64,7 +64,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ),
     # storage.users and the CLI's checks, as the user pages show them
     (r'invalid user name "(?P<n>[^"]*)"$', "用户名“{n}”无效：请用 1-64 个字符，不含空格"),
-    (r'unknown role "(?P<r>[^"]*)"$', "未知角色“{r}”"),
+    (r'unknown role "(?P<r>[^"]*)"$', "请选择角色（管理员、分析员或只读）"),
     (r"the password is shorter than (?P<n>\d+) characters$", "密码太短：至少 {n} 个字符"),
     (r'user "(?P<n>[^"]*)" exists$', "用户“{n}”已存在"),
     (r'no user "(?P<n>[^"]*)"$', "没有用户“{n}”"),

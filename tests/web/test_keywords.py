@@ -60,6 +60,8 @@ def test_backtest_counts_the_seeded_posts_before_and_after(site: Site) -> None:
 def test_apply_keeps_comments_audits_reloads_and_undo_restores(site: Site) -> None:
     client, csrf = _admin(site)
     original = _topics_yaml(site)
+    con = site.web.state.console  # type: ignore[attr-defined]
+    assert "网络警察" not in con.analyzer().rules.topic("police").keywords
     answer = client.post(f"{PAGE}/apply", data={"csrf": csrf, "add": "网络警察"})
     assert answer.status_code == 200, answer.text
     assert "已应用：增加关键词：网络警察" in answer.text
@@ -67,7 +69,8 @@ def test_apply_keeps_comments_audits_reloads_and_undo_restores(site: Site) -> No
     assert "网络警察" in written and written != original
     assert "# ---- the institutions the office speaks for" in written
     assert "# Words that carry no meaning for the sentiment model" in written
-    assert "网络警察" in site.web.state.console.config.topics.get("police").keywords  # type: ignore[attr-defined]
+    assert "网络警察" in con.config.topics.get("police").keywords  # the console reloaded its config
+    assert "网络警察" in con.analyzer().rules.topic("police").keywords  # and rebuilt its analyser
     with site.app.session() as session:
         last = history(session, "police", 1)[0]
     assert (last.actor, last.action, last.detail["add"]) == ("admin", "rules.apply", ["网络警察"])
@@ -78,7 +81,7 @@ def test_apply_keeps_comments_audits_reloads_and_undo_restores(site: Site) -> No
     assert undone.status_code == 200, undone.text
     assert "已撤销：删除关键词：网络警察" in undone.text
     assert _flat(_topics_yaml(site)) == _flat(original)  # the same file; the edited list may wrap differently
-    assert "网络警察" not in site.web.state.console.config.topics.get("police").keywords  # type: ignore[attr-defined]
+    assert "网络警察" not in con.config.topics.get("police").keywords
     with site.app.session() as session:
         last = history(session, "police", 1)[0]
     assert (last.actor, last.action) == ("admin", "rules.undo")

@@ -9,9 +9,8 @@ import click
 from storage.audit import current_user
 from storage.context import AppContext
 from storage.db import require_current
-from storage.users import ROLES, add_user, list_users, new_password, set_password, update_user
+from storage.users import ROLES, add_user, check_unit, list_users, new_password, set_password, update_user
 from yuqing.base.clock import iso_utc, local_time, utcnow
-from yuqing.base.errors import YuqingError
 from yuqing.cli.app import pass_app
 
 
@@ -65,12 +64,7 @@ def users_group() -> None:
 
 
 def _unit(app: AppContext, unit: str | None) -> str | None:
-    groups = [g.id for g in app.config.alerts.groups]
-    if unit and unit not in groups:
-        raise YuqingError(
-            f'unknown unit "{unit}"', f"units are the recipient groups of alerts.yaml: {', '.join(groups)}"
-        )
-    return unit
+    return check_unit(unit, (g.id for g in app.config.alerts.groups))
 
 
 @users_group.command("add")
