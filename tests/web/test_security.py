@@ -111,14 +111,12 @@ def test_a_units_user_cannot_reach_another_units_post_by_url(site: Site) -> None
     outside = samples(site, "court")  # 广东省's court post: not 深圳's police posts
     for method in ("GET", "POST"):
         for url in urls(site, method, "court"):
-            if any(f"{{{n}}}" in p for p, _ in routes(site.web.routes) for n in ("post_id", "event_id")) and (
-                f"/{outside['post_id']}" in url or f"/{outside['event_id']}" in url
-            ):
-                if url.startswith("/admin"):
-                    continue
-                answer = sz.request(method, url, data={"verdict": "irrelevant"}, headers={"X-CSRF-Token": token})
-                assert answer.status_code == 404, (method, url)
-                assert "执行局" not in answer.text
+            names_it = f"/{outside['post_id']}" in url or f"/{outside['event_id']}" in url
+            if url.startswith("/admin") or not names_it:
+                continue
+            answer = sz.request(method, url, data={"verdict": "irrelevant"}, headers={"X-CSRF-Token": token})
+            assert answer.status_code == 404, (method, url)
+            assert "执行局" not in answer.text
     assert sz.get(f"/posts/{site.ids['beating']}").status_code == 200
 
 
