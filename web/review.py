@@ -54,7 +54,10 @@ VERDICTS = {
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.strip().lstrip("-").isdigit() else None
+    """A query-string integer, or None: ``isdecimal`` (``"²"`` is a digit int() refuses) and at most
+    nine digits (a larger offset overflows the database's integers: a 500 instead of an empty page)."""
+    text = (value or "").strip()
+    return int(text) if text.lstrip("-").isdecimal() and len(text) <= 9 else None
 
 
 def _date(value: str) -> date | None:
