@@ -74,6 +74,7 @@ class ItemView:
     excerpt: list[Segment]
     topics: list[str]
     event_note: str = ""
+    console_url: str = ""  # its page in the console (settings web.base_url), or ""
 
 
 @dataclass
@@ -87,6 +88,7 @@ class EventView:
     risk_level: int
     url: str
     source: str
+    console_url: str = ""
 
 
 @dataclass
@@ -269,6 +271,11 @@ def matched_terms(topics: Sequence[Any]) -> list[str]:
     return list(words)
 
 
+def console_link(base_url: str | None, kind: str, ident: int) -> str:
+    """The page of a post (``posts``) or an event (``events``) in the console; "" without a base URL."""
+    return f"{base_url.rstrip('/')}/{kind}/{ident}" if base_url else ""
+
+
 def item_view(
     item: Item,
     sources: Mapping[str, Source],
@@ -278,6 +285,7 @@ def item_view(
     chars: int,
     mask: Mask,
     now: datetime,
+    console: str | None = None,
 ) -> ItemView:
     """One post, masked, with its terms highlighted in the title and an excerpt of the text."""
     # Masking keeps lengths (digits become '*'), so term offsets stay valid on masked text.
@@ -302,11 +310,18 @@ def item_view(
             topic_names.get(t.get("topic", ""), t.get("topic", "")) for t in item.topics or [] if isinstance(t, dict)
         ],
         event_note=f"同一事件共{item.event_posts}篇，{item.event_sources}个来源" if item.event_posts > 1 else "",
+        console_url=console_link(console, "posts", item.id),
     )
 
 
 def event_view(
-    event: EventSummary, sources: Mapping[str, Source], names: Sequence[str], tz: tzinfo, mask: Mask, now: datetime
+    event: EventSummary,
+    sources: Mapping[str, Source],
+    names: Sequence[str],
+    tz: tzinfo,
+    mask: Mask,
+    now: datetime,
+    console: str | None = None,
 ) -> EventView:
     source = sources.get(event.source_id)
     return EventView(
@@ -319,6 +334,7 @@ def event_view(
         event.risk_level,
         mask(clean_url(event.url)),
         source.name if source else event.source_id,
+        console_link(console, "events", event.id),
     )
 
 
