@@ -17,6 +17,8 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import FrameType
@@ -404,7 +406,7 @@ class Daemon(Degradable):
         self.runtime.snapshot_dir = snapshot
         self.print, self.rejected, self.fallback = new_print, None, None
         self.runtime.metrics.reloads.labels("applied").inc()
-        for name in ("database_url", "data_dir"):
+        for name in ("database_url", "data_dir", "web"):
             if getattr(old.settings, name) != getattr(config.settings, name):
                 log.warning("settings %s changed: takes effect after a restart", name)
         if self.leader and self.scheduler is not None:
@@ -449,8 +451,13 @@ def load_app(config_dir: str | os.PathLike[str] | None) -> tuple[AppContext, tup
         return AppContext(config_dir=app.config_dir, _config=config), (exc, snapshot)
 
 
-def main(config_dir: str | os.PathLike[str] | None = None, verbose: bool = False) -> int:
-    """Entry point of ``yuqing run``: configure logging, run the daemon, exit 0 when stopped cleanly."""
+Beside = Callable[[AppContext], AbstractContextManager[object]]
+
+
+def main(config_dir: str | os.PathLike[str] | None = None, verbose: bool = False, beside: Beside | None = None) -> int:
+    """Entry point of ``yuqing run``: configure logging, run the daemon, exit 0 when stopped cleanly.
+    ``beside``: what runs in this process for as long as the daemon (the console, which the layer
+    above gives: the daemon knows nothing of the web)."""
     app, fallback = load_app(config_dir)
     settings = app.config.settings
     configure_logging("DEBUG" if verbose else settings.log_level, settings.log_format)
@@ -462,7 +469,8 @@ def main(config_dir: str | os.PathLike[str] | None = None, verbose: bool = False
             fallback[1],
         )
     daemon = Daemon(app, fallback)
-    clean = daemon.run()
+    with beside(app) if beside is not None else nullcontext():
+        clean = daemon.run()
     app.close()
     if not clean:
         log.warning("jobs still running after daemon.shutdown_timeout: exiting without waiting for them")

@@ -74,6 +74,7 @@ class ItemView:
     excerpt: list[Segment]
     topics: list[str]
     event_note: str = ""
+    console_url: str = ""  # its page in the console (settings web.base_url), or ""
 
 
 @dataclass
@@ -88,6 +89,7 @@ class EventView:
     url: str
     source: str
     handling: str = ""  # 待研判, or e.g. 已交办（深圳市委政法委）
+    console_url: str = ""
 
 
 @dataclass
@@ -270,6 +272,11 @@ def matched_terms(topics: Sequence[Any]) -> list[str]:
     return list(words)
 
 
+def console_link(base_url: str | None, kind: str, ident: int) -> str:
+    """The page of a post (``posts``) or an event (``events``) in the console; "" without a base URL."""
+    return f"{base_url.rstrip('/')}/{kind}/{ident}" if base_url else ""
+
+
 def item_view(
     item: Item,
     sources: Mapping[str, Source],
@@ -279,6 +286,7 @@ def item_view(
     chars: int,
     mask: Mask,
     now: datetime,
+    console: str | None = None,
 ) -> ItemView:
     """One post, masked, with its terms highlighted in the title and an excerpt of the text."""
     # Masking keeps lengths (digits become '*'), so term offsets stay valid on masked text.
@@ -303,6 +311,7 @@ def item_view(
             topic_names.get(t.get("topic", ""), t.get("topic", "")) for t in item.topics or [] if isinstance(t, dict)
         ],
         event_note=f"同一事件共{item.event_posts}篇，{item.event_sources}个来源" if item.event_posts > 1 else "",
+        console_url=console_link(console, "posts", item.id),
     )
 
 
@@ -319,6 +328,7 @@ def event_view(
     mask: Mask,
     now: datetime,
     units: Mapping[str, str] | None = None,
+    console: str | None = None,
 ) -> EventView:
     """An event as digests and reports list it (``units``: group id → name, for its handling)."""
     source = sources.get(event.source_id)
@@ -333,6 +343,7 @@ def event_view(
         mask(clean_url(event.url)),
         source.name if source else event.source_id,
         handling_text(event.status, event.unit, units or {}),
+        console_link(console, "events", event.id),
     )
 
 

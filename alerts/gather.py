@@ -75,8 +75,8 @@ def viewer(config: Config, tz: ZoneInfo, now: datetime) -> View:
     opts, names = config.alerts.digest, config.alerts.risk.names
     sources = {s.id: s for s in config.sources.sources}
     topic_names = {t.id: t.name for t in config.topics.topics}
-    mask = d.masker(opts.mask_pii)
-    return lambda item: d.item_view(item, sources, topic_names, names, tz, opts.excerpt_chars, mask, now)
+    mask, console = d.masker(opts.mask_pii), config.settings.web.base_url
+    return lambda item: d.item_view(item, sources, topic_names, names, tz, opts.excerpt_chars, mask, now, console)
 
 
 def one_per_event(session: Session, items: list[q.Item], limit: int) -> list[q.Item]:
@@ -210,7 +210,12 @@ def gather_digest(
         zero=current.negative == 0,
         zero_text=d.zero_text(current, healthy, len(sources_health)),
         items=[view(i) for i in items],
-        events=[d.event_view(e, sources, config.alerts.risk.names, tz, mask, now, unit_names(config)) for e in events],
+        events=[
+            d.event_view(
+                e, sources, config.alerts.risk.names, tz, mask, now, unit_names(config), config.settings.web.base_url
+            )
+            for e in events
+        ],
         topics=sections,
         quiet_topics=quiet,
         coverage=levels,

@@ -96,6 +96,7 @@ def post_view(
         headline=f"[{risk}] {view.title_plain}",
         lines=lines,
         url=view.url,
+        console_url=d.console_link(config.settings.web.base_url, "events", event.id) if event else view.console_url,
     )
 
 
@@ -150,7 +151,8 @@ def surge_view(
     view = viewer(config, tz, now)
     for n, item in enumerate((i for i in top if i.negative), 1):
         shown = view(item)
-        lines.append(f"{n}. {shown.title_plain}（{shown.source} {shown.time}）{shown.url}")
+        console = f" 控制台：{shown.console_url}" if shown.console_url else ""
+        lines.append(f"{n}. {shown.title_plain}（{shown.source} {shown.time}）{shown.url}{console}")
     return AlertView(
         subject=f"【舆情快报·激增】{name}：{surge.window_hours}小时内负面{current}篇",
         headline=f"[激增] {name}负面信息激增",

@@ -48,6 +48,7 @@ class AlertView:
     headline: str
     lines: list[str]
     url: str = ""
+    console_url: str = ""  # its page in the console (settings web.base_url), or ""
     footer: str = "舆情监测系统自动通报。个人信息已做脱敏处理。"
     extras: dict[str, str] = field(default_factory=dict)
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -66,6 +67,8 @@ class PostRow(Base):
     """A collected post, stored once per canonical URL."""
 
     __tablename__ = "posts"
+    # a post's time (storage.posts.POST_TIME): the console's newest-first list and its window
+    __table_args__ = (Index("ix_posts_time", text("coalesce(published_at, fetched_at)")),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     url_hash: Mapped[str] = mapped_column(String(40), unique=True)

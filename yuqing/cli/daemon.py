@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import click
@@ -22,6 +25,8 @@ from yuqing.daemon.faults import human_bytes
 from yuqing.daemon.snapshot import last_accepted
 from yuqing.daemon.status import Status, collect_status
 
+log = logging.getLogger("yuqing.daemon")
+
 
 @click.command("run")
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level (default: settings log_level).")
@@ -32,6 +37,7 @@ def run_command(app: AppContext, verbose: bool) -> None:
     Jobs come from the config and are kept in the database; edits to the config directory are
     applied without a restart (a broken edit is refused and the previous config keeps running;
     SIGHUP reloads at once). Only one daemon per database runs jobs; others wait on standby.
+    With `web: enabled: true` in settings.yaml it serves the console too (as `yuqing web`).
 
     \b
     Example:
@@ -47,7 +53,22 @@ def run_command(app: AppContext, verbose: bool) -> None:
             "yuqing's installation is incomplete or mixed with another version: reinstall it "
             "(./start.sh, or pip install -e . in the checkout) and run `yuqing doctor`",
         ) from exc
-    sys.exit(scheduler.main(app.config_dir, verbose=verbose))
+    sys.exit(scheduler.main(app.config_dir, verbose=verbose, beside=console_beside))
+
+
+@contextmanager
+def console_beside(app: AppContext) -> Iterator[None]:
+    """The console in a thread of the daemon while it runs, when settings ``web.enabled``."""
+    settings = app.config.settings.web
+    if not settings.enabled:
+        yield
+        return
+    from web.server import serving
+
+    with serving(app) as console:
+        log.info("console served on %s/ (settings web)", console.url)
+        yield
+    log.info("console stopped")
 
 
 def local(value: str | None, tz: str) -> str:

@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from config import default_data_dir
-from yuqing.demo.run import DemoResult, demo_environ, run_demo
+from web.server import Background
+from yuqing.demo.run import DEMO_USER, DemoResult, demo_account, demo_environ, run_demo, served_app
 from yuqing.demo.site import DemoSite
 from yuqing.demo.site import serve as start_site
 
@@ -50,20 +51,29 @@ def print_summary(result: DemoResult) -> None:
     default=None,
     help="Where the demo keeps its config, database and outbox (default: <data dir>/demo).",
 )
-@click.option("--serve", is_flag=True, help="Keep the demo site and the daemon running until Ctrl-C.")
-def demo(data_dir: Path | None, serve: bool) -> None:
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Then keep the demo site, the daemon and the console (user demo) running until Ctrl-C.",
+)
+@click.option(
+    "--port", type=int, default=8600, show_default=True, help="The console's port with --serve (0: any free one)."
+)
+def demo(data_dir: Path | None, serve: bool, port: int) -> None:
     """Run the whole pipeline once on a local demo site, offline.
 
     Starts a local site on 127.0.0.1 that looks like the real sources (a news portal with RSS, a
     GBK forum with relative times, a government message board, a public JSON API) serving
     fictional posts about the political-legal sector; crawls it, analyses the posts, sends the
-    immediate alerts and the daily digest into an outbox folder, and prints a summary.
+    immediate alerts and the daily digest into an outbox folder, and prints a summary. With
+    --serve the daemon keeps running on the demo, and the console is served on 127.0.0.1 with an
+    analyst account `demo` whose random password is printed.
 
     \b
     Example:
       yuqing demo
       yuqing demo --data-dir /tmp/yuqing-demo
-      yuqing demo --serve
+      yuqing demo --serve --port 8601
     """
     directory = (data_dir or default_demo_dir()).expanduser().resolve()
     click.echo(f"Demo data dir: {directory} (the database and outbox are reset on each run)")
@@ -72,9 +82,30 @@ def demo(data_dir: Path | None, serve: bool) -> None:
         click.echo(f"Demo site: {base}/")
         print_summary(run_demo(directory, base))
         if serve:
-            run_daemon(directory)
+            serve_demo(directory, port)
     finally:
         server.shutdown()
+
+
+def serve_demo(directory: Path, port: int) -> None:
+    """The console (with a new ``demo`` analyst) and the daemon on the demo until Ctrl-C or SIGTERM."""
+    app = served_app(directory, os.environ)
+    try:
+        password = demo_account(app)
+        console = Background(app, "127.0.0.1", port)
+        console.start()
+        try:
+            click.echo(f"Console 控制台: {console.url}/")
+            click.echo(f"  user 账号: {DEMO_USER}   password 密码: {password}   (analyst 分析员; new on each demo run)")
+            previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops it as Ctrl-C does
+            try:
+                run_daemon(directory)
+            finally:
+                signal.signal(signal.SIGTERM, previous)
+        finally:
+            console.stop()
+    finally:
+        app.close()
 
 
 def run_daemon(directory: Path) -> None:
@@ -87,3 +118,4 @@ def run_daemon(directory: Path) -> None:
     except KeyboardInterrupt:
         daemon.send_signal(signal.SIGINT)
         daemon.wait(timeout=60)
+        click.echo("Stopped.")

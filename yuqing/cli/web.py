@@ -8,28 +8,10 @@ import click
 
 from storage.audit import current_user
 from storage.context import AppContext
-from storage.db import require_current
 from storage.users import ROLES, add_user, check_unit, list_users, new_password, set_password, update_user
+from web.server import serve
 from yuqing.base.clock import iso_utc, local_time, utcnow
 from yuqing.cli.app import pass_app
-
-
-def serve(app: AppContext, host: str | None = None, port: int | None = None) -> None:
-    """Serve the console with uvicorn until interrupted (also called by ``yuqing demo --serve``)."""
-    import uvicorn
-
-    from web.app import create_app
-
-    settings = app.config.settings.web
-    require_current(app.engine)
-    uvicorn.run(
-        create_app(app),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="warning",
-        proxy_headers=True,  # X-Forwarded-Proto from a reverse proxy on this host: Secure cookies over https
-        forwarded_allow_ips="127.0.0.1",
-    )
 
 
 @click.command("web")

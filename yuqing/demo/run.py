@@ -20,6 +20,7 @@ from config import SHIPPED_DIR
 from storage.context import AppContext
 from storage.db import upgrade
 from storage.models import AnalysisRow, DeliveryRow, EventRow, PostRow
+from storage.users import add_user, new_password
 
 DEMO_FILES = ("settings.yaml", "sources.yaml", "alerts.yaml")
 
@@ -64,6 +65,31 @@ def demo_environ(data_dir: Path, environ: Mapping[str, str]) -> dict[str, str]:
     environment's (``YUQING_DATA_DIR``), and the demo never writes to the admin's database or mail."""
     kept = {k: v for k, v in environ.items() if k not in NOT_FOR_THE_DEMO}
     return {**kept, "YUQING_DATA_DIR": str(data_dir)}
+
+
+def served_app(data_dir: Path, environ: Mapping[str, str]) -> AppContext:
+    """The demo's application context on the config a demo run wrote (as it left it)."""
+    return AppContext(config_dir=data_dir / "config", environ=demo_environ(data_dir, environ))
+
+
+DEMO_USER = "demo"
+
+
+def demo_account(app: AppContext) -> str:
+    """The console's demo analyst (``demo``) with a new random password, which is returned; the
+    database is new on each demo run, so the account is too."""
+    password = new_password()
+    with app.session() as session:
+        add_user(
+            session,
+            DEMO_USER,
+            role="analyst",
+            unit=None,
+            password=password,
+            by=DEMO_USER,
+            now=datetime.now(timezone.utc),
+        )
+    return password
 
 
 def demo_app(data_dir: Path, base: str, environ: Mapping[str, str]) -> AppContext:
