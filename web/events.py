@@ -25,6 +25,7 @@ from alerts.special import build_special
 from storage.handling import ASSIGNED, CLOSED, PENDING, STATUSES, Handling, advance, assess, handling, steps, unit_may
 from web.auth import RANK, Visitor, console, guard
 from web.console import Console
+from web.review import query_int
 from yuqing.base.errors import YuqingError
 
 PAGE = 50
@@ -39,7 +40,7 @@ ACTIONS = {
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.strip().isdigit() else None
+    return query_int(value)
 
 
 def office(who: Visitor) -> bool:

@@ -29,6 +29,7 @@ from nlp.tuning import (
 )
 from web.auth import Visitor, console, guard
 from web.console import Console
+from web.review import query_int
 from web.zh import zh
 from yuqing.base.errors import ConfigError, YuqingError
 
@@ -51,7 +52,8 @@ def change_of(form: FormData) -> Change:
 
 def days_of(form: FormData) -> int:
     value = str(form.get("days", "7")).strip()
-    return max(1, min(int(value), 3650)) if value.isdigit() else 7
+    days = query_int(value)
+    return max(1, min(days, 3650)) if days is not None else 7
 
 
 def topic_of(con: Console, topic_id: str) -> Topic:

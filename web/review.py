@@ -53,7 +53,7 @@ VERDICTS = {
 }
 
 
-def _int(value: str | None) -> int | None:
+def query_int(value: str | None) -> int | None:
     """A query-string integer, or None: ``isdecimal`` (``"²"`` is a digit int() refuses) and at most
     nine digits (a larger offset overflows the database's integers: a 500 instead of an empty page)."""
     text = (value or "").strip()
@@ -116,7 +116,7 @@ def _window(con: Console, form: dict[str, str]) -> tuple[datetime | None, dateti
         since = datetime.combine(start, time(), con.tz) if start else None
         until = datetime.combine(end + timedelta(days=1), time(), con.tz) if end else None
         return since, until
-    days = max(1, min(_int(form["days"]) or DAYS[0], 3650))
+    days = max(1, min(query_int(form["days"]) or DAYS[0], 3650))
     form["days"] = str(days)
     return con.clock() - timedelta(days=days), None
 
@@ -125,7 +125,7 @@ def list_query(con: Console, params: Mapping[str, str]) -> tuple[PostQuery, dict
     """The listing's filters from a query string (unknown or malformed values are ignored)."""
     form = {k: params.get(k, "") for k in FIELDS}
     _clean(con, form)
-    per = _int(form["per"]) or PAGE
+    per = query_int(form["per"]) or PAGE
     per = per if per in PER_PAGE else PAGE
     form["per"] = "" if per == PAGE else str(per)
     since, until = _window(con, form)
@@ -133,7 +133,7 @@ def list_query(con: Console, params: Mapping[str, str]) -> tuple[PostQuery, dict
     query = PostQuery(
         words=tuple(con.search_words(phrase)) if phrase else (),
         topic=form["topic"] or None,
-        min_risk=_int(form["min_risk"]),
+        min_risk=query_int(form["min_risk"]),
         negative={"1": True, "0": False}.get(form["negative"]),
         source=form["source"] or None,
         among_sources=chosen_sources(con, form),
@@ -142,7 +142,7 @@ def list_query(con: Console, params: Mapping[str, str]) -> tuple[PostQuery, dict
         until=until,
         sort="risk" if form["sort"] == "risk" else "newest",
         limit=per,
-        offset=max(0, _int(params.get("offset")) or 0),
+        offset=max(0, query_int(params.get("offset")) or 0),
         relevant_only=not phrase,
     )
     return query, form
