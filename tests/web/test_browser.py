@@ -73,7 +73,7 @@ def test_log_in_filter_search_and_log_out(browser: Any, served: Served) -> None:
 def test_marking_a_post_irrelevant_takes_it_out_of_the_list(browser: Any, served: Served) -> None:
     page, seen = logged_in(browser, served, "analyst")
     court = page.locator(f"#{post_row(served, 'court')}")
-    court.get_by_role("button", name="不相关").click()
+    court.get_by_role("button", name="不相关", exact=True).click()
     expect(court.get_by_text("已标注为不相关，已移出列表")).to_be_visible()  # swapped in place, no reload
     expect(court).to_have_class("gone")
     page.reload()
