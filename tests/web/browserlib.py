@@ -3,8 +3,8 @@ in a thread, the system Chromium driven by Playwright (never a downloaded browse
 and ``watch(page)``, which records every dialog, every request to another origin (aborted, so no test
 touches the network), script errors and CSP violations.
 
-Test modules import the fixtures they use: ``from browserlib import browser_fixture, served_fixture  # noqa: F401``
-(each registers under its ``name``: ``browser``, ``served``).
+``conftest.py`` registers the fixtures ``browser`` (one Chromium for the session: a second Playwright
+instance would clash with the first's event loop) and ``served``.
 """
 
 from __future__ import annotations

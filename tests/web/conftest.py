@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from browserlib import browser_fixture, served_fixture  # noqa: E402, F401
 from webtestlib import Site, make_site  # noqa: E402
 
 

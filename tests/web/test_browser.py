@@ -6,19 +6,72 @@ into DIR (``docs/`` holds the ones the README shows)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browserlib import Served, browser_fixture, logged_in, open_page, served_fixture  # noqa: F401
+from browserlib import Served, logged_in, open_page
 from playwright.sync_api import expect
 from webtestlib import PASSWORD
 
-# (file, user, page with {key} of a seeded post, what it shows): pages added later add their line here.
-SCREENSHOTS = [
-    ("console-review.png", "analyst", "/", "信息研判: the review list, filters and keyboard selection"),
-    ("console-post.png", "analyst", "/posts/{beating}", "one post: topics and terms, sentiment, risk, labels"),
+from storage.posts import post_detail
+
+
+def select_two_rows(page: Any) -> None:
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+
+
+def hand_over_an_event(page: Any) -> None:
+    """On an event page: the 研判 note, then handed to 深圳's unit, which is told at once."""
+    page.get_by_label("研判意见").fill("涉警负面信息，网民要求公开执法记录仪视频，需属地核实后统一回应。")
+    page.get_by_role("button", name="保存研判").click()
+    page.get_by_label("说明").fill("请当日核实并回应")
+    page.get_by_label("承办单位").select_option(label="深圳市委政法委")
+    page.get_by_role("button", name="交办", exact=True).click()
+    expect(page.locator("#handling-status")).to_have_text("已交办")
+
+
+def backtest_a_change(page: Any) -> None:
+    """On a topic's keyword page: the backtest of excluding 反诈 (the posts that would leave the topic)."""
+    page.locator("#change").get_by_label("增加排除词").fill("反诈")
+    page.locator("#change").get_by_role("button", name="回测").click()
+    expect(page.locator("#change ul.lost")).to_be_visible()
+
+
+# (file, user, page with {key} of a seeded post or {event_key} of its event, what it shows, what the user
+# does first): pages added later add their line here.
+SCREENSHOTS: list[tuple[str, str, str, str, Callable[[Any], None] | None]] = [
+    (
+        "console-review.png",
+        "analyst",
+        "/",
+        "信息研判: the review list, filters and keyboard selection",
+        select_two_rows,
+    ),
+    ("console-post.png", "analyst", "/posts/{beating}", "one post: topics and terms, sentiment, risk, labels", None),
+    (
+        "console-event.png",
+        "analyst",
+        "/events/{event_beating}",
+        "an event: spread, timeline, handling",
+        hand_over_an_event,
+    ),
+    (
+        "console-keywords.png",
+        "admin",
+        "/admin/keywords/police",
+        "the keyword editor: test, backtest",
+        backtest_a_change,
+    ),
 ]
+
+
+def event_of(served: Served, key: str) -> int | None:
+    with served.site.app.session() as session:
+        detail = post_detail(session, served.site.ids[key])
+    return detail.event.id if detail and detail.event else None
 
 
 def row_ids(page: Any) -> list[str]:
@@ -74,7 +127,7 @@ def test_marking_a_post_irrelevant_takes_it_out_of_the_list(browser: Any, served
     page, seen = logged_in(browser, served, "analyst")
     court = page.locator(f"#{post_row(served, 'court')}")
     court.get_by_role("button", name="不相关", exact=True).click()
-    expect(court.get_by_text("已标注为不相关，已移出列表")).to_be_visible()  # swapped in place, no reload
+    expect(court.get_by_text("已标注，不再符合当前筛选条件，已移出列表")).to_be_visible()  # swapped in place, no reload
     expect(court).to_have_class("gone")
     page.reload()
     assert post_row(served, "court") not in row_ids(page)
@@ -125,12 +178,11 @@ def test_keyboard_moves_the_selection_labels_and_opens(browser: Any, served: Ser
 def test_screenshots(browser: Any, served: Served) -> None:
     folder = Path(os.environ["YUQING_TEST_CONSOLE_SCREENSHOTS"])
     folder.mkdir(parents=True, exist_ok=True)
-    for name, user, path, _what in SCREENSHOTS:
+    for name, user, path, _what, stage in SCREENSHOTS:
         page, seen = logged_in(browser, served, user)
-        page.goto(path.format(**served.site.ids))
-        if path == "/":
-            page.keyboard.press("j")
-            page.keyboard.press("j")
+        page.goto(path.format(**served.site.ids, **{f"event_{k}": event_of(served, k) for k in served.site.ids}))
+        if stage:
+            stage(page)
         page.screenshot(path=str(folder / name), full_page=True)
         seen.assert_inert(name)
         page.context.close()

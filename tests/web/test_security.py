@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from browserlib import Served, browser_fixture, logged_in, serve, served_fixture, watch  # noqa: F401
+from browserlib import Served, logged_in, serve, watch
 from sqlalchemy import func, select, update
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
