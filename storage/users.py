@@ -155,14 +155,20 @@ class LoginRefused(YuqingError):
     """A wrong name or password, a disabled user, or a locked one (the message never says which name exists)."""
 
 
+# One answer for an unknown name, a wrong password and a locked user: a lockout that only existing names
+# get would tell which names exist (OWASP's authentication guidance). It states the rule instead.
+REFUSED = f"用户名或密码错误（连续输错 {MAX_FAILURES} 次，账号将锁定 {LOCKOUT.seconds // 60} 分钟）"
+
+
 def authenticate(session: Session, name: str, password: str, now: datetime) -> User:
     """The user with this name and password, or LoginRefused; counts failures and locks after MAX_FAILURES."""
     row = session.scalar(select(UserRow).where(UserRow.name == name))
     if row is None:
         _HASHER.hash(password)  # the same time as a wrong password: no telling which names exist
-        raise LoginRefused("用户名或密码错误")
+        raise LoginRefused(REFUSED)
     if row.locked_until is not None and row.locked_until > now:
-        raise LoginRefused("登录失败次数过多，请稍后再试")
+        _HASHER.hash(password)
+        raise LoginRefused(REFUSED)
     try:
         _HASHER.verify(row.password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -170,7 +176,7 @@ def authenticate(session: Session, name: str, password: str, now: datetime) -> U
         if row.failed_logins >= MAX_FAILURES:
             row.locked_until, row.failed_logins = now + LOCKOUT, 0
             record(session, actor=name, action="user.locked", target=f"user:{name}", detail={}, now=now)
-        raise LoginRefused("用户名或密码错误") from None
+        raise LoginRefused(REFUSED) from None
     if row.disabled:
         raise LoginRefused("该账号已停用")
     row.failed_logins, row.locked_until, row.last_login_at = 0, None, now

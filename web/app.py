@@ -31,9 +31,17 @@ HEADERS = [
 ]
 
 
+FAILED = (
+    "<!doctype html><html lang=zh-CN><meta charset=utf-8><title>服务器内部错误</title>"
+    "<h1>服务器内部错误</h1><p>出错的请求已记入日志，请稍后重试或联系管理员。<p><a href=/>返回首页</a></html>"
+)
+
+
 class SecurityHeaders:
     """Adds the CSP and friends to every answer: even a crawled string that escaped the templates'
-    autoescape could not run a script (inline scripts are refused) or leak the console's URLs."""
+    autoescape could not run a script (inline scripts are refused) or leak the console's URLs.
+    It sits inside Starlette's outermost error middleware, so it answers an unexpected error itself
+    (a plain page, with the headers) and lets the error go on to the server's log."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -43,6 +51,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        started = False
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 static = scope.get("path", "").startswith("/static/")
@@ -50,9 +60,20 @@ class SecurityHeaders:
                     *message.get("headers", []),
                     *(h for h in HEADERS if not (static and h[0] == b"cache-control")),
                 ]
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception:
+            if not started:
+                htmx = any(k == b"hx-request" for k, _ in scope.get("headers", []))
+                body, kind = ("服务器内部错误".encode(), b"text/plain") if htmx else (FAILED.encode(), b"text/html")
+                headers = [(b"content-type", kind + b"; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+                await with_headers({"type": "http.response.start", "status": 500, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+            raise
 
 
 def _error(request: Request, exc: Exception) -> Response:

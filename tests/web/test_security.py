@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 from browserlib import Served, logged_in, serve, watch
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
 from webtestlib import NOW, PASSWORD, Site, csrf_of
 
 from storage.models import AnalysisRow, AuditRow, LabelRow, PostRow
+from storage.users import REFUSED
 from web.app import CSP, create_app
 
 # Extra GET URLs beyond one per GET route: the list with filters, search, and malformed values.
@@ -130,7 +131,9 @@ def test_login_attempts_are_limited(site: Site) -> None:
     for _ in range(5):
         assert attempt(client, "analyst", "wrong password").status_code == 401
     locked = attempt(client, "analyst", PASSWORD)  # the right password, too late
-    assert locked.status_code == 401 and "登录失败次数过多" in locked.text
+    unknown = attempt(client, "nobody", "wrong password")
+    assert locked.status_code == unknown.status_code == 401
+    assert REFUSED in locked.text and REFUSED in unknown.text  # no telling a locked name from an unknown one
     with site.app.session() as session:
         assert session.scalar(select(AuditRow.id).where(AuditRow.action == "user.locked")) is not None
     assert attempt(client, "viewer", PASSWORD).status_code == 200  # another user is not locked
@@ -236,3 +239,17 @@ def test_malformed_query_values_are_not_server_errors(sqlite_site: Site, bad: st
     for url in urls(sqlite_site, "GET"):
         params = {k: bad for k in ("days", "offset", "min_risk", "page", "negative", "topic", "q", "sort", "limit")}
         assert admin.get(url, params=params).status_code < 500, url
+
+
+def test_an_unexpected_error_is_a_plain_page_with_the_security_headers(sqlite_site: Site) -> None:
+    admin = sqlite_site.client("admin")
+    failing = TestClient(sqlite_site.web, base_url="http://127.0.0.1", raise_server_exceptions=False)  # type: ignore[arg-type]
+    failing.cookies = admin.cookies
+    with sqlite_site.app.session() as session:  # a damaged database: the review list's query fails
+        session.execute(text("ALTER TABLE posts RENAME TO posts_gone"))
+    for headers in ({}, {"HX-Request": "true", "HX-Target": "rows"}):
+        answer = failing.get("/", headers=headers)
+        assert answer.status_code == 500, answer.text
+        assert "服务器内部错误" in answer.text and "posts" not in answer.text  # no internals shown
+        assert answer.headers["content-security-policy"] == CSP
+        assert answer.headers["x-frame-options"] == "DENY"
