@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from digest_100k import SOURCES, TEXT, TOPICS, write_config  # the digest benchmark's mix and config
+from digest_100k import SOURCES, write_config  # the digest benchmark's config
 from sqlalchemy import insert
+from synthetic import analysed_post
 
 from alerts.render import environment
 from alerts.report_docx import period_docx
@@ -32,7 +33,6 @@ from alerts.service import select_groups
 from storage.context import AppContext
 from storage.db import make_engine, upgrade
 from storage.models import AnalysisRow, CrawlRunRow, EventRow, PostRow, PostTopicRow
-from yuqing.base.post import url_hash
 
 TZ = ZoneInfo("Asia/Shanghai")
 PERIOD = last_full_period("week", date(2026, 12, 1), TZ)
@@ -45,47 +45,10 @@ def batch(first: int, n: int, start: datetime, rng: random.Random) -> tuple[list
     posts, analyses, topics = [], [], []
     for i in range(first, first + n):
         at = (start + timedelta(seconds=rng.uniform(1, 7 * 86_400 - 1))).astimezone(timezone.utc)
-        topic, term = TOPICS[i % len(TOPICS)]
-        relevant = rng.random() < 0.2
-        negative = relevant and rng.random() < 0.25
-        url = f"https://news{i % SOURCES}.example.cn/{i}.html"
-        title = f"第{i}条：某地{term}处理纠纷引发关注" if relevant else f"第{i}条：本地生活资讯"
-        posts.append(
-            {
-                "id": i,
-                "url_hash": url_hash(url),
-                "source_id": f"s{i % SOURCES}",
-                "url": url,
-                "canonical_url": url,
-                "title": title,
-                "text": TEXT.format(term=term),
-                "author": None,
-                "published_at": at - timedelta(minutes=rng.randint(1, 120)),
-                "fetched_at": at,
-                "language": "zh",
-                "views": rng.randint(0, 5000),
-                "extras": {},
-            }
-        )
-        pos = title.find(term)
-        terms = [{"term": term, "field": "title", "start": pos, "end": pos + len(term)}]
-        risk = rng.choice([1, 1, 1, 2, 2, 3]) if negative else 0
-        analyses.append(
-            {
-                "post_id": i,
-                "analyzed_at": at,
-                "relevant": relevant,
-                "topics": [{"topic": topic, "terms": terms}] if relevant else [],
-                "negative_score": 0.8 if negative else 0.1,
-                "negative": negative,
-                "reasons": [],
-                "risk_level": risk,
-                "risk_score": risk / 3,
-                "event_id": (i % 300) + 1 if negative and i % 4 == 0 else None,
-            }
-        )
-        if relevant:
-            topics.append({"post_id": i, "topic_id": topic, "terms": terms, "relevance": 1.0})
+        post, analysis, topic = analysed_post(i, at, rng)
+        posts.append(post)
+        analyses.append(analysis)
+        topics.extend([topic] if topic else [])
     return posts, analyses, topics
 
 

@@ -26,9 +26,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from digest_100k import SOURCES, TEXT, TOPICS, write_config  # the digest benchmark's mix and config
+from digest_100k import TOPICS, write_config  # the digest benchmark's config
 from sqlalchemy import insert, select, text
 from starlette.testclient import TestClient
+from synthetic import analysed_post
 
 from storage.context import AppContext
 from storage.db import make_engine, upgrade
@@ -36,7 +37,6 @@ from storage.models import AnalysisRow, EventRow, PostRow, PostTopicRow, UserRow
 from storage.search import index_words
 from storage.users import add_user
 from web.app import create_app
-from yuqing.base.post import url_hash
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
 DAYS = 60
@@ -59,49 +59,12 @@ def batch(first: int, n: int, rng: random.Random) -> tuple[list[dict[str, Any]],
     posts, analyses, topics, words = [], [], [], []
     for i in range(first, first + n):
         at = NOW - timedelta(seconds=rng.uniform(60, DAYS * 86_400))
-        topic, term = TOPICS[i % len(TOPICS)]
-        relevant = rng.random() < 0.2
-        negative = relevant and rng.random() < 0.25
-        url = f"https://news{i % SOURCES}.example.cn/{i}.html"
-        title = f"第{i}条：某地{term}处理纠纷引发关注" if relevant else f"第{i}条：本地生活资讯"
-        posts.append(
-            {
-                "id": i,
-                "url_hash": url_hash(url),
-                "source_id": f"s{i % SOURCES}",
-                "url": url,
-                "canonical_url": url,
-                "title": title,
-                "text": TEXT.format(term=term),
-                "author": None,
-                # one post in ten has no published time: its time is when it was collected
-                "published_at": None if i % 10 == 0 else at - timedelta(minutes=rng.randint(1, 120)),
-                "fetched_at": at,
-                "language": "zh",
-                "views": rng.randint(0, 5000),
-                "extras": {},
-            }
-        )
-        pos = title.find(term)
-        terms = [{"term": term, "field": "title", "start": pos, "end": pos + len(term)}]
-        risk = rng.choice([1, 1, 1, 2, 2, 3]) if negative else 0
-        analyses.append(
-            {
-                "post_id": i,
-                "analyzed_at": at,
-                "relevant": relevant,
-                "topics": [{"topic": topic, "terms": terms}] if relevant else [],
-                "negative_score": 0.8 if negative else 0.1,
-                "negative": negative,
-                "reasons": [],
-                "risk_level": risk,
-                "risk_score": risk / 3,
-                "event_id": (i % 300) + 1 if negative and i % 4 == 0 else None,
-            }
-        )
-        if relevant:
-            topics.append({"post_id": i, "topic_id": topic, "terms": terms, "relevance": 1.0})
-        words.append((i, words_of(term if relevant else "资讯", rng)))
+        # one post in ten has no published time: its time is when it was collected
+        post, analysis, topic = analysed_post(i, at, rng, unpublished=i % 10 == 0)
+        posts.append(post)
+        analyses.append(analysis)
+        topics.extend([topic] if topic else [])
+        words.append((i, words_of(TOPICS[i % len(TOPICS)][1] if topic else "资讯", rng)))
     return posts, analyses, topics, words
 
 
