@@ -263,11 +263,12 @@ def collected_by_source(session: Session, start: datetime, end: datetime) -> dic
 
 def _touched(query: EventQuery) -> Any:
     """Ids of the events with a relevant news post of the query's scope (window, topic)."""
-    when = post_time_in(query.start, query.end) if query.start and query.end else is_news(query.scope.max_age)
+    scope = query.scope
+    when = _in_window(query.start, query.end, scope) if query.start and query.end else is_news(scope.max_age)
     stmt = (
         select(AnalysisRow.event_id)
         .join(PostRow, PostRow.id == AnalysisRow.post_id)
-        .where(when, is_news(query.scope.max_age), _relevant_in_scope(query.scope), AnalysisRow.event_id.is_not(None))
+        .where(when, _relevant_in_scope(scope), AnalysisRow.event_id.is_not(None))
     )
     if query.topic:
         stmt = stmt.where(exists().where(PostTopicRow.post_id == PostRow.id, PostTopicRow.topic_id == query.topic))
@@ -523,12 +524,10 @@ def risk_counts(session: Session, start: datetime, end: datetime, scope: Scope) 
 def new_event_count(session: Session, start: datetime, end: datetime, scope: Scope) -> int:
     """Events as the digest lists them (merged reposts, at least two posts) first seen in the window
     with a relevant post of the scope in it."""
-    touched = (
-        select(AnalysisRow.event_id)
-        .join(PostRow, PostRow.id == AnalysisRow.post_id)
-        .where(_in_window(start, end, scope), _relevant_in_scope(scope), AnalysisRow.event_id.is_not(None))
-    )
     stmt = select(func.count()).where(
-        EventRow.id.in_(touched), EventRow.post_count >= 2, EventRow.first_seen >= start, EventRow.first_seen < end
+        EventRow.id.in_(_touched(EventQuery(scope, start, end))),
+        EventRow.post_count >= 2,
+        EventRow.first_seen >= start,
+        EventRow.first_seen < end,
     )
     return int(session.execute(stmt).scalar_one())

@@ -316,6 +316,19 @@ def corrected(
     return out
 
 
+def analyse_and_store(
+    session: Session, analyzer: Analyzer, config: Config, rows: list[Any], now: datetime, stats: AnalysisStats
+) -> None:
+    """Analyse these (post, old analysis) rows, apply analysts' corrections and store the results; a post
+    the analyser fails on is counted as an error and the rest go on."""
+    for (post, old), result in zip(rows, corrected(session, analyzer, rows, analyze_rows(analyzer, rows))):
+        if result is None:
+            stats.errors += 1
+            continue
+        save_post(session, analyzer, config, post, old, result, now, stats)
+        stats.analyzed += 1
+
+
 def run_batches(
     sessions: sessionmaker[Session],
     analyzer: Analyzer,
@@ -342,12 +355,7 @@ def run_batches(
             if not rows:
                 return
             last_id = rows[-1][0].id
-            for (post, old), result in zip(rows, corrected(session, analyzer, rows, analyze_rows(analyzer, rows))):
-                if result is None:
-                    stats.errors += 1
-                    continue
-                save_post(session, analyzer, config, post, old, result, now, stats)
-                stats.analyzed += 1
+            analyse_and_store(session, analyzer, config, rows, now, stats)
         stats.batches += 1
         if progress:
             progress(ANALYSING, stats.analyzed + stats.errors, total)
@@ -366,13 +374,7 @@ def analyse_posts(
             .where(PostRow.id.in_(post_ids))
             .order_by(PostRow.id)
         )
-        rows = list(session.execute(stmt).all())
-        for (post, old), result in zip(rows, corrected(session, analyzer, rows, analyze_rows(analyzer, rows))):
-            if result is None:
-                stats.errors += 1
-                continue
-            save_post(session, analyzer, config, post, old, result, now, stats)
-            stats.analyzed += 1
+        analyse_and_store(session, analyzer, config, list(session.execute(stmt).all()), now, stats)
     return stats
 
 
