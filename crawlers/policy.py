@@ -112,19 +112,35 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+def host_name(host: str) -> str:
+    """A URL's host as the checks compare it: lower case, no trailing dot, no IPv6 brackets."""
+    return host.lower().rstrip(".").strip("[]")
+
+
+def checked_addresses(host: str, port: int) -> tuple[list[str], str | None]:
+    """The addresses ``host`` resolves to (itself when it is an IP literal) and the verdict of
+    :func:`host_refusal` on exactly those, so a caller can connect to what was checked."""
+    name = host_name(host)
+    if name in METADATA_HOSTS:
+        return [], f"refused private address {name} (cloud metadata)"
+    try:
+        ipaddress.ip_address(name)
+        addresses = [name]
+    except ValueError:
+        addresses = resolve(name, port)
+    for address in addresses:
+        kind = address_refusal(address)
+        if kind is not None:
+            shown = address if address == name else f"{address} of {name}"
+            return addresses, f"refused private address {shown} ({kind})"
+    return addresses, None
+
+
 def host_refusal(host: str, port: int) -> str | None:
     """``"refused private address ADDR (KIND)"`` when the host is a metadata name or an IP literal
     of such a kind, or when ANY address it resolves to is; ``None`` when all are public (or it
     does not resolve: the download then fails with the DNS error)."""
-    name = host.lower().rstrip(".").strip("[]")
-    if name in METADATA_HOSTS:
-        return f"refused private address {name} (cloud metadata)"
-    for address in [name] if address_refusal(name) is not None else resolve(name, port):
-        kind = address_refusal(address)
-        if kind is not None:
-            shown = address if address == name else f"{address} of {name}"
-            return f"refused private address {shown} ({kind})"
-    return None
+    return checked_addresses(host, port)[1]
 
 
 def gunzip_bounded(data: bytes, limit: int) -> bytes:

@@ -6,15 +6,19 @@ No Scrapy here (the console must not import it): a small urllib client applies t
 metadata … addresses refused unless ``crawl.allow_private_addresses`` or the source's
 ``allow_private``, or the host is the source's own start/search host), checks every redirect
 again, bounds the body by ``crawl.max_page_bytes`` (decompressed too) and times out as the crawl
-does. The source's ``headers_env`` / ``cookies_env`` go to its own origins only. Residual risk as
-the crawler's: a name is resolved for the check and again to connect (DNS rebinding).
+does. The source's ``headers_env`` / ``cookies_env`` go to its own origins only. A name is
+resolved once: the connection goes to the addresses that were checked, so a name that resolves to a
+public address for the check and a private one a moment later (DNS rebinding) cannot reach the
+private one. (Through a proxy from the environment, the proxy resolves the name.)
 
 Selectors are applied by the spiders' own code (``crawlers.selectors``, ``crawlers.encoding``)."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -29,7 +33,16 @@ from config import Source
 from config.settings_model import CrawlSettings
 from crawlers.encoding import decode_html
 from crawlers.extract import Article, extract_article
-from crawlers.policy import TooLarge, gunzip_bounded, host_refusal, origin, own_urls, source_origins
+from crawlers.policy import (
+    TooLarge,
+    checked_addresses,
+    gunzip_bounded,
+    host_name,
+    host_refusal,
+    origin,
+    own_urls,
+    source_origins,
+)
 from crawlers.selectors import node_text, select, select_links
 from yuqing.base.errors import CrawlError
 
@@ -91,19 +104,71 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def check_url(url: str, source: Source, crawl: CrawlSettings) -> None:
-    """Raise ``ProbeRefused`` when the crawl of ``source`` would refuse ``url``."""
+Pins = dict[str, list[str]]
+"""host name → the addresses checked for it, the only ones a connection to it may use"""
+
+
+def _connect_to(addresses: list[str]) -> Any:
+    """``HTTPConnection._create_connection`` for the checked addresses, tried in order."""
+
+    def connect(address: tuple[str, int], timeout: Any = None, source_address: Any = None) -> socket.socket:
+        error: OSError = OSError(f"no address for {address[0]}")
+        for ip in addresses:
+            try:
+                return socket.create_connection((ip, address[1]), timeout, source_address)
+            except OSError as exc:
+                error = exc
+        raise error
+
+    return connect
+
+
+def _pinned(base: type[http.client.HTTPConnection], pins: Pins) -> Any:
+    def make(host: str, **kwargs: Any) -> http.client.HTTPConnection:
+        connection = base(host, **kwargs)
+        addresses = pins.get(host_name(connection.host))
+        if addresses:
+            connection._create_connection = _connect_to(addresses)  # type: ignore[attr-defined]
+        return connection
+
+    return make
+
+
+class _PinnedHTTP(urllib.request.HTTPHandler):
+    def __init__(self, pins: Pins) -> None:
+        super().__init__()
+        self.pins = pins
+
+    def http_open(self, req: urllib.request.Request) -> HTTPResponse:
+        return self.do_open(_pinned(http.client.HTTPConnection, self.pins), req)
+
+
+class _PinnedHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, pins: Pins) -> None:
+        super().__init__()
+        self.pins = pins
+
+    def https_open(self, req: urllib.request.Request) -> HTTPResponse:
+        return self.do_open(_pinned(http.client.HTTPSConnection, self.pins), req)
+
+
+def check_url(url: str, source: Source, crawl: CrawlSettings) -> list[str]:
+    """Raise ``ProbeRefused`` when the crawl of ``source`` would refuse ``url``; otherwise the
+    addresses that were checked (the connection must use them), or ``[]`` when none was needed."""
     place = origin(url)
     if place is None:
         raise ProbeRefused("scheme", f"only http(s) URLs are fetched, not {url[:80]!r}")
     if crawl.allow_private_addresses or source.allow_private:
-        return
+        return []
     own = {p[1] for p in map(origin, own_urls(source)) if p is not None and host_refusal(p[1], p[2]) is not None}
     if place[1] in own:
-        return
-    refusal = host_refusal(place[1], place[2])
+        return []
+    addresses, refusal = checked_addresses(place[1], place[2])
     if refusal is not None:
         raise ProbeRefused("private", refusal)
+    if not addresses:  # a second lookup must not get to choose
+        raise ProbeRefused("network", f"DNS lookup failed for {place[1]}")
+    return addresses
 
 
 def _headers(url: str, source: Source, crawl: CrawlSettings) -> dict[str, str]:
@@ -132,10 +197,15 @@ def _read(answer: HTTPResponse, limit: int) -> bytes:
 
 def fetch(url: str, source: Source, crawl: CrawlSettings) -> Fetched:
     """One page of ``source`` under the crawl's policy, redirects checked hop by hop."""
-    opener = urllib.request.build_opener(_NoRedirect)
+    pins: Pins = {}
+    opener = urllib.request.build_opener(_NoRedirect, _PinnedHTTP(pins), _PinnedHTTPS(pins))
     timeout = source.timeout or crawl.timeout
     for _ in range(MAX_REDIRECTS + 1):
-        check_url(url, source, crawl)
+        pins.clear()
+        place = origin(url)
+        addresses = check_url(url, source, crawl)
+        if place is not None and addresses:
+            pins[host_name(place[1])] = addresses
         request = urllib.request.Request(url, headers=_headers(url, source, crawl))
         try:
             with opener.open(request, timeout=timeout) as answer:

@@ -3,9 +3,12 @@ suite's mock server; and what a json source's paths yield."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from hostile import gzip_bomb
 
+import crawlers.policy
 from config import Source
 from config.settings_model import CrawlSettings
 from crawlers.probe import MAX_REDIRECTS, ProbeRefused, fetch, probe_page
@@ -83,3 +86,36 @@ def test_a_json_sources_paths(mockserver: MockServer) -> None:
         ("time", ["1764200000"]),
     ]
     assert probe_page(b"not json", api).error.startswith("not JSON")
+
+
+def test_the_connection_goes_to_the_checked_address(mockserver: MockServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: the name resolves to an allowed address for the check and to another one a
+    moment later. The fetch connects to the address that was checked and looks the name up once.
+    (The suite's server stands in for a public address: the check is told 127.0.0.1 is public.)"""
+    real_getaddrinfo = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def rebinding(host: str, *args: object, **kwargs: object) -> list:  # type: ignore[type-arg]
+        if host != "rebind.test":
+            return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+        lookups.append(host)
+        answer = "127.0.0.1" if len(lookups) == 1 else "10.255.255.1"
+        return real_getaddrinfo(answer, *args, **kwargs)  # type: ignore[arg-type]
+
+    real_refusal = crawlers.policy.address_refusal
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(crawlers.policy, "address_refusal", lambda a: None if a == "127.0.0.1" else real_refusal(a))
+    mockserver.route("/a.html", html("<h1>x</h1>"))
+    strict = CrawlSettings(max_page_bytes=4096, timeout=3)
+    assert fetch(mockserver.url("/a.html", host="rebind.test"), source(), strict).body.startswith(b"<h1>")
+    assert lookups == ["rebind.test"]
+    assert mockserver.last_request("/a.html").headers.get("Host", "").startswith("rebind.test")
+
+
+def test_a_name_that_does_not_resolve_is_not_looked_up_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fails(*args: object, **kwargs: object) -> list:  # type: ignore[type-arg]
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fails)
+    caught = refusal("http://nowhere.test/", CrawlSettings(max_page_bytes=4096))
+    assert (caught.kind, caught.message) == ("network", "DNS lookup failed for nowhere.test")
