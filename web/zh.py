@@ -1,5 +1,7 @@
 """The Chinese the console shows for the English explanations and warnings of ``nlp`` and ``storage``
-(the CLI prints them in English): one pattern per message; a message without a pattern is shown as is."""
+(the CLI prints them in English): one pattern per message; a message without a pattern is shown as is.
+``tests/web/test_zh.py`` has every message written by the code that writes it, so a reworded message
+fails there instead of reaching an analyst in English."""
 
 from __future__ import annotations
 
