@@ -17,7 +17,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 
 from crawlers.context import runtime
-from crawlers.policy import ALLOWED_SCHEMES, DEFAULT_PORTS, host_refusal, origin, own_urls, source_origins
+from crawlers.policy import ALLOWED_SCHEMES, DEFAULT_PORTS, checked_addresses, origin, own_urls, source_origins
+from crawlers.resolver import PinnedResolver
 from storage.repo import known_hashes
 from yuqing.base.post import canonicalize_url, url_hash
 
@@ -39,9 +40,10 @@ class UrlPolicyMiddleware:
 
     Names are resolved here with ``getaddrinfo`` in a thread (once per host and crawl) and refused
     if ANY address is private, so a DNS answer listing a public address first and a private one
-    later is refused. Residual risk (TOCTOU): Scrapy's resolver looks the name up again when it
-    connects, so a name with a very short TTL could answer public here and private there (DNS
-    rebinding); DNSCACHE (on by default) narrows that window but does not close it.
+    later is refused. A name that passes is pinned to an address that was checked
+    (``crawlers.resolver.PinnedResolver``): the download connects there without a second lookup,
+    so a name that answers public here and private a moment later (DNS rebinding) cannot reach the
+    private address, and a name that did not resolve here is not looked up again.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -59,8 +61,21 @@ class UrlPolicyMiddleware:
         if key not in self.verdicts:
             from twisted.internet import threads  # the running reactor's thread pool
 
-            self.verdicts[key] = await maybe_deferred_to_future(threads.deferToThread(host_refusal, host, port))
+            addresses, refusal = await maybe_deferred_to_future(threads.deferToThread(checked_addresses, host, port))
+            if refusal is None:
+                self._pin(host, addresses)
+            self.verdicts[key] = refusal
         return self.verdicts[key]
+
+    @staticmethod
+    def _pin(host: str, addresses: list[str]) -> None:
+        from twisted.internet import reactor  # the running reactor, which holds the crawl's resolver
+
+        resolver = getattr(reactor, "resolver", None)
+        if isinstance(resolver, PinnedResolver):
+            resolver.pin(host, addresses)
+        else:
+            logger.warning("DNS resolver %s does not pin checked addresses (DNS rebinding)", type(resolver).__name__)
 
     async def _own_private_hosts(self) -> set[str]:
         if self.own_private is None:

@@ -18,6 +18,8 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # also bounds decompressed bodies (HttpComp
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 # Only http and https are fetched: no file:, data:, ftp: or s3: handler a link could reach.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+# Names the URL policy checked are connected to at the address it checked (no DNS rebinding).
+TWISTED_DNS_RESOLVER = "crawlers.resolver.PinnedResolver"
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]

@@ -112,10 +112,12 @@ def sequence(*responses: Response) -> Handler:
 
 
 class MockServer:
-    """A threaded HTTP server on 127.0.0.1 and a port the OS picks; a context manager."""
+    """A threaded HTTP server on 127.0.0.1 and a port the OS picks (or ``bind``: another loopback
+    address and a given port); a context manager."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, bind: tuple[str, int] = (HOST, 0)) -> None:
         self.root = root  # unrouted GET and HEAD requests are served from here; 404 without it
+        self.bind = bind
         self.delays: dict[str, float] = {}  # path → seconds to wait before answering
         self.requests: list[Request] = []
         self._exact: dict[str, Answer] = {}
@@ -201,7 +203,7 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True  # a handler still sleeping on a delay must not hold up stop()
 
     def __init__(self, mock: MockServer) -> None:
-        super().__init__((HOST, 0), _Handler)
+        super().__init__(mock.bind, _Handler)
         self.mock = mock
 
     def finish_request(self, request: socket | tuple[bytes, socket], client_address: Any) -> None:

@@ -20,6 +20,7 @@ from config import load_config
 from crawlers.policy import TooLarge, address_refusal, gunzip_bounded, host_refusal
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import CrawlRunRow, PostRow
+from tests.mockserver import MockServer, Response, html
 from yuqing.base.errors import ConfigError
 
 MEMORY_LIMIT = 1024**3  # bytes of data segment per crawl process
@@ -359,3 +360,58 @@ def test_private_addresses_can_be_allowed(config_dir: Path, hostile: HostileServ
     posts = stored(config_dir)
     assert sorted(posts.values()) == ["后台", "正常", "跳转"]
     assert len([url for url in posts if "/internal-admin" in url]) == 2
+
+
+REBINDING = """
+# Loaded at start-up by the crawl's Python processes (PYTHONPATH): rebind.test is a name whose first
+# answer is a public address (127.0.0.2 stands in for one: the policy is told it is public) and whose
+# every later answer is 127.0.0.1, a private one (DNS rebinding).
+import socket
+
+import crawlers.policy
+
+_getaddrinfo, _gethostbyname, _refusal = socket.getaddrinfo, socket.gethostbyname, crawlers.policy.address_refusal
+
+
+def getaddrinfo(host, *args, **kwargs):
+    if host == "late.test":  # a name with no answer for the check, and a private one later
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    return _getaddrinfo("127.0.0.2" if host == "rebind.test" else host, *args, **kwargs)
+
+
+def gethostbyname(host):
+    return "127.0.0.1" if host in ("rebind.test", "late.test") else _gethostbyname(host)
+
+
+socket.getaddrinfo, socket.gethostbyname = getaddrinfo, gethostbyname
+crawlers.policy.address_refusal = lambda address: None if address == "127.0.0.2" else _refusal(address)
+"""
+
+
+def test_a_rebinding_name_is_fetched_from_the_address_that_was_checked(
+    config_dir: Path, hostile: HostileServer, tmp_path: Path
+) -> None:
+    """The policy looks rebind.test up once and the download connects to that address; Scrapy's own
+    resolver would look it up again and reach the private site on the same port. A name that did
+    not resolve for the check is a DNS failure, not a second lookup."""
+    hostile.route("/feed.xml", rss([("内部", hostile.url("/internal.html", host="rebind.test"), "…")]))
+    hostile.route("/internal.html", ARTICLE.format(title="内部管理后台的机密页面").encode())
+    public = MockServer(bind=("127.0.0.2", hostile.port)).start()
+    try:
+        news = public.url("/news.html", host="rebind.test")
+        public.route("/feed.xml", Response(200, rss([("公开", news, "…")]), "application/rss+xml"))
+        public.route("/news.html", html(ARTICLE.format(title="公开发布的新闻稿件")))
+        site = tmp_path / "site"
+        site.mkdir()
+        (site / "sitecustomize.py").write_text(REBINDING, encoding="utf-8")
+        configure(config_dir, hostile, source("rebind", public.url("/feed.xml", host="rebind.test")))
+        summary, run = crawl(config_dir, "rebind", env={"PYTHONPATH": str(site)})
+        assert hostile.hits == []
+        assert list(stored(config_dir).values()) == ["公开"], (summary, run.error_summary)
+        assert "/feed.xml" in public.hits and "/news.html" in public.hits
+        configure(config_dir, hostile, source("late", hostile.url("/feed.xml", host="late.test")))
+        summary, run = crawl(config_dir, "late", env={"PYTHONPATH": str(site)})
+        assert hostile.hits == []
+        assert summary["status"] == "failed" and "DNS lookup failed" in run.error_summary, run.error_summary
+    finally:
+        public.stop()
