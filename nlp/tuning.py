@@ -29,6 +29,7 @@ from yuqing.base.errors import ConfigError, YuqingError
 from yuqing.base.progress import Progress
 
 TOPICS_FILE = "topics.yaml"
+UNDO = "rules.undo"  # the audit action of an undo; its detail names the undone entry ({"undo": ID})
 LIST_FIELDS: tuple[str, ...] = get_args(ListField)
 REMOVABLE: tuple[ListField, ...] = ("keywords", "standalone", "exclude")
 
@@ -283,13 +284,44 @@ def apply_change(app: AppContext, topic_id: str, change: Change, actor: str | No
 
 @dataclass(frozen=True)
 class RecordedChange:
-    """An audited change of a topic's lists that can be undone."""
+    """An audited change of a topic's lists that can be undone; ``undone_by`` is the id of the undo
+    in effect on it (None while the change holds)."""
 
     id: int
     at: datetime
     actor: str
     action: str
     delta: Delta
+    undone_by: int | None = None
+    undo_of: int | None = None
+    """for an undo: the change it undid"""
+
+
+class AlreadyUndone(YuqingError):
+    """The change was undone already (``by``: the undo's id); undo that undo to bring it back."""
+
+    def __init__(self, entry_id: int, topic_id: str, by: int) -> None:
+        super().__init__(
+            f"change #{entry_id} of {topic_id} was undone already, by #{by}",
+            f"undo #{by} to bring it back; see `yuqing topics history {topic_id}`",
+        )
+        self.by = by
+
+
+def undone_changes(session: Session, topic_id: str) -> dict[int, int]:
+    """The topic's changes that are undone now → the id of the undo in effect on each. An undo that
+    was itself undone brings its change back; undoing that change again counts its newest undo."""
+    latest: dict[int, int] = {}
+    for undo in reversed(audit.history(session, topic_id, None, action=UNDO)):  # oldest first
+        target = undo.detail.get("undo")
+        if isinstance(target, int):
+            latest[target] = undo.id
+
+    def undone(entry_id: int) -> bool:
+        by = latest.get(entry_id)
+        return by is not None and not undone(by)
+
+    return {entry_id: by for entry_id, by in latest.items() if undone(entry_id)}
 
 
 def delta_of(entry: audit.AuditEntry) -> Delta | None:
@@ -300,7 +332,7 @@ def delta_of(entry: audit.AuditEntry) -> Delta | None:
     kind, _, verb = entry.action.partition(".")
     if kind in LIST_FIELDS and verb in ("add", "import", "remove") and isinstance(result, list) and result:
         return {"added" if verb != "remove" else "removed": {kind: result}}
-    if entry.action in ("rules.apply", "rules.undo") and isinstance(result, dict):
+    if entry.action in ("rules.apply", UNDO) and isinstance(result, dict):
         return result
     return None
 
@@ -308,20 +340,28 @@ def delta_of(entry: audit.AuditEntry) -> Delta | None:
 def recorded_changes(session: Session, topic_id: str, limit: int = 20) -> list[RecordedChange]:
     """The topic's recent list changes that can be undone, newest first."""
     changes = []
+    undone = undone_changes(session, topic_id)
     for entry in audit.history(session, topic_id, limit * 3):
         delta = delta_of(entry)
         if delta and (delta.get("added") or delta.get("removed") or delta.get("expr")):
-            changes.append(RecordedChange(entry.id, entry.at, entry.actor, entry.action, delta))
+            undo_of = entry.detail.get("undo") if entry.action == UNDO else None
+            changes.append(
+                RecordedChange(entry.id, entry.at, entry.actor, entry.action, delta, undone.get(entry.id), undo_of)
+            )
     return changes[:limit]
 
 
 def undo_change(app: AppContext, topic_id: str, entry_id: int, actor: str | None) -> Delta:
-    """Revert one recorded change of the topic (validated and audited as ``rules.undo``)."""
+    """Revert one recorded change of the topic (validated and audited as ``rules.undo``); a change
+    undone already raises :class:`AlreadyUndone` (undoing it twice would revert an unrelated edit)."""
     with app.session() as session:
         entry = audit.entry(session, entry_id)
+        by = undone_changes(session, topic_id).get(entry_id)
     delta = delta_of(entry) if entry is not None and entry.target == topic_id else None
     if delta is None:
         raise YuqingError(f"no change #{entry_id} of {topic_id} to undo", "see `yuqing topics history`")
+    if by is not None:
+        raise AlreadyUndone(entry_id, topic_id, by)
 
     def editor(doc: Any) -> Delta:
         done = _edit_delta(doc, topic_id, delta.get("removed", {}), delta.get("added", {}))
@@ -330,7 +370,5 @@ def undo_change(app: AppContext, topic_id: str, entry_id: int, actor: str | None
             done["expr"] = [set_field(doc, topic_id, "expr", before), before]
         return done
 
-    value: Delta = edit_topics(
-        app, editor, action="rules.undo", target=topic_id, detail={"undo": entry_id}, actor=actor
-    )
+    value: Delta = edit_topics(app, editor, action=UNDO, target=topic_id, detail={"undo": entry_id}, actor=actor)
     return value or {"added": {}, "removed": {}}

@@ -37,11 +37,15 @@ def record(session: Session, *, actor: str, action: str, target: str, detail: di
     session.add(AuditRow(at=now, actor=actor, action=action, target=target, detail=detail))
 
 
-def history(session: Session, target: str | None = None, limit: int = 50) -> list[AuditEntry]:
-    """Newest entries first, optionally for one target (a topic id)."""
+def history(
+    session: Session, target: str | None = None, limit: int | None = 50, action: str | None = None
+) -> list[AuditEntry]:
+    """Newest entries first, optionally for one target (a topic id) and one action."""
     query = select(AuditRow).order_by(AuditRow.at.desc(), AuditRow.id.desc()).limit(limit)
     if target:
         query = query.where(AuditRow.target == target)
+    if action:
+        query = query.where(AuditRow.action == action)
     return [_entry(r) for r in session.scalars(query)]
 
 

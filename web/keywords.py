@@ -18,6 +18,7 @@ from starlette.routing import Route
 from config.keyword_io import normalize_keyword
 from config.topics_model import Topic
 from nlp.tuning import (
+    AlreadyUndone,
     Change,
     Delta,
     apply_change,
@@ -195,6 +196,8 @@ async def rule_undo(request: Request) -> Response:
     topic = topic_of(con, request.path_params["topic"])
     try:
         delta = undo_change(con.app, topic.id, request.path_params["entry"], who.user.name)
+    except AlreadyUndone as exc:
+        raise HTTPException(409, f"该修改已被撤销（#{exc.by}）；如需恢复，请撤销 #{exc.by}") from None
     except YuqingError as exc:
         if not isinstance(exc, ConfigError):
             raise HTTPException(

@@ -87,6 +87,30 @@ def test_apply_keeps_comments_audits_reloads_and_undo_restores(site: Site) -> No
     assert (last.actor, last.action) == ("admin", "rules.undo")
 
 
+def test_an_undone_change_is_marked_and_not_undone_twice(sqlite_site: Site) -> None:
+    """Undoing a change twice would revert whatever was edited since: the second time is refused
+    and the history says which undo is in effect; undoing the undo brings the change back."""
+    client, csrf = _admin(sqlite_site)
+    applied = client.post(f"{PAGE}/apply", data={"csrf": csrf, "add": "网络警察"})
+    apply_id = re.search(rf'action="{PAGE}/undo/(\d+)"', applied.text)
+    assert apply_id, applied.text
+    first = client.post(f"{PAGE}/undo/{apply_id.group(1)}", data={"csrf": csrf})
+    assert first.status_code == 200 and "网络警察" not in _topics_yaml(sqlite_site)
+    with sqlite_site.app.session() as session:
+        undo_id = history(session, "police", 1)[0].id
+    assert f"已撤销（#{undo_id}）" in first.text
+    assert f'action="{PAGE}/undo/{apply_id.group(1)}"' not in first.text  # no button for the undone change
+    assert f"（撤销 #{apply_id.group(1)}）" in first.text and "恢复原修改" in first.text
+    client.post(f"{PAGE}/apply", data={"csrf": csrf, "add": "网警大队"})  # an edit made since
+    again = client.post(f"{PAGE}/undo/{apply_id.group(1)}", data={"csrf": csrf})
+    assert again.status_code == 409 and f"该修改已被撤销（#{undo_id}）" in again.text
+    assert "网警大队" in _topics_yaml(sqlite_site)
+    redo = client.post(f"{PAGE}/undo/{undo_id}", data={"csrf": csrf})
+    assert redo.status_code == 200 and "网络警察" in _topics_yaml(sqlite_site)
+    assert f'action="{PAGE}/undo/{apply_id.group(1)}"' in redo.text  # the change holds again: undoable
+    assert f"已撤销（#{undo_id + 2}）" in redo.text  # the undo itself is undone by the redo
+
+
 def test_a_keyword_that_cannot_fire_is_refused_until_accepted(site: Site) -> None:
     client, csrf = _admin(site)
     original = _topics_yaml(site)
