@@ -117,7 +117,8 @@ def _in_window(start: datetime, end: datetime, scope: Scope, *, collected: bool 
     return and_(when, is_news(scope.max_age))
 
 
-def _scope_filters(scope: Scope, *, topics: bool = True) -> list[ColumnElement[bool]]:
+def scope_filters(scope: Scope, *, topics: bool = True) -> list[ColumnElement[bool]]:
+    """A post is of the scope: one of its sources, and (with ``topics``) matching one of its topics."""
     filters: list[ColumnElement[bool]] = []
     if scope.source_ids is not None:
         filters.append(PostRow.source_id.in_(sorted(scope.source_ids)))
@@ -129,7 +130,7 @@ def _scope_filters(scope: Scope, *, topics: bool = True) -> list[ColumnElement[b
 
 
 def _relevant_in_scope(scope: Scope) -> ColumnElement[bool]:
-    return and_(AnalysisRow.relevant.is_(True), *_scope_filters(scope))
+    return and_(AnalysisRow.relevant.is_(True), *scope_filters(scope))
 
 
 def counts(session: Session, start: datetime, end: datetime, scope: Scope, high_level: int) -> Counts:
@@ -145,7 +146,7 @@ def counts(session: Session, start: datetime, end: datetime, scope: Scope, high_
         )
         .select_from(PostRow)
         .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .where(_in_window(start, end, scope), *_scope_filters(scope, topics=False))
+        .where(_in_window(start, end, scope), *scope_filters(scope, topics=False))
     )
     row = session.execute(stmt).one()
     return Counts(*(int(v or 0) for v in row))
@@ -201,7 +202,7 @@ def topic_counts(session: Session, start: datetime, end: datetime, scope: Scope)
         .select_from(PostTopicRow)
         .join(PostRow, PostRow.id == PostTopicRow.post_id)
         .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .where(_in_window(start, end, scope), AnalysisRow.relevant.is_(True), *_scope_filters(scope, topics=False))
+        .where(_in_window(start, end, scope), AnalysisRow.relevant.is_(True), *scope_filters(scope, topics=False))
         .group_by(PostTopicRow.topic_id)
     )
     if scope.topic_ids is not None:
@@ -228,7 +229,7 @@ def topic_items(
         .where(
             _in_window(start, end, scope, collected=collected),
             AnalysisRow.relevant.is_(True),
-            *_scope_filters(scope, topics=False),
+            *scope_filters(scope, topics=False),
         )
         .order_by(AnalysisRow.negative.desc(), *RANKING)
         .limit(limit)
@@ -363,7 +364,7 @@ def negative_topic_count(session: Session, start: datetime, end: datetime, scope
             _in_window(start, end, scope, collected=True),
             AnalysisRow.relevant.is_(True),
             AnalysisRow.negative.is_(True),
-            *_scope_filters(scope, topics=False),
+            *scope_filters(scope, topics=False),
         )
     )
     return int(session.execute(stmt).scalar_one())
@@ -374,7 +375,7 @@ def backlog_count(session: Session, start: datetime, end: datetime, scope: Scope
     stmt = (
         select(func.count())
         .select_from(PostRow)
-        .where(_collected(start, end), is_backlog(scope.max_age), *_scope_filters(scope, topics=False))
+        .where(_collected(start, end), is_backlog(scope.max_age), *scope_filters(scope, topics=False))
     )
     return int(session.execute(stmt).scalar_one())
 
@@ -460,8 +461,11 @@ class EventPost:
     views: int | None
 
 
-def event_posts(session: Session, event_ids: Sequence[int], end: datetime, max_age: timedelta) -> list[EventPost]:
-    """Every post of these events before ``end`` (news only), earliest first."""
+def event_posts(
+    session: Session, event_ids: Sequence[int], end: datetime, max_age: timedelta, scope: Scope | None = None
+) -> list[EventPost]:
+    """Every post of these events before ``end`` (news only; of ``scope``'s sources and topics when
+    given), earliest first."""
     if not event_ids:
         return []
     stmt = (
@@ -478,6 +482,7 @@ def event_posts(session: Session, event_ids: Sequence[int], end: datetime, max_a
         )
         .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
         .where(AnalysisRow.event_id.in_(sorted(set(event_ids))), PostRow.fetched_at < end, is_news(max_age))
+        .where(*(scope_filters(scope) if scope else ()))
     )
     rows = [
         EventPost(eid or 0, pid, sid, published or fetched, likes, comments, reposts, views)

@@ -105,8 +105,9 @@ class SpecialReport:
     handling: str = ""  # 处置情况: where the event's handling stands (``storage.handling``)
 
 
-def event_posts(session: Session, event_id: int) -> list[EventPost]:
-    """Every analysed post of the event, earliest post time first."""
+def event_posts(session: Session, event_id: int, scope: q.Scope | None = None) -> list[EventPost]:
+    """Every analysed post of the event (of ``scope``'s sources and topics when given), earliest
+    post time first."""
     engagement = sum(
         (func.coalesce(column, 0) for column in (PostRow.views, PostRow.likes, PostRow.comments, PostRow.reposts)),
         start=literal(0),
@@ -124,7 +125,7 @@ def event_posts(session: Session, event_id: int) -> list[EventPost]:
             engagement,
         )
         .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .where(AnalysisRow.event_id == event_id)
+        .where(AnalysisRow.event_id == event_id, *(q.scope_filters(scope) if scope else ()))
     )
     posts = [EventPost(*row[:8], int(row[8] or 0)) for row in session.execute(stmt)]
     return sorted(posts, key=lambda p: (p.time, p.id))
@@ -212,14 +213,21 @@ def overview(
 
 
 def build_special(
-    session: Session, config: Config, event_id: int, now: datetime, note: str = "", number: int | None = None
+    session: Session,
+    config: Config,
+    event_id: int,
+    now: datetime,
+    note: str = "",
+    number: int | None = None,
+    scope: q.Scope | None = None,
 ) -> SpecialReport:
-    """The special report on event ``event_id`` as of ``now``; ``note`` is the analyst's 研判."""
+    """The special report on event ``event_id`` as of ``now``; ``note`` is the analyst's 研判;
+    ``scope``: only the posts a unit may see (the console, for a unit's user)."""
     tz = ZoneInfo(config.settings.timezone)
     mask = d.masker(config.alerts.digest.mask_pii)
     sources = {s.id: s for s in config.sources.sources}
     event = find_event(session, event_id)
-    posts = event_posts(session, event_id)
+    posts = event_posts(session, event_id, scope)
 
     def row(p: EventPost, first: bool) -> TimelineRow:
         source = sources.get(p.source_id)

@@ -19,6 +19,7 @@ import http.client
 import json
 import os
 import socket
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ from crawlers.selectors import node_text, select, select_links
 from yuqing.base.errors import CrawlError
 
 MAX_REDIRECTS = 5
+READ_CHUNK = 65536
 MAX_VALUES = 20  # values shown per selector
 MAX_ITEMS = 5  # items of a list page (selectors.item, json_paths.items) shown with their fields
 MAX_CHARS = 500  # characters shown per value
@@ -181,10 +183,19 @@ def _headers(url: str, source: Source, crawl: CrawlSettings) -> dict[str, str]:
     return headers
 
 
-def _read(answer: HTTPResponse, limit: int) -> bytes:
-    body = answer.read(limit + 1)
-    if len(body) > limit:
-        raise ProbeRefused("too_large", f"page larger than {limit} bytes (crawl.max_page_bytes)")
+def _read(answer: HTTPResponse, limit: int, deadline: float) -> bytes:
+    """The body, at most ``limit`` bytes, read by the ``deadline`` (a page that drips a byte at a
+    time would otherwise pass every socket timeout)."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := answer.read1(READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise ProbeRefused("too_large", f"page larger than {limit} bytes (crawl.max_page_bytes)")
+        if time.monotonic() > deadline:
+            raise ProbeRefused("network", "timeout: the page was not read within the crawl's timeout")
+        chunks.append(chunk)
+    body = b"".join(chunks)
     if (answer.headers.get("Content-Encoding") or "").lower() in ("gzip", "x-gzip"):
         try:
             body = gunzip_bounded(body, limit)
@@ -200,6 +211,7 @@ def fetch(url: str, source: Source, crawl: CrawlSettings) -> Fetched:
     pins: Pins = {}
     opener = urllib.request.build_opener(_NoRedirect, _PinnedHTTP(pins), _PinnedHTTPS(pins))
     timeout = source.timeout or crawl.timeout
+    deadline = time.monotonic() + timeout  # for the whole fetch, redirects included
     for _ in range(MAX_REDIRECTS + 1):
         pins.clear()
         place = origin(url)
@@ -209,7 +221,7 @@ def fetch(url: str, source: Source, crawl: CrawlSettings) -> Fetched:
         request = urllib.request.Request(url, headers=_headers(url, source, crawl))
         try:
             with opener.open(request, timeout=timeout) as answer:
-                body = _read(answer, crawl.max_page_bytes)
+                body = _read(answer, crawl.max_page_bytes, deadline)
                 return Fetched(answer.geturl(), body, answer.headers.get_content_charset())
         except urllib.error.HTTPError as exc:
             location = exc.headers.get("Location") if 300 <= exc.code < 400 else None
@@ -217,8 +229,8 @@ def fetch(url: str, source: Source, crawl: CrawlSettings) -> Fetched:
             if not location:
                 raise ProbeRefused("http", f"HTTP {exc.code}") from None
             url = urljoin(url, location)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+            reason = getattr(exc, "reason", exc)  # HTTPException: a bad status line, too many headers …
             raise ProbeRefused("network", f"{type(reason).__name__}: {reason}"[:300]) from None
     raise ProbeRefused("redirects", f"more than {MAX_REDIRECTS} redirects")
 

@@ -47,7 +47,9 @@ class User:
 
     @property
     def can_label(self) -> bool:
-        return self.role in ("admin", "analyst")
+        """Labels change what the press office and every unit see (the analysis is one), so they
+        are the press office's: analysts and admins of no unit. A unit handles its events."""
+        return self.role in ("admin", "analyst") and not self.unit
 
     @property
     def is_admin(self) -> bool:
@@ -157,7 +159,7 @@ class LoginRefused(YuqingError):
 
 # One answer for an unknown name, a wrong password and a locked user: a lockout that only existing names
 # get would tell which names exist (OWASP's authentication guidance). It states the rule instead.
-REFUSED = f"用户名或密码错误（连续输错 {MAX_FAILURES} 次，账号将锁定 {LOCKOUT.seconds // 60} 分钟）"
+REFUSED = f"用户名或密码错误，或账号已停用（连续输错 {MAX_FAILURES} 次，账号将锁定 {LOCKOUT.seconds // 60} 分钟）"
 
 
 def authenticate(session: Session, name: str, password: str, now: datetime) -> User:
@@ -166,8 +168,8 @@ def authenticate(session: Session, name: str, password: str, now: datetime) -> U
     if row is None:
         _HASHER.hash(password)  # the same time as a wrong password: no telling which names exist
         raise LoginRefused(REFUSED)
-    if row.locked_until is not None and row.locked_until > now:
-        _HASHER.hash(password)
+    if row.disabled or (row.locked_until is not None and row.locked_until > now):
+        _HASHER.hash(password)  # no telling whether the password of a disabled account is right
         raise LoginRefused(REFUSED)
     try:
         _HASHER.verify(row.password_hash, password)
@@ -177,8 +179,6 @@ def authenticate(session: Session, name: str, password: str, now: datetime) -> U
             row.locked_until, row.failed_logins = now + LOCKOUT, 0
             record(session, actor=name, action="user.locked", target=f"user:{name}", detail={}, now=now)
         raise LoginRefused(REFUSED) from None
-    if row.disabled:
-        raise LoginRefused("该账号已停用")
     row.failed_logins, row.locked_until, row.last_login_at = 0, None, now
     if _HASHER.check_needs_rehash(row.password_hash):
         row.password_hash = _HASHER.hash(password)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from http import HTTPStatus
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -76,9 +77,22 @@ class SecurityHeaders:
             raise
 
 
+# Starlette's own refusals carry the English status phrase ("Not Found"): said in Chinese instead
+DEFAULT_DETAILS = {
+    400: "请求有误",
+    403: "无权访问该页面",
+    404: "页面不存在，或不在本单位的范围内",
+    405: "该页面不支持这种请求方式",
+    409: "操作与当前状态冲突",
+    413: "提交的内容过大",
+}
+
+
 def _error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     detail = exc.detail if isinstance(exc, HTTPException) else "服务器内部错误"
+    if detail == HTTPStatus(status).phrase:
+        detail = DEFAULT_DETAILS.get(status, "请求无法处理")
     con: Console = request.app.state.console
     if request.headers.get("hx-request"):
         return Response(str(detail), status_code=status, media_type="text/plain; charset=utf-8")

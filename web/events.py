@@ -25,7 +25,7 @@ from alerts.special import build_special
 from storage.handling import ASSIGNED, CLOSED, PENDING, STATUSES, Handling, advance, assess, handling, steps, unit_may
 from web.auth import RANK, Visitor, console, guard
 from web.console import Console
-from web.review import query_int
+from web.review import path_id, query_int
 from yuqing.base.errors import YuqingError
 
 PAGE = 50
@@ -82,7 +82,7 @@ def list_query(con: Console, who: Visitor, request: Request) -> tuple[q.EventQue
         unit=query.unit,
         sort="recent" if form["sort"] == "recent" else "risk",
         limit=PAGE,
-        offset=_int(params.get("offset")) or 0,
+        offset=max(0, _int(params.get("offset")) or 0),
     )
     form["days"] = str(days)
     return query, form
@@ -129,8 +129,12 @@ def event_context(con: Console, who: Visitor, event: q.EventSummary) -> dict[str
     sources = {s.id: s for s in config.sources.sources}
     with con.app.session() as session:
         current = handling(session, event.id)
-        report = build_special(session, config, event.id, now, current.assessment)
-        posts = q.event_posts(session, [event.id], now + timedelta(seconds=1), config.settings.freshness.max_age_delta)
+        # a unit sees the posts of its scope, and all of an event handed to it
+        scope = con.scope(who.user) if who.user.unit and current.unit != who.user.unit else None
+        report = build_special(session, config, event.id, now, current.assessment, scope=scope)
+        posts = q.event_posts(
+            session, [event.id], now + timedelta(seconds=1), config.settings.freshness.max_age_delta, scope
+        )
         history = steps(session, event.id)
     return {
         "who": who,
@@ -140,6 +144,7 @@ def event_context(con: Console, who: Visitor, event: q.EventSummary) -> dict[str
         "steps": history,
         "spread": event_spread(event, posts, sources, con.tz, now, mask),
         "negative": sum(1 for row in report.timeline if row.negative),
+        "out_of_scope": max(0, event.post_count - len(report.timeline) - report.timeline_more) if scope else 0,
         "units": unit_names(config),
         "handover_units": [g for g in config.alerts.groups if g.enabled],
         "can_assess": office(who),
@@ -152,7 +157,7 @@ def event_context(con: Console, who: Visitor, event: q.EventSummary) -> dict[str
 async def event_page(request: Request) -> Response:
     who = await guard(request)
     con = console(request)
-    event = visible_event(con, who, int(request.path_params["event_id"]))
+    event = visible_event(con, who, path_id(request, "event_id"))
     return con.render(request, "event.html", event_context(con, who, event))
 
 
@@ -164,7 +169,7 @@ async def assess_event(request: Request) -> Response:
     """Save the 研判 note (the press office only)."""
     who = await guard(request, "analyst")
     con = console(request)
-    event = visible_event(con, who, int(request.path_params["event_id"]))
+    event = visible_event(con, who, path_id(request, "event_id"))
     if not office(who):
         raise HTTPException(403, "研判意见由宣传处分析员填写")
     form = await request.form()
@@ -177,7 +182,7 @@ async def advance_event(request: Request) -> Response:
     """Move the event to the next status (已交办: to a unit, which is notified at once)."""
     who = await guard(request, "analyst")
     con = console(request)
-    event = visible_event(con, who, int(request.path_params["event_id"]))
+    event = visible_event(con, who, path_id(request, "event_id"))
     form = await request.form()
     status, note = str(form.get("status", "")), str(form.get("note", "")).strip()
     with con.app.session() as session:

@@ -30,7 +30,7 @@ from nlp.tuning import (
 )
 from web.auth import Visitor, console, guard
 from web.console import Console
-from web.review import query_int
+from web.review import path_id, query_int
 from web.zh import zh
 from yuqing.base.errors import ConfigError, YuqingError
 
@@ -195,7 +195,7 @@ async def rule_undo(request: Request) -> Response:
     con = console(request)
     topic = topic_of(con, request.path_params["topic"])
     try:
-        delta = undo_change(con.app, topic.id, request.path_params["entry"], who.user.name)
+        delta = undo_change(con.app, topic.id, path_id(request, "entry"), who.user.name)
     except AlreadyUndone as exc:
         raise HTTPException(409, f"该修改已被撤销（#{exc.by}）；如需恢复，请撤销 #{exc.by}") from None
     except YuqingError as exc:

@@ -53,6 +53,10 @@ VERDICTS = {
 }
 
 
+MAX_ID = 2**63 - 1
+MIN_YEAR, MAX_YEAR = 1900, 2999  # a date filter outside these is ignored (0001-01-01 underflows at +08:00)
+
+
 def query_int(value: str | None) -> int | None:
     """A query-string integer, or None: ``isdecimal`` (``"²"`` is a digit int() refuses) and at most
     nine digits (a larger offset overflows the database's integers: a 500 instead of an empty page)."""
@@ -60,11 +64,22 @@ def query_int(value: str | None) -> int | None:
     return int(text) if text.lstrip("-").isdecimal() and len(text) <= 9 else None
 
 
+def path_id(request: Request, name: str) -> int:
+    """An id from the path (``{name:int}``): 404 past the database's integers (SQLite and
+    PostgreSQL refuse a 20-digit id with an overflow, not an empty answer)."""
+    value = int(request.path_params[name])
+    if value > MAX_ID:
+        raise HTTPException(404, f"没有编号为 {value} 的记录")
+    return value
+
+
 def _date(value: str) -> date | None:
+    """A date of the filter form, or None (also for years the window's arithmetic cannot reach)."""
     try:
-        return date.fromisoformat(value.strip()) if value.strip() else None
+        day = date.fromisoformat(value.strip()) if value.strip() else None
     except ValueError:
         return None
+    return day if day is None or MIN_YEAR <= day.year <= MAX_YEAR else None
 
 
 def scoped(con: Console, who: Visitor, query: PostQuery) -> PostQuery:
@@ -216,7 +231,7 @@ def visible_post(con: Console, who: Visitor, post_id: int) -> Any:
 async def post_page(request: Request) -> Response:
     who = await guard(request)
     con = console(request)
-    post_id = int(request.path_params["post_id"])
+    post_id = path_id(request, "post_id")
     detail = visible_post(con, who, post_id)
     return con.render(request, "post.html", {"who": who, "d": detail})
 
@@ -258,8 +273,12 @@ async def label_post(request: Request) -> Response:
     when the post no longer matches the list it was labelled in) or its page."""
     who = await guard(request, "analyst")
     con = console(request)
-    post_id = int(request.path_params["post_id"])
+    post_id = path_id(request, "post_id")
     visible_post(con, who, post_id)
+    if not who.user.can_label:
+        raise HTTPException(
+            403, "信息标注由宣传处分析员进行（标注会改变所有单位看到的结果）；本单位用户负责处置交办给本单位的事件"
+        )
     form = await request.form()
     _record(con, who, post_id, str(form.get("verdict", "")), str(form.get("topic", "")) or None)
     analyse_posts(con.app.sessions, con.analyzer(), con.config, [post_id], con.clock())

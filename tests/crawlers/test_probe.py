@@ -4,6 +4,9 @@ suite's mock server; and what a json source's paths yield."""
 from __future__ import annotations
 
 import socket
+import threading
+import time
+from typing import BinaryIO
 
 import pytest
 from hostile import gzip_bomb
@@ -119,3 +122,34 @@ def test_a_name_that_does_not_resolve_is_not_looked_up_again(monkeypatch: pytest
     monkeypatch.setattr(socket, "getaddrinfo", fails)
     caught = refusal("http://nowhere.test/", CrawlSettings(max_page_bytes=4096))
     assert (caught.kind, caught.message) == ("network", "DNS lookup failed for nowhere.test")
+
+
+def test_a_dripping_page_stops_at_the_timeout_and_a_broken_answer_is_a_refusal(mockserver: MockServer) -> None:
+    """A byte every 0.3 s passes every socket timeout of 1 s: the fetch as a whole is bounded. A server
+    that does not speak HTTP is a network refusal (the console's tester shows it), not an error."""
+
+    def drip(out: BinaryIO, stopping: threading.Event) -> None:
+        out.write(b"<html><body>")
+        while not stopping.wait(0.3):
+            out.write(b"x")
+            out.flush()
+
+    mockserver.route("/drip.html", Response(stream=drip))
+    started = time.monotonic()
+    slow = refusal(
+        mockserver.url("/drip.html"), CrawlSettings(max_page_bytes=4096, allow_private_addresses=True, timeout=1)
+    )
+    assert slow.kind == "network" and "timeout" in slow.message
+    assert time.monotonic() - started < 5
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+
+        def answer() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(4096)
+                conn.sendall(b"HELLO\r\n\r\n")
+
+        threading.Thread(target=answer, daemon=True).start()
+        broken = refusal(f"http://127.0.0.1:{server.getsockname()[1]}/")
+    assert broken.kind == "network" and "BadStatusLine" in broken.message

@@ -107,6 +107,22 @@ def test_a_units_user_sees_only_its_scope(site: Site) -> None:
     assert f"#{beating}<" in listing and f"#{court}<" not in listing
 
 
+def test_a_units_user_sees_only_the_events_posts_of_its_scope_until_it_is_handed_over(site: Site) -> None:
+    """南方网 (广东省) reposts the 深圳 forum's post: the unit sees the event, not the provincial copy,
+    until the press office hands the event to the unit."""
+    repost(site, "beating", "province")
+    eid = event_of(site, "beating")
+    sz = site.client("sz")
+    page = sz.get(f"/events/{eid}").text
+    assert "本地论坛" in page and "南方网" not in page and "province.example.cn" not in page
+    assert "另有1篇不在本单位范围内，未列出。" in page
+    office = site.client("analyst").get(f"/events/{eid}").text
+    assert "南方网" in office and "不在本单位范围内" not in office
+    assert post_form(site.client("analyst"), f"/events/{eid}/advance", {"status": "已交办", "unit": "shenzhen"}) == 303
+    handed = sz.get(f"/events/{eid}").text
+    assert "南方网" in handed and "不在本单位范围内" not in handed
+
+
 def test_assess_hand_over_unit_moves_it_on_and_the_office_closes(site: Site) -> None:
     eid = event_of(site, "beating")
     analyst, sz = site.client("analyst"), site.client("sz")

@@ -121,6 +121,22 @@ def test_a_units_user_cannot_reach_another_units_post_by_url(site: Site) -> None
     assert sz.get(f"/posts/{site.ids['beating']}").status_code == 200
 
 
+def test_a_units_analyst_labels_nothing(site: Site) -> None:
+    """A label changes what the press office sees too: the unit the post complains about cannot
+    take it out of the office's list. The unit's analyst sees no label buttons and is refused."""
+    sz = site.client("sz")
+    page = sz.get("/")
+    assert f"#{site.ids['beating']}" in page.text and 'hx-post="/posts/' not in page.text
+    for verdict in ("not-negative", "irrelevant"):
+        answer = sz.post(
+            f"/posts/{site.ids['beating']}/label",
+            data={"verdict": verdict},
+            headers={"X-CSRF-Token": csrf_of(page.text)},
+        )
+        assert answer.status_code == 403 and "宣传处" in answer.text
+    assert f"#{site.ids['beating']}" in site.client("analyst").get("/", params={"negative": "1"}).text
+
+
 def attempt(client: TestClient, name: str, password: str) -> Any:
     page = client.get("/login")
     return client.post("/login", data={"name": name, "password": password, "csrf": csrf_of(page.text), "next": "/"})
@@ -239,6 +255,24 @@ def test_malformed_query_values_are_not_server_errors(sqlite_site: Site, bad: st
     for url in urls(sqlite_site, "GET"):
         params = {k: bad for k in ("days", "offset", "min_risk", "page", "negative", "topic", "q", "sort", "limit")}
         assert admin.get(url, params=params).status_code < 500, url
+
+
+def test_extreme_ids_dates_and_offsets_are_not_server_errors(site: Site) -> None:
+    """On SQLite and PostgreSQL (which refuses a negative OFFSET): ids past the database's integers
+    are 404, dates the window's arithmetic cannot reach are ignored, a negative offset is 0."""
+    admin = site.client("admin")
+    huge = "9" * 20
+    for url in ("/?from=0001-01-01", "/?to=9999-12-31", "/?from=0001-01-01&to=9999-12-31", "/events?offset=-1"):
+        assert admin.get(url).status_code == 200, url
+    for url in (f"/posts/{huge}", f"/events/{huge}"):
+        assert admin.get(url).status_code == 404, url
+    csrf = csrf_of(admin.get("/").text)
+    for url in (f"/posts/{huge}/label", f"/events/{huge}/assess", f"/admin/keywords/police/undo/{huge}"):
+        assert admin.post(url, data={"csrf": csrf, "verdict": "irrelevant"}).status_code == 404, url
+    missing = admin.get("/no-such-page")
+    assert missing.status_code == 404 and "页面不存在" in missing.text and "Not Found" not in missing.text
+    wrong = admin.get(f"/posts/{site.ids['beating']}/label")
+    assert wrong.status_code == 405 and "Method Not Allowed" not in wrong.text
 
 
 def test_an_unexpected_error_is_a_plain_page_with_the_security_headers(sqlite_site: Site) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from starlette.testclient import TestClient
-from webtestlib import PASSWORD, Site, csrf_of, login
+from webtestlib import NOW, PASSWORD, Site, csrf_of, login
 
 from storage.audit import history
-from storage.users import list_users
+from storage.users import REFUSED, LoginRefused, authenticate, list_users
 
 
 def _admin(site: Site) -> tuple[TestClient, str]:
@@ -81,6 +82,13 @@ def test_a_disabled_user_cannot_log_in_until_enabled(site: Site) -> None:
     client, csrf = _admin(site)
     assert client.post("/admin/users/viewer/disable", data={"csrf": csrf}).status_code == 200
     assert _login_status(site, "viewer", PASSWORD) == 401
+    refusals = []
+    with site.app.session() as session:  # the right password is refused as a wrong one would be
+        for password in (PASSWORD, "wrong-password"):
+            with pytest.raises(LoginRefused) as refused:
+                authenticate(session, "viewer", password, NOW)
+            refusals.append(refused.value.message)
+    assert refusals == [REFUSED, REFUSED]
     assert viewer.get("/", follow_redirects=False).status_code == 303  # the open session ended too
     assert client.post("/admin/users/viewer/enable", data={"csrf": csrf}).status_code == 200
     assert _login_status(site, "viewer", PASSWORD) == 303
