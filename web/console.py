@@ -36,6 +36,9 @@ def safe_href(url: str | None) -> str | None:
     return value if value.lower().startswith(("http://", "https://")) else None
 
 
+RUN_STATUS_ZH = {"running": "运行中", "ok": "成功", "partial": "部分成功", "failed": "失败", "timeout": "超时"}
+
+
 @dataclass
 class Console:
     """One console: built by ``create_app`` and kept in ``app.state.console``."""
@@ -52,7 +55,16 @@ class Console:
         env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
         self.templates = Jinja2Templates(env=env)
         env.globals.update(shown=self, STATUSES=None)
-        env.filters.update(text=self.text, when=self.time, risk=self.risk, href=safe_href, topic=self.topic_name)
+        env.filters.update(
+            text=self.text,
+            when=self.time,
+            risk=self.risk,
+            href=safe_href,
+            topic=self.topic_name,
+            source=self.source_name,
+            unit=self.unit_name,
+            run_status=lambda status: RUN_STATUS_ZH.get(status or "", status or "-"),
+        )
 
     @property
     def config(self) -> Config:
@@ -74,6 +86,14 @@ class Console:
 
     def topic_name(self, topic_id: str) -> str:
         return {t.id: t.name for t in self.config.topics.topics}.get(topic_id, topic_id)
+
+    def source_name(self, source_id: str) -> str:
+        """The source's name as sources.yaml gives it (its id for a source no longer configured)."""
+        return {s.id: s.name for s in self.config.sources.sources}.get(source_id, source_id)
+
+    def unit_name(self, unit: str | None) -> str:
+        """A unit (a recipient group of alerts.yaml) by its name."""
+        return {g.id: g.name or g.id for g in self.config.alerts.groups}.get(unit or "", unit or "")
 
     def scope(self, user: User) -> q.Scope | None:
         """The sources and topics a unit's user may see (None: everything; the same filters as the

@@ -65,7 +65,7 @@ def figures(session: Session, config: Config, scope: q.Scope, now: datetime, tz:
         Figure("high_risk", "高风险信息", cur.high_risk, prev.high_risk),
         Figure(
             "new_events",
-            "新增事件",
+            "新增事件（转载合并）",
             q.new_event_count(session, today, now, scope),
             q.new_event_count(session, yesterday, today, scope),
         ),

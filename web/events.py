@@ -192,6 +192,8 @@ async def advance_event(request: Request) -> Response:
     try:
         if status == ASSIGNED:
             unit = str(form.get("unit", ""))
+            if unit not in {g.id for g in con.config.alerts.groups if g.enabled}:
+                raise HTTPException(400, "请选择承办单位" if not unit else f"没有启用的承办单位“{unit}”")
             # the notice is sent at once (SMTP or a webhook): off the event loop
             await run_in_threadpool(
                 lambda: hand_over(con.app, event.id, unit, by=who.user.name, now=con.clock(), note=note)

@@ -24,6 +24,7 @@ from storage.handling import STATUSES, Handling, handlings
 from storage.posts import NO_EVENT, PostQuery, PostSummary, count_posts, find_posts, post_detail
 from web.auth import Visitor, console, guard
 from web.console import Console
+from web.zh import zh
 from yuqing.base.errors import YuqingError
 
 PAGE = 50
@@ -145,8 +146,9 @@ def list_query(con: Console, params: Mapping[str, str]) -> tuple[PostQuery, dict
     form["per"] = "" if per == PAGE else str(per)
     since, until = _window(con, form)
     phrase = form["q"].strip()
+    words = tuple(con.search_words(phrase)) if phrase else ()
     query = PostQuery(
-        words=tuple(con.search_words(phrase)) if phrase else (),
+        words=words,
         topic=form["topic"] or None,
         min_risk=query_int(form["min_risk"]),
         negative={"1": True, "0": False}.get(form["negative"]),
@@ -158,7 +160,7 @@ def list_query(con: Console, params: Mapping[str, str]) -> tuple[PostQuery, dict
         sort="risk" if form["sort"] == "risk" else "newest",
         limit=per,
         offset=max(0, query_int(params.get("offset")) or 0),
-        relevant_only=not phrase,
+        relevant_only=not words,  # a search finds every post; a phrase of no words (only "*") searches nothing
     )
     return query, form
 
@@ -211,7 +213,13 @@ async def posts_page(request: Request) -> Response:
         posts = find_posts(session, query)
         total = count_posts(session, query)
         found = statuses(session, posts)
-    context = {**_context(con, who, form), "posts": posts, "statuses": found, "pages": pages(form, query, total)}
+    context = {
+        **_context(con, who, form),
+        "posts": posts,
+        "statuses": found,
+        "pages": pages(form, query, total),
+        "no_words": bool(form["q"].strip()) and not query.words,
+    }
     name = (
         "_post_rows.html"
         if request.headers.get("hx-request") and request.headers.get("hx-target") == "rows"
@@ -256,7 +264,7 @@ def _record(con: Console, who: Visitor, post_id: int, verdict: str, topic: str |
                 matched_topics=matched,
             )
     except YuqingError as exc:
-        raise HTTPException(400, exc.message) from None
+        raise HTTPException(400, zh(exc.message)) from None
 
 
 def listed_params(request: Request) -> QueryParams | None:

@@ -17,12 +17,11 @@ from crawlers.probe import Probe, ProbeRefused, fetch, probe_page
 from storage.audit import record
 from storage.runs import CrawlRun, health_of
 from web.auth import Visitor, console, guard
-from web.console import Console
+from web.console import RUN_STATUS_ZH, Console
 
 RUNS_LISTED = 3
 RUNS_DETAILED = 20
 MAX_PASTE = 2 * 1024 * 1024
-RUN_STATUS_ZH = {"running": "运行中", "ok": "成功", "partial": "部分成功", "failed": "失败", "timeout": "超时"}
 REFUSED_ZH = {
     "scheme": "只能抓取 http 或 https 网址",
     "private": "拒绝访问内网或本机地址（信息源未设置 allow_private，且不是其起始网址的主机）",
@@ -90,8 +89,8 @@ async def source_page(request: Request) -> Response:
 
 
 async def _probe(con: Console, source: Source, url: str, html: str) -> Probe:
-    if html:
-        return probe_page(html, source, url or None)
+    if html:  # relative links resolve against the URL given, else the source's first start page
+        return probe_page(html, source, url or next(iter(source.start_urls), None))
     page = await asyncio.to_thread(fetch, url, source, con.config.settings.crawl)
     return probe_page(page.body, source, page.url, page.charset)
 

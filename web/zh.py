@@ -64,6 +64,11 @@ _PATTERNS: list[tuple[str, str]] = [
         rf"{_W} matches (?P<c>\d+) of (?P<n>\d+) posts of the last (?P<d>\d+) days \((?P<p>\d+%) > (?P<m>\d+%)\): .*$",
         "“{w}”在近 {d} 天的 {n} 篇信息中命中 {c} 篇（{p}，超过 {m}）：过于常见，会让分析员疲于处理",
     ),
+    # nlp.labels.record_label: a label the console's buttons could not send, or a stale page
+    (r"nothing to record$", "请选择标注：相关/不相关，或负面/非负面"),
+    (r"no post with id (?P<n>\d+)$", "没有编号为 {n} 的信息"),
+    (r'unknown topic "(?P<t>[^"]*)"$', "没有专题“{t}”"),
+    (r'post (?P<n>\d+) does not match topic "(?P<t>[^"]*)"$', "信息 #{n} 不属于专题“{t}”，不能按该专题标注"),
     # storage.users and the CLI's checks, as the user pages show them
     (r'invalid user name "(?P<n>[^"]*)"$', "用户名“{n}”无效：请用 1-64 个字符，不含空格"),
     (r'unknown role "(?P<r>[^"]*)"$', "请选择角色（管理员、分析员或只读）"),

@@ -25,8 +25,9 @@ pytestmark = pytest.mark.slow
 class Output:
     """The process's stdout, read by a thread, for a test to wait on lines."""
 
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
+    def __init__(self, proc: subprocess.Popen[str], env: dict[str, str]) -> None:
         self.proc = proc
+        self.env = env  # the demo's environment, for the commands a test runs beside it
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -62,7 +63,7 @@ def demo(tmp_path: Path, sentiment_models: Path) -> Iterator[Output]:  # noqa: F
         env=env,
         start_new_session=True,
     )
-    output = Output(proc)
+    output = Output(proc, env)
     yield output
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -86,6 +87,25 @@ def test_the_demo_serves_the_console_with_its_posts(demo: Output) -> None:
         assert "派出所" in listing.text or "法院" in listing.text
         post = client.get(f"/posts/{rows[0]}")
         assert post.status_code == 200
+    # the admin command the demo prints works on the demo's database while it runs
+    config = demo.wait_for(r"an admin 管理员: yuqing --config (\S+) users add NAME --role admin").group(1)
+    added = subprocess.run(
+        [sys.executable, "-c", CLI_BOOT, "--config", config, "users", "add", "boss", "--role", "admin"],
+        capture_output=True,
+        text=True,
+        env=demo.env,
+        check=False,
+    )
+    assert added.returncode == 0, added.stdout + added.stderr
+    admin_password = re.search(r"password[^:]*: (\S+)", added.stdout, re.I)
+    assert admin_password, added.stdout
+    with httpx2.Client(base_url=url, follow_redirects=True) as client:
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+        assert token
+        login = client.post(
+            "/login", data={"name": "boss", "password": admin_password.group(1), "csrf": token.group(1)}
+        )
+        assert login.status_code == 200 and client.get("/admin/keywords").status_code == 200
     demo.proc.send_signal(signal.SIGTERM)
     assert demo.proc.wait(90) == 0
     demo.wait_for(r"^Stopped\.", timeout=10)

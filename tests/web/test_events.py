@@ -172,8 +172,12 @@ def test_a_viewer_changes_nothing_and_the_csrf_token_is_required(site: Site) -> 
 
 def test_an_unknown_unit_is_refused(site: Site) -> None:
     eid = event_of(site, "beating")
-    answer = post_form(site.client("analyst"), f"/events/{eid}/advance", {"status": "已交办", "unit": "nowhere"})
-    assert answer == 400
+    analyst = site.client("analyst")
+    assert post_form(analyst, f"/events/{eid}/advance", {"status": "已交办", "unit": "nowhere"}) == 400
+    page = analyst.get(f"/events/{eid}").text
+    assert '<option value="" selected>请选择</option>' in page  # no unit chosen for the analyst
+    empty = analyst.post(f"/events/{eid}/advance", data={"status": "已交办", "unit": "", "csrf": csrf_of(page)})
+    assert empty.status_code == 400 and "请选择承办单位" in empty.text
 
 
 @pytest.fixture

@@ -20,6 +20,10 @@ def test_search_finds_posts_by_their_segmented_words(site: Site) -> None:
     page = client.get("/", params={"q": "执行局"})
     assert f"#{site.ids['court']}" in page.text
     assert f"#{site.ids['beating']}" not in page.text
+    assert "本地论坛" in client.get("/").text  # sources by their names
+    for nothing in ('"', "*", "^"):  # no word to search: the list as without a search, said so
+        page = client.get("/", params={"q": nothing})
+        assert "没有可检索的词语" in page.text and "明日全市晴转多云" not in page.text
 
 
 def test_marking_a_post_irrelevant_takes_it_out_of_the_list_at_once(site: Site) -> None:

@@ -123,6 +123,8 @@ def test_pasted_html_shows_what_each_selector_yields(admin_site: Site) -> None:
     assert "反映派出所不作为" in row(page, "title") and "执法记录仪去哪了" in row(page, "title")
     links = row(page, "links")
     assert "http://1.2.3.4/board/1.html" in links and "http://1.2.3.4/board/2.html" in links
+    without_url = row(probe(admin_site, "board", html=BOARD_PAGE), "links")  # the source's start page is the base
+    assert "http://1.2.3.4/board/1.html" in without_url and "http://1.2.3.4/board/2.html" in without_url
     first = re.search(r'<table class="item" data-item="1">(.*?)</table>', page, re.S)
     assert first and "2026-11-26 09:30" in first.group(1) and "执法记录仪" not in first.group(1)
     assert "<script>" not in page

@@ -10,6 +10,7 @@ import pytest
 
 from config.topics_model import TopicsFile
 from nlp import tuning
+from nlp.labels import record_label
 from nlp.rules import compile_topics, exclusion_warnings, explain, keyword_warnings
 from storage.users import add_user, check_unit, set_password
 from tests.nlp.test_rules import CONTEXT_TOPICS, LISTS
@@ -98,6 +99,26 @@ def test_tuning_and_user_errors_have_their_chinese(sqlite_site: Site) -> None:
             lambda: set_password(session, "nobody", "x" * 12, by="t", now=NOW),
             lambda: check_unit("mars", ["shenzhen"]),
             lambda: tuning.get_topic(app.config, "zz9"),
+            lambda: record_label(
+                session, 1, topic=None, relevant=None, negative=None, by="t", now=NOW, known_topics={"a"}
+            ),
+            lambda: record_label(
+                session, 10**9, topic=None, relevant=False, negative=None, by="t", now=NOW, known_topics={"a"}
+            ),
+            lambda: record_label(
+                session, 1, topic="zz9", relevant=False, negative=None, by="t", now=NOW, known_topics={"a"}
+            ),
+            lambda: record_label(
+                session,
+                1,
+                topic="a",
+                relevant=False,
+                negative=None,
+                by="t",
+                now=NOW,
+                known_topics={"a"},
+                matched_topics=[],
+            ),
         ):
             with pytest.raises(YuqingError) as caught:
                 call()

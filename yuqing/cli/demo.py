@@ -97,6 +97,7 @@ def serve_demo(directory: Path, port: int) -> None:
         try:
             click.echo(f"Console 控制台: {console.url}/")
             click.echo(f"  user 账号: {DEMO_USER}   password 密码: {password}   (analyst 分析员; new on each demo run)")
+            click.echo(f"  an admin 管理员: yuqing --config {directory / 'config'} users add NAME --role admin")
             previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops it as Ctrl-C does
             try:
                 run_daemon(directory)
